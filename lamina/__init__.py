@@ -1,0 +1,34 @@
+"""lamina: a readable deep-learning framework on NumPy.
+
+>>> import lamina as lm
+>>> x = lm.tensor([1.0, 2.0], requires_grad=True)
+>>> (x ** 2).sum().backward()
+>>> x.grad
+tensor([2., 4.])
+"""
+from . import autograd, ops
+from .autograd import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.tensor import bool_, float16, float32, float64, int8, int32, int64, uint8
+from .creation import *  # noqa: F401,F403
+from .errors import (DataError, FileFormatError, GraphError, InplaceError, LaminaError,
+                     LaminaTypeError, LaminaValueError, ShapeError)
+from .ops import *  # noqa: F401,F403
+from .random import get_rng_state, manual_seed, seed, set_rng_state
+
+__version__ = "0.1.0"
+bool = bool_  # noqa: A001  (PyTorch spells it lm.bool)
+double = float64
+float = float32  # noqa: A001
+long = int64
+
+
+def __getattr__(name):
+    # Sub-packages above the engine are imported on first use, so `import lamina` stays light.
+    import importlib
+
+    if name in ("nn", "optim", "data", "models", "train", "classic", "labs", "distributed",
+                "serialization"):
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):
+        return getattr(importlib.import_module(".serialization", __name__), name)
+    raise AttributeError(f"module 'lamina' has no attribute {name!r}")

@@ -1,0 +1,132 @@
+"""Reverse-mode automatic differentiation: the backward pass over the recorded graph.
+
+For a scalar output ``L`` the chain rule on the acyclic graph reads
+
+    dL/dx = sum over the operations f that consumed x of  (df/dx)^T dL/df,
+
+so visiting the nodes in reverse topological order (each node after every node that
+consumed its outputs) lets every node see its complete output gradient before it passes
+gradients to its inputs. The walk is iterative (no recursion limit on deep chains) and
+each node runs its ``backward`` exactly once, however often its output was reused.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import GraphError, InplaceError, ShapeError
+from .function import Context, sum_to
+from .grad_mode import no_grad
+
+__all__ = ["run_backward", "topological_order"]
+
+
+def topological_order(root: Context) -> list:
+    """The nodes reachable from ``root``, each after all nodes it depends on (inputs first)."""
+    order = []
+    visited = set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for parent in node.parents:
+            if type(parent) is tuple and parent[0] not in visited:
+                stack.append((parent[0], False))
+    return order
+
+
+def _check_versions(node: Context) -> None:
+    for ref, version in node.version_checks:
+        tensor = ref()
+        if tensor is not None and tensor._version != version:
+            raise InplaceError(
+                f"a tensor needed by {node.name} (shape {tensor.shape}) was modified in place "
+                f"after it was used (version {tensor._version}, expected {version}); "
+                "clone it before changing it, or change it out of place")
+
+
+def run_backward(root, gradient=None, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf), weighted by ``gradient``, into every reachable leaf's grad."""
+    from .tensor import Tensor
+
+    if not root.requires_grad:
+        raise GraphError("backward() on a tensor that does not require grad and has no grad_fn")
+    if gradient is None:
+        if root._data.size != 1:
+            raise GraphError(
+                f"backward() without a gradient needs a scalar output, got shape {root.shape}; "
+                "pass gradient= of the same shape")
+        seed = np.ones_like(root._data)
+    else:
+        seed = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if seed.shape != root.shape:
+            raise ShapeError(f"gradient has shape {seed.shape}, expected the output's shape {root.shape}")
+        seed = seed.astype(root.dtype, copy=False)
+
+    handed = {id(seed)}  # arrays already stored somewhere: store copies of them elsewhere
+
+    def accumulate_leaf(leaf, g):
+        if leaf.grad is None:
+            # A leaf's .grad must own its memory: the same array, or a view of an array,
+            # may also have reached another leaf or be the caller's `gradient`.
+            if id(g) in handed or g.base is not None:
+                g = g.copy()
+            handed.add(id(g))
+            leaf.grad = Tensor._wrap(g)
+        else:
+            leaf.grad._data = leaf.grad._data + g
+
+    if root._node is None:  # backward on a leaf: d(root)/d(root) = 1
+        accumulate_leaf(root, seed)
+        return
+
+    pending = {root._node: [None] * root._node.n_outputs}
+    pending[root._node][root._out_index] = seed
+    with no_grad():
+        for node in reversed(topological_order(root._node)):
+            grads = pending.pop(node, None)
+            if grads is None:
+                continue
+            if node.saved is None:
+                raise GraphError(
+                    f"backward through {node.name} a second time: its saved values were freed "
+                    "after the first backward; pass retain_graph=True to the first call")
+            if node.version_checks:
+                _check_versions(node)
+            if node.retained:
+                for index, ref in node.retained.items():
+                    t = ref()
+                    if t is not None and grads[index] is not None:
+                        accumulate_leaf(t, grads[index])
+            if node.n_outputs > 1:
+                grads = [g if g is not None else np.zeros(shape, dtype)
+                         for g, (shape, dtype) in zip(grads, node.out_meta)]
+            input_grads = node.fn.backward(node, *grads)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            for parent, g, (shape, dtype) in zip(node.parents, input_grads, node.input_meta):
+                if parent is None or g is None:
+                    continue
+                if g.shape != shape:
+                    g = sum_to(g, shape)
+                if g.dtype != dtype:
+                    g = g.astype(dtype)
+                if type(parent) is tuple:
+                    parent_node, index = parent
+                    slots = pending.get(parent_node)
+                    if slots is None:
+                        slots = pending[parent_node] = [None] * parent_node.n_outputs
+                    if slots[index] is None:
+                        handed.add(id(g))
+                        slots[index] = g
+                    else:
+                        slots[index] = slots[index] + g
+                else:
+                    accumulate_leaf(parent, g)
+            if not retain_graph:
+                node.saved = None

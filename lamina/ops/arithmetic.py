@@ -1,0 +1,410 @@
+"""Elementwise arithmetic: add, sub, mul, div, neg, pow, exp, log, sqrt, abs, sign, clamp,
+maximum, minimum, where, and dtype casts.
+
+Binary operations broadcast; their backward returns gradients of the broadcast shape and
+the engine sums them back to each input's shape (``sum_to``) in one place.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ._util import as_tensor, operands
+
+__all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sign",
+           "clamp", "maximum", "minimum", "where", "cast", "clone", "square"]
+
+
+class Add(Function):
+    """z = a + b;  dz/da = 1, dz/db = 1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """z = a - b;  dz/da = 1, dz/db = -1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """z = a * b;  dz/da = b, dz/db = a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Div(Function):
+    """z = a / b;  dz/da = 1/b, dz/db = -a/b^2."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        need_a, need_b = ctx.needs_input_grad
+        ga = grad / b if need_a else None
+        gb = -grad * a / (b * b) if need_b else None
+        return ga, gb
+
+
+class Neg(Function):
+    """z = -x;  dz/dx = -1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class PowScalar(Function):
+    """z = x^p for a constant p;  dz/dx = p x^(p-1) (0 where x = 0 and p >= 1)."""
+
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.save(x)
+        ctx.exponent = exponent
+        if exponent == 2:
+            return x * x
+        return x ** exponent
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        p = ctx.exponent
+        if p == 2:
+            return grad * (2 * x)
+        if p == 0:
+            return np.zeros_like(grad)
+        return grad * (p * x ** (p - 1))
+
+
+class Pow(Function):
+    """z = a^b;  dz/da = b a^(b-1), dz/db = a^b ln a (taken as 0 where a = 0, b >= 0)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        z = a ** b
+        ctx.save(a, b, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, z = ctx.saved
+        need_a, need_b = ctx.needs_input_grad
+        ga = gb = None
+        if need_a:
+            ga = grad * np.where(b == 0, 0, b * a ** (b - 1))
+        if need_b:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gb = np.where((a == 0) & (b >= 0), 0, grad * z * np.log(a))
+        return ga, gb
+
+
+class Exp(Function):
+    """y = e^x;  dy/dx = y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad * y
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1/x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad / x
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1 / (2 y).  A zero upstream gradient stays zero where y = 0 or
+    y is NaN (so ``where(x > 0, sqrt(x), 0)`` has gradient 0, not NaN, at x <= 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.sqrt(x)
+        ctx.save(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = grad / (2 * y)
+        return np.where(grad == 0, 0, g).astype(g.dtype, copy=False)
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x) (0 at x = 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad * np.sign(x)
+
+
+class Sign(Function):
+    """y = sign(x);  dy/dx = 0 (piecewise constant)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad)
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save(x)
+        ctx.lo, ctx.hi = lo, hi
+        return np.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        mask = np.ones(x.shape, dtype=bool)
+        if ctx.lo is not None:
+            mask &= x >= ctx.lo
+        if ctx.hi is not None:
+            mask &= x <= ctx.hi
+        return grad * mask
+
+
+class Maximum(Function):
+    """z = max(a, b) elementwise; the gradient goes to the larger input (split in half on ties,
+    as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        half = grad * 0.5
+        ga = np.where(a > b, grad, np.where(a == b, half, 0)).astype(grad.dtype, copy=False)
+        return ga, grad - ga
+
+
+class Minimum(Function):
+    """z = min(a, b) elementwise; the gradient goes to the smaller input (split on ties)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        half = grad * 0.5
+        ga = np.where(a < b, grad, np.where(a == b, half, 0)).astype(grad.dtype, copy=False)
+        return ga, grad - ga
+
+
+class Where(Function):
+    """z = a where cond else b;  dz/da = cond, dz/db = not cond (cond gets no gradient)."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save(cond)
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved
+        zero = np.zeros((), dtype=grad.dtype)
+        _, need_a, need_b = ctx.needs_input_grad
+        return (None,
+                np.where(cond, grad, zero) if need_a else None,
+                np.where(cond, zero, grad) if need_b else None)
+
+
+class Cast(Function):
+    """y = x converted to another dtype;  dy/dx = 1 (the gradient is cast back)."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad  # the engine casts it to the input's dtype
+
+
+class Clone(Function):
+    """y = a copy of x;  dy/dx = 1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def add(a, b, alpha=1) -> Tensor:
+    """a + alpha * b, broadcasting."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Add.apply(*operands(a, b))
+
+
+def sub(a, b, alpha=1) -> Tensor:
+    """a - alpha * b, broadcasting."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Sub.apply(*operands(a, b))
+
+
+def mul(a, b) -> Tensor:
+    """a * b elementwise, broadcasting."""
+    return Mul.apply(*operands(a, b))
+
+
+def div(a, b) -> Tensor:
+    """a / b elementwise, broadcasting (true division)."""
+    a, b = operands(a, b)
+    if a._data.dtype.kind != "f" and b._data.dtype.kind != "f":
+        a = cast(a, np.float32)
+    return Div.apply(a, b)
+
+
+def neg(x: Tensor) -> Tensor:
+    """-x."""
+    return Neg.apply(x)
+
+
+def pow(a, b) -> Tensor:
+    """a ** b; a constant exponent takes the cheaper path."""
+    if isinstance(a, Tensor) and isinstance(b, (int, float, np.number)) and not isinstance(b, bool):
+        return PowScalar.apply(a, exponent=b)
+    return Pow.apply(*operands(a, b))
+
+
+def square(x: Tensor) -> Tensor:
+    """x * x."""
+    return PowScalar.apply(x, exponent=2)
+
+
+def exp(x: Tensor) -> Tensor:
+    """e^x."""
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    """Natural logarithm."""
+    return Log.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    """Square root."""
+    return Sqrt.apply(x)
+
+
+def abs(x: Tensor) -> Tensor:
+    """|x|."""
+    return Abs.apply(x)
+
+
+def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of x (zero gradient)."""
+    return Sign.apply(x)
+
+
+def clamp(x: Tensor, min=None, max=None) -> Tensor:
+    """x limited to [min, max] (either bound may be None)."""
+    if min is None and max is None:
+        from ..errors import LaminaValueError
+
+        raise LaminaValueError("clamp needs at least one of min and max")
+    lo = np.asarray(min, dtype=x.dtype) if min is not None else None
+    hi = np.asarray(max, dtype=x.dtype) if max is not None else None
+    return Clamp.apply(x, lo=lo, hi=hi)
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise maximum, broadcasting."""
+    return Maximum.apply(*operands(a, b))
+
+
+def minimum(a, b) -> Tensor:
+    """Elementwise minimum, broadcasting."""
+    return Minimum.apply(*operands(a, b))
+
+
+def where(condition, a, b) -> Tensor:
+    """Elements of ``a`` where ``condition`` holds, else of ``b`` (all broadcast together)."""
+    cond = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition, dtype=bool))
+    if cond._data.dtype != np.bool_:
+        cond = Tensor._wrap(cond._data.astype(bool))
+    a, b = operands(a, b)
+    return Where.apply(cond, a, b)
+
+
+def cast(x: Tensor, dtype) -> Tensor:
+    """x as ``dtype`` (differentiable between floating types)."""
+    dtype = np.dtype(dtype)
+    if x._data.dtype == dtype:
+        return x
+    if dtype.kind != "f":
+        return Tensor._wrap(x._data.astype(dtype))
+    return Cast.apply(x, dtype=dtype)
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy of x that stays in the graph."""
+    return Clone.apply(x)

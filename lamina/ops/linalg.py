@@ -1,0 +1,122 @@
+"""Matrix products: matmul (batched, broadcasting) and the fused affine map ``linear``.
+
+For C = A B the chain rule gives dL/dA = dL/dC B^T and dL/dB = A^T dL/dC; with batch
+dimensions these hold per matrix and broadcast batch axes are summed by the engine.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..errors import ShapeError
+from ._util import as_tensor
+
+__all__ = ["matmul", "mm", "bmm", "linear", "dot"]
+
+
+def _swap(x):
+    return np.swapaxes(x, -1, -2)
+
+
+class MatMul(Function):
+    """C = A @ B;  dL/dA = dL/dC @ B^T,  dL/dB = A^T @ dL/dC (1-D operands as in NumPy)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        need_a, need_b = ctx.needs_input_grad
+        a2 = a[None, :] if a.ndim == 1 else a          # (1, k)
+        b2 = b[:, None] if b.ndim == 1 else b          # (k, 1)
+        g = grad
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        ga = gb = None
+        if need_a:
+            ga = np.matmul(g, _swap(b2))
+            if a.ndim == 1:
+                ga = ga.reshape(-1, a.shape[0]).sum(axis=0) if ga.ndim > 2 else ga[0]
+        if need_b:
+            gb = np.matmul(_swap(a2), g)
+            if b.ndim == 1:
+                gb = gb.reshape(-1, b.shape[0]).sum(axis=0) if gb.ndim > 2 else gb[:, 0]
+        return ga, gb
+
+
+class Linear(Function):
+    """y = x W^T + b (PyTorch's layout: W is (out, in));
+    dL/dx = dL/dy W,  dL/dW = dL/dy^T x (summed over batch axes),  dL/db = sum of dL/dy."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save(x, weight)
+        y = x @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved
+        needs = ctx.needs_input_grad
+        gx = grad @ weight if needs[0] else None
+        gw = gb = None
+        if needs[1]:
+            g2 = grad.reshape(-1, grad.shape[-1])
+            gw = g2.T @ x.reshape(-1, x.shape[-1])
+        if len(needs) > 2 and needs[2]:
+            gb = grad.reshape(-1, grad.shape[-1]).sum(axis=0)
+        return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
+
+
+def matmul(a, b) -> Tensor:
+    """Matrix product with NumPy/PyTorch semantics (1-D operands, broadcast batch dims)."""
+    a = as_tensor(a)
+    b = as_tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul needs operands with at least one dimension, got {a.shape} and {b.shape}")
+    ka = a.shape[-1]
+    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if ka != kb:
+        raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not fit "
+                         f"(inner sizes {ka} and {kb} must be equal)")
+    return MatMul.apply(a, b)
+
+
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """Product of two matrices."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise ShapeError(f"mm expects two 2-D tensors, got {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batched product of (B, n, k) and (B, k, m)."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise ShapeError(f"bmm expects (B, n, k) and (B, k, m), got {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError(f"dot expects two 1-D tensors, got {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = input W^T + b in one operation (PyTorch's ``F.linear``)."""
+    in_features = weight.shape[-1]
+    if input.ndim == 0 or input.shape[-1] != in_features:
+        raise ShapeError(f"linear: input has shape {input.shape}, expected (..., {in_features}) "
+                         f"for a weight of shape {weight.shape}")
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)
