@@ -1,0 +1,294 @@
+"""Indexing: ``x[index]`` (getitem), ``x[index] = v`` (setitem), gather, index_select,
+take_along_dim and masked_fill.
+
+Selecting entries is linear, y = S x with S a 0/1 selection matrix, so dL/dx = S^T dL/dy:
+the gradient is scattered back to the positions it was read from. Where an integer index
+reads one entry several times, S^T adds those gradients up (a scatter-add, ``np.add.at``);
+basic indexing (ints, slices, None, ...) and boolean masks read each entry at most once, so
+a plain assignment into zeros suffices.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import _state
+from ..autograd.tensor import Tensor
+from ..errors import InplaceError, LaminaTypeError, LaminaValueError, ShapeError
+from . import arithmetic
+from ._util import normalize_dim
+from .shape import expand, reshape
+
+__all__ = ["getitem", "setitem", "gather", "index_select", "take_along_dim", "masked_fill"]
+
+
+def _index_array(value) -> np.ndarray:
+    """A Tensor, list or array used as an index, as an integer or boolean array."""
+    arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+    if arr.dtype.kind not in "biu":
+        if arr.size == 0 and not isinstance(value, (Tensor, np.ndarray)):
+            return arr.astype(np.int64)  # x[[]] selects nothing, as in PyTorch
+        raise LaminaTypeError(f"tensors used as indices must be integer or bool, got {arr.dtype}")
+    return arr
+
+
+def _is_int(item) -> bool:
+    return isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_))
+
+
+def _convert(index) -> tuple:
+    """``index`` as a NumPy index, and whether it holds integer arrays (which may repeat an
+    entry, so that backward has to accumulate).
+
+    PyTorch applies integers before advanced indices (``x[0, :, [1, 2]]`` has shape (2, 3)
+    for x of shape (3, 2, 5), NumPy's (3, 2)), so an index mixing both becomes two NumPy
+    indices applied in turn: a basic one with the integers, then the rest.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    converted = []
+    repeats = arrays = ints = False
+    for item in items:
+        if isinstance(item, (Tensor, list, np.ndarray)):
+            item = _index_array(item)
+            if item.ndim == 0 and item.dtype.kind != "b":
+                item = int(item)  # a 0-d integer index selects, as an int does
+            else:
+                arrays = True
+                repeats = repeats or item.dtype.kind != "b"
+        ints = ints or _is_int(item)
+        converted.append(item)
+    if arrays and ints:
+        first = []
+        for item in converted:
+            if _is_int(item) or item is Ellipsis:
+                first.append(item)
+            elif isinstance(item, np.ndarray):
+                first.extend([slice(None)] * (item.ndim if item.dtype.kind == "b" else 1))
+            elif isinstance(item, slice):
+                first.append(slice(None))
+            # None and bool scalars consume no dimension
+        rest = tuple(item for item in converted if not _is_int(item))
+        return _Staged(tuple(first), rest), repeats
+    return (tuple(converted) if isinstance(index, tuple) else converted[0]), repeats
+
+
+class _Staged(tuple):
+    """An index applied in two steps: ``x[first][rest]`` (``first`` basic, so a view)."""
+
+    def __new__(cls, first, rest):
+        return super().__new__(cls, (first, rest))
+
+
+def _target(array, index):
+    """The array and index that ``array[index]`` finally applies to (a view of ``array``)."""
+    if type(index) is _Staged:
+        return array[index[0]], index[1]
+    return array, index
+
+
+def _add_rows(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+    """out[index[k]] += values[k] along the first axis, repeats accumulating.
+
+    ``np.add.at`` is fast for single entries but slow when each index moves a whole row;
+    sorting the indices and summing each run of equal ones with ``np.add.reduceat`` then
+    writes every row once (several times faster for embedding-like gradients).
+    """
+    index = index.reshape(-1)
+    values = values.reshape((index.size,) + out.shape[1:])
+    if out.ndim == 1 or index.size < 2:
+        np.add.at(out, index, values)
+        return
+    index = np.where(index < 0, index + out.shape[0], index)  # -1 and n-1 are one row
+    order = np.argsort(index, kind="stable")
+    ordered = index[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    out[ordered[starts]] += np.add.reduceat(values[order], starts, axis=0)
+
+
+class GetItem(Function):
+    """y = x[index];  dL/dx = zeros of x's shape with dL/dy added at the indexed positions
+    (accumulated where an integer index repeats an entry)."""
+
+    @staticmethod
+    def forward(ctx, x, index, accumulate):
+        ctx.shape, ctx.index, ctx.accumulate = x.shape, index, accumulate
+        x, index = _target(x, index)
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = np.zeros(ctx.shape, dtype=grad.dtype)
+        target, index = _target(gx, ctx.index)
+        if ctx.accumulate and type(index) is np.ndarray:
+            _add_rows(target, index, grad)
+        elif ctx.accumulate:
+            np.add.at(target, index, grad)
+        else:
+            target[index] = grad
+        return gx
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    """``x[index]`` with NumPy/PyTorch semantics: ints, slices, None, Ellipsis, integer
+    arrays/lists/tensors, boolean masks, and mixtures of these.
+
+    >>> x = lm.arange(6.).reshape(2, 3)
+    >>> x[:, [0, 2]]
+    tensor([[0., 2.],
+            [3., 5.]])
+    """
+    index, repeats = _convert(index)
+    return GetItem.apply(x, index=index, accumulate=repeats)
+
+
+def setitem(x: Tensor, index, value) -> None:
+    """``x[index] = value`` in place (``value`` broadcast to the selection).
+
+    Allowed on tensors that do not require grad, or inside ``lm.no_grad()``; assignments
+    are not recorded, so with grad mode on neither ``x`` nor ``value`` may require grad
+    (build the tensor with :func:`lamina.cat`, :func:`lamina.where` or
+    :func:`masked_fill` instead).
+    """
+    x._check_inplace("__setitem__")
+    if isinstance(value, Tensor):
+        if value.requires_grad and _state.enabled:
+            raise InplaceError(
+                "__setitem__: the assigned value requires grad, but assignments are not recorded "
+                "and its gradient would be lost; build the tensor out of place (lm.cat, lm.where, "
+                "masked_fill) or assign inside lm.no_grad()")
+        value = value._data
+    target, index = _target(x._data, _convert(index)[0])
+    try:
+        target[index] = value
+    except ValueError as exc:
+        raise LaminaValueError(f"__setitem__ on a tensor of shape {x.shape}: {exc}") from None
+    x._bump()
+
+
+# --------------------------------------------------------------------------- along an axis
+def _int_index(index, what: str) -> np.ndarray:
+    arr = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if arr.dtype.kind not in "iu":
+        raise LaminaTypeError(f"{what}: index must be an integer tensor, got {arr.dtype}")
+    return arr
+
+
+def _check_range(index: np.ndarray, n: int, what: str) -> None:
+    """Reject indices outside [0, n) (NumPy would wrap negative ones around silently)."""
+    if index.size and (index.min() < 0 or index.max() >= n):
+        bad = index.min() if index.min() < 0 else index.max()
+        raise IndexError(f"{what}: index {bad} is out of range for a dimension of size {n}")
+
+
+def _scatter_along(out: np.ndarray, index: np.ndarray, axis: int, values: np.ndarray) -> None:
+    """out[..., index[..., j, ...], ...] += values[..., j, ...] along ``axis`` (the adjoint of
+    ``np.take_along_axis``)."""
+    if index.shape[axis] == 1:
+        # One index per line along the axis: no entry is hit twice, so assign.
+        np.put_along_axis(out, index, values, axis=axis)
+        return
+    grid = list(np.ogrid[tuple(slice(n) for n in index.shape)])
+    grid[axis] = index
+    np.add.at(out, tuple(grid), values)
+
+
+class Gather(Function):
+    """y[..., j, ...] = x[..., index[..., j, ...], ...] along ``axis``;
+    dL/dx = dL/dy scatter-added back to the gathered positions."""
+
+    @staticmethod
+    def forward(ctx, x, index, axis):
+        ctx.shape, ctx.index, ctx.axis = x.shape, index, axis
+        return np.take_along_axis(x, index, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = np.zeros(ctx.shape, dtype=grad.dtype)
+        _scatter_along(gx, ctx.index, ctx.axis, grad)
+        return gx
+
+
+def gather(x: Tensor, dim: int, index) -> Tensor:
+    """out[i][j][k] = x[i][index[i][j][k]][k] for dim = 1 (and likewise for other dims):
+    ``index`` has x's number of dimensions and no larger sizes except along ``dim``."""
+    idx = _int_index(index, "gather")
+    axis = normalize_dim(dim, x.ndim)
+    if idx.ndim != x.ndim or x.ndim == 0 or any(
+            idx.shape[d] > x.shape[d] for d in range(x.ndim) if d != axis):
+        raise ShapeError(f"gather: index of shape {idx.shape} does not fit the input {x.shape} "
+                         f"(same number of dimensions, sizes no larger except along dim {dim})")
+    _check_range(idx, x.shape[axis], "gather")
+    if any(idx.shape[d] < x.shape[d] for d in range(x.ndim) if d != axis):
+        x = getitem(x, tuple(slice(0, m) if d != axis else slice(None)
+                             for d, m in enumerate(idx.shape)))
+    return Gather.apply(x, index=idx, axis=axis)
+
+
+def take_along_dim(x: Tensor, indices, dim=None) -> Tensor:
+    """Entries of x picked by ``indices`` along ``dim``, x and ``indices`` broadcasting in
+    the other dimensions (``torch.take_along_dim``); with ``dim=None`` both are flattened."""
+    idx = _int_index(indices, "take_along_dim")
+    if dim is None:
+        x, idx, axis = reshape(x, -1), idx.reshape(-1), 0
+    else:
+        axis = normalize_dim(dim, x.ndim)
+        if idx.ndim != x.ndim:
+            raise ShapeError(f"take_along_dim: input {x.shape} and indices {idx.shape} need the "
+                             "same number of dimensions")
+        try:
+            outside = [s[:axis] + s[axis + 1:] for s in (x.shape, idx.shape)]
+            shape = list(np.broadcast_shapes(*outside))
+        except ValueError:
+            raise ShapeError(f"take_along_dim: input {x.shape} and indices {idx.shape} do not "
+                             f"broadcast outside dim {dim}") from None
+        idx = np.broadcast_to(idx, tuple(shape[:axis]) + (idx.shape[axis],) + tuple(shape[axis:]))
+        x_shape = tuple(shape[:axis]) + (x.shape[axis],) + tuple(shape[axis:])
+        if x.shape != x_shape:
+            x = expand(x, x_shape)
+    _check_range(idx, x.shape[axis], "take_along_dim")
+    return Gather.apply(x, index=idx, axis=axis)
+
+
+class IndexSelect(Function):
+    """y = the slices x[..., index[k], ...] along ``axis``;
+    dL/dx = dL/dy's slices added back at rows index[k] (repeats accumulate)."""
+
+    @staticmethod
+    def forward(ctx, x, index, axis):
+        ctx.shape, ctx.index, ctx.axis = x.shape, index, axis
+        return np.take(x, index, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = np.zeros(ctx.shape, dtype=grad.dtype)
+        _add_rows(np.moveaxis(gx, ctx.axis, 0), ctx.index, np.moveaxis(grad, ctx.axis, 0))
+        return gx
+
+
+def index_select(x: Tensor, dim: int, index) -> Tensor:
+    """The slices of x along ``dim`` at the positions in the 1-D integer ``index``."""
+    idx = _int_index(index, "index_select")
+    if idx.ndim > 1:
+        raise ShapeError(f"index_select: index must be 0-d or 1-d, got shape {idx.shape}")
+    axis = normalize_dim(dim, x.ndim)
+    if x.ndim == 0:
+        x = reshape(x, 1)
+    _check_range(idx, x.shape[axis], "index_select")
+    return IndexSelect.apply(x, index=idx.reshape(-1), axis=axis)
+
+
+def masked_fill(x: Tensor, mask, value) -> Tensor:
+    """x with ``value`` where the boolean ``mask`` (broadcast with x) is True; the gradient
+    reaches x where the mask is False and a tensor ``value`` where it is True."""
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise LaminaTypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ShapeError("masked_fill: value must be a number or a 0-d tensor, "
+                             f"got shape {value.shape}")
+        if value.dtype != x.dtype:
+            value = arithmetic.cast(value, x.dtype)
+    else:
+        value = Tensor._wrap(np.asarray(value, dtype=x.dtype))
+    return arithmetic.where(Tensor._wrap(m), value, x)

@@ -1,0 +1,451 @@
+"""Reductions: sum, mean, var, std, amax/amin, max/min (with indices), argmax/argmin,
+logsumexp, prod and norm.
+
+A reduction maps x to y by combining the entries of x along the reduced axes. Its backward
+first restores the reduced axes of dL/dy (size 1, as with ``keepdim=True``) and then spreads
+that gradient over x: evenly for sums and means, by the local derivative dy/dx_i otherwise.
+``dim`` may be None (all axes), an int, or a tuple/list of ints, negative ones counting
+from the end, as in PyTorch.
+"""
+from __future__ import annotations
+
+import builtins
+import collections
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor, float32, int64
+from ..errors import LaminaTypeError, LaminaValueError
+from . import arithmetic
+from ._util import normalize_dim, normalize_dims
+from .shape import _owned
+
+__all__ = ["sum", "mean", "var", "std", "amax", "amin", "max", "min", "argmax", "argmin",
+           "logsumexp", "prod", "norm"]
+
+# torch.return_types.max / .min: a tuple that also has .values and .indices.
+max_return = collections.namedtuple("max", ["values", "indices"])
+min_return = collections.namedtuple("min", ["values", "indices"])
+
+
+def _axes(dim, ndim: int):
+    """``dim`` as a sorted tuple of axes, or None for all axes (also for ``()`` and 0-d x)."""
+    if ndim == 0:
+        if dim is not None:
+            normalize_dims(dim, 0)  # still reject dims other than 0 and -1
+        return None
+    axes = normalize_dims(dim, ndim)
+    return axes if axes else None
+
+
+def _kept(shape: tuple, axes) -> tuple:
+    """The shape of the result with ``keepdim=True``."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _squeezed(shape: tuple, axes) -> tuple:
+    """The shape of the result with ``keepdim=False``."""
+    return () if axes is None else tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def _count(shape: tuple, axes) -> int:
+    """How many entries of x go into each entry of the result."""
+    if axes is None:
+        return math.prod(shape)
+    return math.prod(shape[i] for i in axes)
+
+
+def _restore(g, shape: tuple, axes, keepdim: bool):
+    """dL/dy reshaped to the keepdim shape, so that it broadcasts against x."""
+    return g if keepdim else g.reshape(_kept(shape, axes))
+
+
+def _spread(ctx, g, shape: tuple):
+    """``g`` (keepdim shape) broadcast to ``shape``, as a read-only view for interior nodes
+    and a real array where it becomes a leaf's ``.grad``."""
+    return _owned(ctx, 0, np.broadcast_to(g, shape))
+
+
+def _require_float(x: Tensor, name: str) -> None:
+    if x._data.dtype.kind != "f":
+        raise LaminaTypeError(f"{name}() needs a floating-point tensor, got {x.dtype}; "
+                              "convert it first with .float()")
+
+
+def _check_nonempty(x: Tensor, axes, name: str) -> None:
+    if x._data.size == 0 and _count(x.shape, axes) == 0:
+        raise LaminaValueError(f"{name}(): cannot reduce over a dimension of size 0 "
+                               f"(tensor of shape {x.shape}); the result has no identity value")
+
+
+# --------------------------------------------------------------------------- sum, mean
+class Sum(Function):
+    """y = sum_{i in dim} x_i;  dy/dx_i = 1: dL/dy is copied to every summed entry."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dtype):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        return np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _spread(ctx, _restore(grad, ctx.shape, ctx.axes, ctx.keepdim), ctx.shape)
+
+
+class Mean(Function):
+    """y = (1/N) sum_{i in dim} x_i;  dy/dx_i = 1/N."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        return np.mean(x, axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = _restore(grad, ctx.shape, ctx.axes, ctx.keepdim) / _count(ctx.shape, ctx.axes)
+        return _spread(ctx, g, ctx.shape)
+
+
+def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Sum over ``dim`` (all axes by default). Integer and bool tensors sum to int64, as in
+    PyTorch; ``dtype`` converts before summing.
+
+    >>> lm.tensor([[1., 2.], [3., 4.]]).sum(dim=0)
+    tensor([4., 6.])
+    """
+    axes = _axes(dim, x.ndim)
+    if dtype is None and x._data.dtype.kind in "biu":
+        dtype = int64
+    dtype = None if dtype is None else np.dtype(dtype)
+    return Sum.apply(x, axes=axes, keepdim=keepdim, dtype=dtype)
+
+
+def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Arithmetic mean over ``dim`` (all axes by default)."""
+    _require_float(x, "mean")
+    return Mean.apply(x, axes=_axes(dim, x.ndim), keepdim=keepdim)
+
+
+# --------------------------------------------------------------------------- var, std
+def _centred_sum_squares(x, axes, keepdim):
+    centred = x - np.mean(x, axis=axes, keepdims=True)
+    return centred, np.sum(centred * centred, axis=axes, keepdims=keepdim)
+
+
+class Var(Function):
+    """v = (1/(N - c)) sum_i (x_i - mean)^2  (c the correction, 1 for the unbiased estimate);
+    dv/dx_i = 2 (x_i - mean) / (N - c)  (the terms through the mean sum to zero)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, correction):
+        centred, ss = _centred_sum_squares(x, axes, keepdim)
+        denom = builtins.max(_count(x.shape, axes) - correction, 0)
+        if ctx.needs_input_grad:
+            ctx.save(centred)
+            ctx.shape, ctx.axes, ctx.keepdim, ctx.denom = x.shape, axes, keepdim, denom
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return ss / denom
+
+    @staticmethod
+    def backward(ctx, grad):
+        (centred,) = ctx.saved
+        scale = 2 / ctx.denom if ctx.denom else math.inf
+        return (_restore(grad, ctx.shape, ctx.axes, ctx.keepdim) * scale) * centred
+
+
+class Std(Function):
+    """s = sqrt(v) with v the variance above;  ds/dx_i = (x_i - mean) / ((N - c) s),
+    taken as 0 where s = 0 (a constant slice), as PyTorch does."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, correction):
+        centred, ss = _centred_sum_squares(x, axes, keepdim)
+        denom = builtins.max(_count(x.shape, axes) - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = np.sqrt(ss / denom)
+        if ctx.needs_input_grad:
+            ctx.save(centred, s)
+            ctx.shape, ctx.axes, ctx.keepdim, ctx.denom = x.shape, axes, keepdim, denom
+        return s
+
+    @staticmethod
+    def backward(ctx, grad):
+        centred, s = ctx.saved
+        g = _restore(grad, ctx.shape, ctx.axes, ctx.keepdim)
+        s = _restore(s, ctx.shape, ctx.axes, ctx.keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(s == 0, 0, g / (s * ctx.denom))
+        return scale.astype(g.dtype, copy=False) * centred
+
+
+def _correction(unbiased: bool, correction) -> float:
+    return (1 if unbiased else 0) if correction is None else correction
+
+
+def var(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False,
+        correction=None) -> Tensor:
+    """Variance over ``dim``: sum (x_i - mean)^2 / (N - correction); ``correction``
+    (default 1, or 0 with ``unbiased=False``) is Bessel's correction."""
+    _require_float(x, "var")
+    return Var.apply(x, axes=_axes(dim, x.ndim), keepdim=keepdim,
+                     correction=_correction(unbiased, correction))
+
+
+def std(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False,
+        correction=None) -> Tensor:
+    """Standard deviation over ``dim``: the square root of :func:`var`."""
+    _require_float(x, "std")
+    return Std.apply(x, axes=_axes(dim, x.ndim), keepdim=keepdim,
+                     correction=_correction(unbiased, correction))
+
+
+# --------------------------------------------------------------------------- amax, amin, max, min
+class Extremum(Function):
+    """y = max (or min) over dim;  dy/dx_i = 1/k for the k entries equal to y, 0 elsewhere
+    (the gradient is split evenly among ties, as PyTorch's amax/amin)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, largest):
+        y = (np.max if largest else np.min)(x, axis=axes, keepdims=True)
+        if ctx.needs_input_grad:
+            mask = x == y
+            ctx.save(mask, np.sum(mask, axis=axes, keepdims=True, dtype=x.dtype))
+            ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        return y if keepdim else y.reshape(_squeezed(x.shape, axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        mask, ties = ctx.saved
+        return mask * (_restore(grad, ctx.shape, ctx.axes, ctx.keepdim) / ties)
+
+
+class SelectAlong(Function):
+    """y = x at one chosen index along ``dim`` (the arg-max of max(dim));
+    dy/dx = 1 at the chosen entry only, so ties do not share the gradient."""
+
+    @staticmethod
+    def forward(ctx, x, index, axis, keepdim):
+        ctx.shape, ctx.index, ctx.axis, ctx.keepdim = x.shape, index, axis, keepdim
+        y = np.take_along_axis(x, index, axis=axis)
+        return y if keepdim else np.squeeze(y, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad if ctx.keepdim else np.expand_dims(grad, ctx.axis)
+        gx = np.zeros(ctx.shape, dtype=grad.dtype)
+        np.put_along_axis(gx, ctx.index, g, axis=ctx.axis)
+        return gx
+
+
+def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Largest entry over ``dim``; ties share the gradient evenly."""
+    axes = _axes(dim, x.ndim)
+    _check_nonempty(x, axes, "amax")
+    return Extremum.apply(x, axes=axes, keepdim=keepdim, largest=True)
+
+
+def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Smallest entry over ``dim``; ties share the gradient evenly."""
+    axes = _axes(dim, x.ndim)
+    _check_nonempty(x, axes, "amin")
+    return Extremum.apply(x, axes=axes, keepdim=keepdim, largest=False)
+
+
+def _extremum_with_index(x: Tensor, dim, keepdim: bool, largest: bool, result):
+    name = "max" if largest else "min"
+    if isinstance(dim, (tuple, list)):
+        raise LaminaTypeError(f"{name}() takes one int dim, got {dim!r}; use a{name} to reduce "
+                              "several")
+    axis = normalize_dim(dim, x.ndim)
+    if x.ndim == 0:  # the only entry is the extremum, at index 0
+        return result(amax(x) if largest else amin(x), Tensor._wrap(np.zeros((), int64)))
+    _check_nonempty(x, (axis,), name)
+    index = (np.argmax if largest else np.argmin)(x._data, axis=axis, keepdims=True)
+    index = index.astype(int64, copy=False)
+    values = SelectAlong.apply(x, index=index, axis=axis, keepdim=keepdim)
+    return result(values, Tensor._wrap(index if keepdim else np.squeeze(index, axis=axis)))
+
+
+def max(x: Tensor, dim=None, keepdim: bool = False) -> Tensor | tuple:
+    """The largest entry (0-d tensor; ties share the gradient), or with an int ``dim`` the
+    pair ``(values, indices)`` whose gradient goes only to the returned index, or with a
+    tensor as second argument the elementwise maximum (all as ``torch.max``)."""
+    if isinstance(dim, (Tensor, np.ndarray)):
+        return arithmetic.maximum(x, dim)
+    if dim is None:
+        return amax(x)
+    return _extremum_with_index(x, dim, keepdim, True, max_return)
+
+
+def min(x: Tensor, dim=None, keepdim: bool = False) -> Tensor | tuple:
+    """The smallest entry, ``(values, indices)`` along an int ``dim``, or the elementwise
+    minimum with a tensor (see :func:`max`)."""
+    if isinstance(dim, (Tensor, np.ndarray)):
+        return arithmetic.minimum(x, dim)
+    if dim is None:
+        return amin(x)
+    return _extremum_with_index(x, dim, keepdim, False, min_return)
+
+
+def _arg(x: Tensor, dim, keepdim: bool, largest: bool) -> Tensor:
+    find = np.argmax if largest else np.argmin
+    if dim is None:
+        if x._data.size == 0:
+            raise LaminaValueError(f"arg{'max' if largest else 'min'}() of an empty tensor")
+        index = np.asarray(find(x._data), dtype=int64)
+        return Tensor._wrap(index.reshape((1,) * x.ndim) if keepdim else index)
+    axis = normalize_dim(dim, x.ndim)
+    if x.ndim == 0:
+        return Tensor._wrap(np.zeros((), int64))
+    return Tensor._wrap(np.asarray(find(x._data, axis=axis, keepdims=keepdim), dtype=int64))
+
+
+def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the largest entry (flat index when ``dim`` is None; the first among ties)."""
+    return _arg(x, dim, keepdim, True)
+
+
+def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest entry (flat index when ``dim`` is None; the first among ties)."""
+    return _arg(x, dim, keepdim, False)
+
+
+# --------------------------------------------------------------------------- logsumexp
+class LogSumExp(Function):
+    """The lecture's log-sum-exp trick: log sum_j exp x_j = c + log sum_j exp(x_j - c) with
+    c = max_j x_j (0 where that is infinite), so no exponential overflows;
+    dy/dx_i = exp(x_i - y), the softmax of x.  A slice that is all -inf gives y = -inf and a
+    zero gradient (PyTorch gives NaN there)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        m = np.max(x, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+        with np.errstate(divide="ignore"):  # ln 0 = -inf for an all -inf slice
+            y = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        if ctx.needs_input_grad:
+            ctx.save(x, y)
+            ctx.axes, ctx.keepdim = axes, keepdim
+        return y if keepdim else y.reshape(_squeezed(x.shape, axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        y = np.where(np.isneginf(y), 0, y).astype(x.dtype, copy=False)  # e^{-inf - 0} = 0
+        g = grad if ctx.keepdim else grad.reshape(y.shape)
+        return g * np.exp(x - y)
+
+
+def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """ln sum exp(x) over ``dim``, computed stably (finite for logits of +-1e4, -inf
+    entries contribute nothing). Integer tensors are promoted to float32."""
+    if x._data.dtype.kind != "f":
+        x = Tensor._wrap(x._data.astype(float32))
+    axes = _axes(dim, x.ndim)
+    _check_nonempty(x, axes, "logsumexp")
+    return LogSumExp.apply(x, axes=axes, keepdim=keepdim)
+
+
+# --------------------------------------------------------------------------- prod
+class Prod(Function):
+    """y = prod_i x_i;  dy/dx_i = prod_{j != i} x_j, which is y / x_i when no x_j is zero and
+    otherwise is computed from exclusive prefix and suffix products (exact with zeros)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dtype):
+        y = np.prod(x, axis=axes, keepdims=True, dtype=dtype)
+        if ctx.needs_input_grad:
+            ctx.save(x, y)
+            ctx.axes, ctx.keepdim = axes, keepdim
+        return y if keepdim else y.reshape(_squeezed(x.shape, axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        g = grad if ctx.keepdim else grad.reshape(y.shape)
+        if not (x == 0).any():
+            return (g * y) / x
+        return g * _others_product(x, ctx.axes)
+
+
+def _others_product(x, axes):
+    """prod_{j != i} x_j over the reduced axes, for every i, without dividing."""
+    axes = tuple(range(x.ndim)) if axes is None else axes
+    k = len(axes)
+    moved = np.moveaxis(x, axes, range(x.ndim - k, x.ndim))
+    lines = moved.reshape(moved.shape[:x.ndim - k] + (-1,))
+    ones = np.ones(lines.shape[:-1] + (1,), dtype=x.dtype)
+    before = np.cumprod(np.concatenate([ones, lines[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, lines[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return np.moveaxis((before * after).reshape(moved.shape), range(x.ndim - k, x.ndim), axes)
+
+
+def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Product over ``dim`` (all axes by default); integer tensors give int64."""
+    axes = _axes(dim, x.ndim)
+    dtype = int64 if x._data.dtype.kind in "biu" else None
+    return Prod.apply(x, axes=axes, keepdim=keepdim, dtype=dtype)
+
+
+# --------------------------------------------------------------------------- norm
+class Norm(Function):
+    """||x||_p = (sum_i |x_i|^p)^(1/p) over dim;
+    d||x||_p/dx_i = sign(x_i) |x_i|^(p-1) / ||x||_p^(p-1)   (x_i / ||x||_2 for p = 2),
+    taken as 0 where the norm is 0.  p = 1 gives sign(x_i); p = +-inf gives sign(x_i)/k at
+    the k entries of largest (smallest) |x_i|; p = 0 (the count of non-zeros) gives 0."""
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        if p == 2:
+            y = np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+        elif p == 1:
+            y = np.sum(np.abs(x), axis=axes, keepdims=True)
+        elif p == 0:
+            y = np.sum(x != 0, axis=axes, keepdims=True, dtype=x.dtype)
+        elif math.isinf(p):
+            y = (np.max if p > 0 else np.min)(np.abs(x), axis=axes, keepdims=True)
+        else:
+            y = np.sum(np.abs(x) ** p, axis=axes, keepdims=True) ** (1 / p)
+        if ctx.needs_input_grad:
+            ctx.save(x, y)
+            ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
+        return y if keepdim else y.reshape(_squeezed(x.shape, axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        p = ctx.p
+        g = grad if ctx.keepdim else grad.reshape(y.shape)
+        if p == 0:
+            return np.zeros_like(x)
+        if p == 1:
+            return g * np.sign(x)
+        if math.isinf(p):
+            mask = np.abs(x) == y
+            ties = np.sum(mask, axis=ctx.axes, keepdims=True, dtype=x.dtype)
+            return np.sign(x) * mask * (g / ties)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(y == 0, 0, g / (y if p == 2 else y ** (p - 1)))
+        scale = scale.astype(x.dtype, copy=False)
+        if p == 2:
+            return x * scale
+        return np.sign(x) * np.abs(x) ** (p - 1) * scale
+
+
+def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
+    """The vector p-norm over ``dim`` (all entries by default): p a number, +-inf, or
+    'fro' (= 2), as ``torch.norm`` with a numeric p."""
+    _require_float(x, "norm")
+    if p == "fro":
+        p = 2
+    if isinstance(p, str) or not isinstance(p, (int, float, np.number)) or isinstance(p, bool):
+        raise LaminaValueError(f"norm: p must be a number, inf, -inf or 'fro', got {p!r} "
+                               "(matrix norms such as 'nuc' are not provided)")
+    axes = _axes(dim, x.ndim)
+    if math.isinf(p):
+        _check_nonempty(x, axes, "norm")
+    return Norm.apply(x, p=float(p), axes=axes, keepdim=keepdim)

@@ -1,0 +1,482 @@
+"""Shape operations: reshape/view, flatten, squeeze/unsqueeze, transpose/permute, expand,
+repeat, cat/stack, split/chunk/unbind, flip and pad.
+
+None of these changes a value; each only moves entries. So each backward moves dL/dy back
+the other way: a reshape is undone by the inverse reshape, a permutation by the inverse
+permutation, a copy (expand, repeat, padding modes that copy borders) by summing the
+copies. Forwards return NumPy views where PyTorch returns views.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..errors import LaminaTypeError, LaminaValueError, ShapeError
+from ._util import as_tensor, normalize_dim, normalize_dims
+
+__all__ = ["reshape", "view", "view_as", "reshape_as", "flatten", "transpose", "permute",
+           "squeeze", "unsqueeze", "expand", "expand_as", "repeat", "cat", "stack", "split",
+           "chunk", "pad", "unbind", "flip"]
+
+
+def _owned(ctx, i: int, g):
+    """``g`` made fit to become input ``i``'s ``.grad``.
+
+    Backwards here return views of dL/dy. The engine copies an array that it has already
+    stored elsewhere before making it a leaf's ``.grad``, but it recognises the array by
+    identity, not a view of it; and ``.grad`` is updated in place (optimisers, clipping).
+    So a view that goes straight to a leaf is copied; interior nodes take views freely,
+    since the engine never writes into a gradient it was handed.
+    """
+    if g.base is not None and type(ctx.parents[i]) is not tuple:
+        return g.copy()
+    return g
+
+
+def _sizes(sizes, what: str) -> tuple:
+    """Varargs sizes ``(2, 3)`` or one tuple/list ``((2, 3),)`` as a tuple of ints."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    out = []
+    for n in sizes:
+        if isinstance(n, Tensor):
+            n = n.item()
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise LaminaTypeError(f"{what}: sizes must be integers, got {tuple(sizes)!r}")
+        out.append(int(n))
+    return tuple(out)
+
+
+def _slice_at(axis: int, index) -> tuple:
+    """The index tuple that applies ``index`` on ``axis`` and takes everything elsewhere."""
+    return (slice(None),) * axis + (index,)
+
+
+# --------------------------------------------------------------------------- reshape family
+class Reshape(Function):
+    """y = x with a new shape (same entries in row-major order);  dL/dx = dL/dy reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _owned(ctx, 0, grad.reshape(ctx.shape))
+
+
+def _resolve(shape: tuple, x: Tensor, what: str) -> tuple:
+    """``shape`` with its -1 (at most one) filled in so that it holds exactly x's entries."""
+    numel = x._data.size
+    unknown = [i for i, n in enumerate(shape) if n == -1]
+    if len(unknown) > 1 or any(n < -1 for n in shape):
+        raise ShapeError(f"{what}: invalid shape {shape} (sizes must be >= 0, with at most one -1)")
+    known = math.prod(n for n in shape if n != -1)
+    if unknown:
+        if known == 0 or numel % known:
+            raise ShapeError(f"{what}: shape {shape} is invalid for a tensor of shape "
+                             f"{x.shape} ({numel} elements)")
+        shape = shape[:unknown[0]] + (numel // known,) + shape[unknown[0] + 1:]
+    elif known != numel:
+        raise ShapeError(f"{what}: shape {shape} holds {known} elements, but the tensor of shape "
+                         f"{x.shape} has {numel}")
+    return shape
+
+
+def reshape(x: Tensor, *shape) -> Tensor:
+    """x with shape ``shape`` (varargs or one tuple; one size may be -1 to be inferred).
+
+    >>> lm.arange(6).reshape(2, -1).shape
+    (2, 3)
+    """
+    return Reshape.apply(x, shape=_resolve(_sizes(shape, "reshape"), x, "reshape"))
+
+
+def view(x: Tensor, *shape) -> Tensor:
+    """x seen with shape ``shape``, as :func:`reshape`; a shape that does not hold exactly
+    x's entries raises :class:`ShapeError`."""
+    return Reshape.apply(x, shape=_resolve(_sizes(shape, "view"), x, "view"))
+
+
+def view_as(x: Tensor, other: Tensor) -> Tensor:
+    """x viewed with ``other``'s shape."""
+    return view(x, other.shape)
+
+
+def reshape_as(x: Tensor, other: Tensor) -> Tensor:
+    """x reshaped to ``other``'s shape."""
+    return reshape(x, other.shape)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim`` to ``end_dim`` (inclusive) into one."""
+    if x.ndim == 0:
+        return Reshape.apply(x, shape=(1,))
+    start, end = normalize_dim(start_dim, x.ndim), normalize_dim(end_dim, x.ndim)
+    if start > end:
+        raise LaminaValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                               f"for a tensor with {x.ndim} dimensions")
+    s = x.shape
+    return Reshape.apply(x, shape=s[:start] + (math.prod(s[start:end + 1]),) + s[end + 1:])
+
+
+def squeeze(x: Tensor, dim=None) -> Tensor:
+    """Remove dimensions of size 1 (all of them, or those among ``dim``, an int or tuple;
+    named dimensions whose size is not 1 are kept, as in PyTorch)."""
+    axes = range(x.ndim) if dim is None else (normalize_dims(dim, x.ndim) if x.ndim else ())
+    drop = {a for a in axes if x.shape[a] == 1}
+    return Reshape.apply(x, shape=tuple(n for i, n in enumerate(x.shape) if i not in drop))
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim`` (-ndim-1 <= dim <= ndim)."""
+    axis = normalize_dim(dim, x.ndim + 1)
+    return Reshape.apply(x, shape=x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+# --------------------------------------------------------------------------- permutations
+class Permute(Function):
+    """y = x with its axes reordered by ``perm``;  dL/dx = dL/dy with the inverse order."""
+
+    @staticmethod
+    def forward(ctx, x, perm):
+        ctx.perm = perm
+        return np.transpose(x, perm)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _owned(ctx, 0, np.transpose(grad, np.argsort(ctx.perm)))
+
+
+def permute(x: Tensor, *dims) -> Tensor:
+    """x with its dimensions in the order ``dims`` (varargs or one tuple)."""
+    dims = _sizes(dims, "permute")
+    perm = tuple(normalize_dim(d, x.ndim) for d in dims) if x.ndim else ()
+    if sorted(perm) != list(range(x.ndim)) or len(dims) != x.ndim:
+        raise LaminaValueError(f"permute: dims {dims} are not a permutation of the "
+                               f"{x.ndim} dimensions of a tensor of shape {x.shape}")
+    return Permute.apply(x, perm=perm)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """x with dimensions ``dim0`` and ``dim1`` swapped."""
+    a, b = normalize_dim(dim0, x.ndim), normalize_dim(dim1, x.ndim)
+    perm = list(range(x.ndim))
+    if x.ndim:
+        perm[a], perm[b] = perm[b], perm[a]
+    return Permute.apply(x, perm=tuple(perm))
+
+
+class Flip(Function):
+    """y = x reversed along ``axes``;  dL/dx = dL/dy reversed along the same axes."""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.flip(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _owned(ctx, 0, np.flip(grad, ctx.axes))
+
+
+def flip(x: Tensor, dims) -> Tensor:
+    """x reversed along ``dims`` (an int or a tuple/list of ints)."""
+    return Flip.apply(x, axes=normalize_dims(dims, x.ndim) if x.ndim else ())
+
+
+# --------------------------------------------------------------------------- copies
+class Expand(Function):
+    """y = x broadcast to a larger shape (a read-only view, as PyTorch's expand);
+    dL/dx = dL/dy summed over the copies, which the engine's ``sum_to`` does."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def expand(x: Tensor, *sizes) -> Tensor:
+    """x broadcast to ``sizes`` (-1 keeps a size; new leading dimensions may be added)."""
+    sizes = _sizes(sizes, "expand")
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: {len(sizes)} sizes {sizes} given for a tensor with "
+                         f"{x.ndim} dimensions {x.shape}; give at least {x.ndim}")
+    target = []
+    for i, n in enumerate(sizes):
+        have = x.shape[i - lead] if i >= lead else None
+        if n == -1 and have is not None:
+            n = have
+        if n < 0 or (have is not None and have != 1 and have != n):
+            raise ShapeError(f"expand: cannot expand shape {x.shape} to {sizes} (dimension {i}: "
+                             f"size {have} can only become itself, or a size-1 dimension any size)")
+        target.append(n)
+    return Expand.apply(x, shape=tuple(target))
+
+
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
+    """x expanded to ``other``'s shape."""
+    return expand(x, other.shape)
+
+
+class Repeat(Function):
+    """y = x tiled ``reps`` times along each dimension;  dL/dx = sum of dL/dy over the tiles."""
+
+    @staticmethod
+    def forward(ctx, x, reps):
+        x = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
+        ctx.shape, ctx.reps = x.shape, reps
+        return np.tile(x, reps)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # y[r0*n0 + i0, r1*n1 + i1, ...] = x[i0, i1, ...]: split each axis into (tile, index).
+        split = [n for pair in zip(ctx.reps, ctx.shape) for n in pair]
+        return grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+
+
+def repeat(x: Tensor, *sizes) -> Tensor:
+    """x tiled: ``sizes[i]`` copies along dimension i (at least ``x.ndim`` sizes; extra
+    leading sizes add dimensions), as ``Tensor.repeat``."""
+    reps = _sizes(sizes, "repeat")
+    if len(reps) < x.ndim or any(r < 0 for r in reps):
+        raise ShapeError(f"repeat: sizes {reps} must be non-negative and at least as many as the "
+                         f"{x.ndim} dimensions of the tensor {x.shape}")
+    return Repeat.apply(x, reps=reps)
+
+
+# --------------------------------------------------------------------------- joining
+class Cat(Function):
+    """y = [x_1, x_2, ...] joined along ``axis``;  dL/dx_k = the block of dL/dy that x_k filled."""
+
+    @staticmethod
+    def forward(ctx, *xs, axis):
+        ctx.axis = axis
+        ctx.bounds = np.cumsum([0] + [x.shape[axis] for x in xs])
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        b = ctx.bounds
+        return tuple(_owned(ctx, k, grad[_slice_at(ctx.axis, slice(b[k], b[k + 1]))])
+                     if need else None for k, need in enumerate(ctx.needs_input_grad))
+
+
+class Stack(Function):
+    """y = x_1, x_2, ... stacked along a new ``axis``;  dL/dx_k = dL/dy at position k."""
+
+    @staticmethod
+    def forward(ctx, *xs, axis):
+        ctx.axis = axis
+        return np.stack(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(_owned(ctx, k, grad[_slice_at(ctx.axis, k)]) if need else None
+                     for k, need in enumerate(ctx.needs_input_grad))
+
+
+def _tensors(tensors, what: str) -> list:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
+        raise LaminaTypeError(f"{what} expects a non-empty list or tuple of tensors, got "
+                              f"{type(tensors).__name__}")
+    return [as_tensor(t) for t in tensors]
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along the existing dimension ``dim``; the other sizes must agree."""
+    ts = _tensors(tensors, "cat")
+    first = ts[0]
+    axis = normalize_dim(dim, first.ndim)
+    for k, t in enumerate(ts):
+        if t.ndim != first.ndim or first.ndim == 0 or any(
+                t.shape[i] != first.shape[i] for i in range(first.ndim) if i != axis):
+            raise ShapeError(f"cat along dim {dim}: tensor {k} has shape {t.shape}, which does not "
+                             f"fit tensor 0's {first.shape} (all sizes but dim {dim} must agree)")
+    return Cat.apply(*ts, axis=axis)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join tensors of one shape along a new dimension ``dim``."""
+    ts = _tensors(tensors, "stack")
+    axis = normalize_dim(dim, ts[0].ndim + 1)
+    for k, t in enumerate(ts):
+        if t.shape != ts[0].shape:
+            raise ShapeError(f"stack: tensor {k} has shape {t.shape}, expected tensor 0's "
+                             f"{ts[0].shape} (stacked tensors must have one shape)")
+    return Stack.apply(*ts, axis=axis)
+
+
+# --------------------------------------------------------------------------- splitting
+class Split(Function):
+    """(y_1, y_2, ...) = consecutive blocks of x along ``axis``;
+    dL/dx = the blocks dL/dy_k joined again (zeros for pieces that were not used)."""
+
+    @staticmethod
+    def forward(ctx, x, bounds, axis):
+        ctx.axis = axis
+        return tuple(x[_slice_at(axis, slice(a, b))] for a, b in zip(bounds[:-1], bounds[1:]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return np.concatenate(grads, axis=ctx.axis)
+
+
+class Unbind(Function):
+    """(y_0, y_1, ...) = the slices of x along ``axis``;  dL/dx = the dL/dy_k stacked."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return tuple(x[_slice_at(axis, k)] for k in range(x.shape[axis]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return np.stack(grads, axis=ctx.axis)
+
+
+def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Cut x along ``dim`` into pieces of ``split_size_or_sections`` entries (the last may
+    be smaller) or into pieces of the listed sizes, which must add up to the size of ``dim``."""
+    axis = normalize_dim(dim, x.ndim)
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = list(_sizes((split_size_or_sections,), "split"))
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise ShapeError(f"split: sections {sizes} add up to {sum(sizes)}, but dim {dim} of "
+                             f"the tensor {x.shape} has size {n}")
+    else:
+        size = _sizes((split_size_or_sections,), "split")[0]
+        if size <= 0 and n > 0:
+            raise LaminaValueError(f"split: split_size must be positive, got {size}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
+    return Split.apply(x, bounds=tuple(int(b) for b in np.cumsum([0] + sizes)), axis=axis)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Cut x along ``dim`` into at most ``chunks`` pieces of ceil(n / chunks) entries."""
+    if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+        raise LaminaValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
+    n = x.shape[normalize_dim(dim, x.ndim)]
+    if n == 0:
+        return split(x, [0] * int(chunks), dim)
+    return split(x, -(-n // int(chunks)), dim)
+
+
+def unbind(x: Tensor, dim: int = 0) -> tuple:
+    """The slices of x along ``dim``, as a tuple of tensors with that dimension removed."""
+    axis = normalize_dim(dim, x.ndim)
+    if x.ndim == 0:
+        raise ShapeError("unbind: a 0-d tensor has no dimension to unbind")
+    if x.shape[axis] == 0:
+        return ()
+    return Unbind.apply(x, axis=axis)
+
+
+# --------------------------------------------------------------------------- padding
+_NUMPY_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+class PadConstant(Function):
+    """y = x surrounded by ``value`` (negative widths crop);
+    dL/dx = dL/dy on x's surviving entries, 0 on cropped ones."""
+
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        src = tuple(slice(max(-l, 0), n - max(-r, 0)) for n, (l, r) in zip(x.shape, widths))
+        dst = tuple(slice(max(l, 0), max(l, 0) + s.stop - s.start)
+                    for s, (l, _) in zip(src, widths))
+        out = np.full(tuple(n + l + r for n, (l, r) in zip(x.shape, widths)), value, dtype=x.dtype)
+        out[dst] = x[src]
+        ctx.shape, ctx.src, ctx.dst = x.shape, src, dst
+        ctx.crops = any(l < 0 or r < 0 for l, r in widths)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if not ctx.crops:
+            return _owned(ctx, 0, grad[ctx.dst])
+        gx = np.zeros(ctx.shape, dtype=grad.dtype)
+        gx[ctx.src] = grad[ctx.dst]
+        return gx
+
+
+class PadCopy(Function):
+    """y = x with borders copied from x itself: mirrored without the edge ('reflect'), the edge
+    repeated ('replicate'), or wrapped around ('circular');  dL/dx = dL/dy on the centre
+    plus each border's gradient added back onto the entries it copies."""
+
+    @staticmethod
+    def forward(ctx, x, widths, mode):
+        ctx.widths, ctx.mode, ctx.shape = widths, mode, x.shape
+        return np.pad(x, widths, mode=_NUMPY_MODE[mode])
+
+    @staticmethod
+    def backward(ctx, grad):
+        # The padding is separable (one copy map per axis), so its adjoint folds one axis
+        # at a time.
+        for axis, (l, r) in enumerate(ctx.widths):
+            if l or r:
+                grad = _fold(grad, axis, l, r, ctx.shape[axis], ctx.mode)
+        return grad
+
+
+def _fold(g, axis: int, l: int, r: int, n: int, mode: str):
+    """The adjoint of padding ``axis`` (length n) by (l, r) in ``mode``."""
+    def at(a, b):
+        return _slice_at(axis, slice(a, b))
+
+    out = g[at(l, l + n)].copy()
+    left, right = g[at(0, l)], g[at(l + n, l + n + r)]
+    if mode == "reflect":        # y[l - 1 - j] = x[1 + j],  y[l + n + k] = x[n - 2 - k]
+        out[at(1, l + 1)] += np.flip(left, axis)
+        out[at(n - 1 - r, n - 1)] += np.flip(right, axis)
+    elif mode == "replicate":    # every left border entry copies x[0], every right one x[n-1]
+        out[at(0, 1)] += left.sum(axis=axis, keepdims=True)
+        out[at(n - 1, n)] += right.sum(axis=axis, keepdims=True)
+    else:                        # circular: y[j] = x[n - l + j],  y[l + n + k] = x[k]
+        out[at(n - l, n)] += left
+        out[at(0, r)] += right
+    return out
+
+
+def pad(x: Tensor, pad, mode: str = "constant", value=0) -> Tensor:
+    """Pad x as ``F.pad``: ``pad`` = (left, right) for the last dimension, then (top,
+    bottom) for the one before, and so on. Modes: 'constant' (with ``value``; negative
+    widths crop; value 0 is the lecture's zero-padding), 'reflect', 'replicate', 'circular'
+    (the lecture's periodization).
+
+    >>> lm.pad(lm.tensor([[1., 2., 3.]]), (2, 1), mode="reflect")
+    tensor([[3., 2., 1., 2., 3., 2.]])
+    """
+    pad = _sizes((pad,), "pad")
+    if len(pad) % 2 or len(pad) > 2 * x.ndim:
+        raise LaminaValueError(f"pad: {pad} must have an even length of at most 2 * {x.ndim} "
+                               f"(two widths per padded dimension of the tensor {x.shape})")
+    widths = [(0, 0)] * x.ndim
+    for k in range(len(pad) // 2):
+        widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    widths = tuple(widths)
+    if mode == "constant":
+        if any(n + l + r < 0 for n, (l, r) in zip(x.shape, widths)):
+            raise ShapeError(f"pad: widths {pad} crop more than the tensor {x.shape} holds")
+        return PadConstant.apply(x, widths=widths, value=value)
+    if mode not in _NUMPY_MODE:
+        raise LaminaValueError(f"pad: unknown mode {mode!r} (expected 'constant', 'reflect', "
+                               "'replicate' or 'circular')")
+    for axis, (l, r) in enumerate(widths):
+        n = x.shape[axis]
+        limit = n - 1 if mode == "reflect" else (n if mode == "circular" else math.inf)
+        if l < 0 or r < 0 or ((l or r) and (n == 0 or l > limit or r > limit)):
+            raise LaminaValueError(
+                f"pad: mode {mode!r} needs widths between 0 and {limit} for dimension {axis} of "
+                f"size {n}, got ({l}, {r})")
+    return PadCopy.apply(x, widths=widths, mode=mode)
