@@ -1,0 +1,241 @@
+"""Saving and loading tensors and checkpoints in the safetensors format.
+
+``lm.save(obj, path)`` writes a state dict, or any nesting of dicts, lists and tuples of
+tensors, NumPy arrays, numbers, strings, bools and None (an optimiser's state dict, an RNG
+state, an epoch counter), as one safetensors file:
+
+* every tensor is a safetensors tensor; a flat ``{name: tensor}`` state dict keeps its
+  names exactly (``'conv1.weight'``), nested ones get dotted paths (``'state.0.exp_avg'``),
+  so the file opens in PyTorch with ``safetensors.torch.load_file``;
+* the structure and the non-tensor values are JSON in the file's metadata, under the key
+  ``'__lamina__'``.
+
+``lm.load(path)`` rebuilds the object with lamina Tensors (dtypes kept). A safetensors
+file from elsewhere (e.g. ``safetensors.torch.save_file``) loads as a flat dict of
+Tensors. Loading never executes code: there is no pickle anywhere, and anything that is
+not a well-formed safetensors file (a truncated file, a ``.npy``, a pickle, a
+``torch.save`` archive) raises :class:`~lamina.errors.FileFormatError`.
+
+Writes are atomic: the bytes go to a temporary file in the target's directory, which is
+flushed, fsync'ed and then renamed over ``path``, so a crash never leaves a half-written
+checkpoint behind.
+
+>>> lm.save({'model': model.state_dict(), 'optim': opt.state_dict(), 'epoch': 3}, 'ckpt.safetensors')
+>>> ckpt = lm.load('ckpt.safetensors')
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+from typing import Any
+
+import numpy as np
+
+from .atomic import atomic_write_bytes
+from .autograd.tensor import Tensor
+from .errors import FileFormatError, LaminaTypeError
+
+__all__ = ["save", "load"]
+
+_META_KEY = "__lamina__"
+_FORMAT_VERSION = 1
+_MAX_HEADER = 100 * 1024 * 1024  # the safetensors reference limit on the JSON header
+_DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2,
+                "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+
+
+# ---------------------------------------------------------------------- encoding
+class _Encoder:
+    """Turns an object into a JSON-able tree plus a ``{name: array}`` dict of its tensors.
+
+    Tree nodes: JSON scalars stand for themselves; ``{"tensor": name}``, ``{"dict":
+    [[key, node], ...]}`` (pairs keep int keys ints), ``{"list": [...]}``, ``{"tuple": [...]}``.
+    """
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def _name(self, path: tuple) -> str:
+        base = ".".join(str(part) for part in path) or "tensor"
+        name, n = base, 1
+        while name in self.arrays or name == "__metadata__":
+            name, n = f"{base}#{n}", n + 1
+        return name
+
+    def encode(self, obj, path: tuple = ()):
+        if isinstance(obj, Tensor):
+            obj = obj._data
+        if isinstance(obj, np.ndarray) or type(obj).__module__.startswith("cupy"):
+            return {"tensor": self._add(obj, path)}
+        if obj is None or isinstance(obj, (bool, int, float, str)):
+            return obj
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, dict):
+            pairs = []
+            for key, value in obj.items():
+                if isinstance(key, np.generic):
+                    key = key.item()
+                if not (key is None or isinstance(key, (str, int, float, bool))):
+                    raise LaminaTypeError(f"lm.save: dict keys must be str, int, float, bool or None; "
+                                          f"got {type(key).__name__} at {self._where(path)}")
+                pairs.append([key, self.encode(value, path + (key,))])
+            return {"dict": pairs}
+        if isinstance(obj, (list, tuple)):
+            items = [self.encode(value, path + (i,)) for i, value in enumerate(obj)]
+            return {"tuple": items} if isinstance(obj, tuple) else {"list": items}
+        raise LaminaTypeError(
+            f"lm.save cannot store a {type(obj).__name__} (at {self._where(path)}); expected tensors, "
+            "arrays, numbers, strings, bools, None, and dicts, lists or tuples of them")
+
+    def _add(self, array, path: tuple) -> str:
+        if type(array).__module__.startswith("cupy"):
+            array = array.get()
+        if array.dtype.kind not in "biuf":
+            raise LaminaTypeError(f"lm.save: cannot store an array of dtype {array.dtype} "
+                                  f"(at {self._where(path)})")
+        if array.dtype.byteorder == ">":
+            array = array.astype(array.dtype.newbyteorder("<"))
+        name = self._name(path)
+        # not np.ascontiguousarray: it turns 0-d arrays into 1-d ones
+        self.arrays[name] = array if array.flags.c_contiguous else array.copy(order="C")
+        return name
+
+    @staticmethod
+    def _where(path: tuple) -> str:
+        return "the top level" if not path else "key " + ".".join(str(part) for part in path)
+
+
+def _decode(node, tensors: dict[str, Tensor]):
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node
+    if isinstance(node, dict) and len(node) == 1:
+        (kind, value), = node.items()
+        if kind == "tensor" and isinstance(value, str):
+            if value not in tensors:
+                raise FileFormatError(f"the file's structure refers to a tensor {value!r} it does not contain")
+            return tensors[value]
+        if kind == "dict" and isinstance(value, list):
+            result = {}
+            for pair in value:
+                if not isinstance(pair, list) or len(pair) != 2 or isinstance(pair[0], (list, dict)):
+                    raise FileFormatError(f"malformed dict entry in the file's structure: {pair!r}")
+                result[pair[0]] = _decode(pair[1], tensors)
+            return result
+        if kind in ("list", "tuple") and isinstance(value, list):
+            items = [_decode(item, tensors) for item in value]
+            return tuple(items) if kind == "tuple" else items
+    raise FileFormatError(f"malformed node in the file's structure: {str(node)[:80]}")
+
+
+# ---------------------------------------------------------------------- save
+def save(obj: Any, path: str | os.PathLike) -> None:
+    """Write ``obj`` (tensors, arrays, numbers, strings and containers of them) to ``path``.
+
+    The file is a standard safetensors file (see the module docstring); the write is
+    atomic, so an existing file at ``path`` is replaced only once the new one is complete.
+    """
+    from safetensors.numpy import save as serialize  # optional at import time
+
+    path = os.fspath(path)
+    encoder = _Encoder()
+    tree = encoder.encode(obj)
+    metadata = {_META_KEY: json.dumps({"version": _FORMAT_VERSION, "tree": tree},
+                                      separators=(",", ":"))}
+    try:
+        data = serialize(encoder.arrays, metadata=metadata)
+    except Exception as exc:  # safetensors' own error type: report it as lamina's
+        raise LaminaTypeError(f"lm.save: safetensors could not serialise the tensors: {exc}") from exc
+    atomic_write_bytes(path, data)
+
+
+# ---------------------------------------------------------------------- load
+def load(path: str | os.PathLike) -> Any:
+    """Read a file written by :func:`save` (or any safetensors file) back as lamina Tensors.
+
+    Raises FileNotFoundError for a missing file and :class:`FileFormatError` for anything
+    that is not a complete safetensors file; nothing in the file is ever executed.
+    """
+    from safetensors.numpy import load_file
+
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            header = _read_header(f, size, path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"lm.load: no such file: '{path}'") from None
+    try:
+        arrays = load_file(path)
+    except Exception as exc:  # safetensors' own error type
+        raise FileFormatError(f"'{path}' is not a valid safetensors file: {exc}") from None
+    tensors = {name: Tensor._wrap(array if array.flags.writeable else array.copy())
+               for name, array in arrays.items()}
+    metadata = header.get("__metadata__") or {}
+    encoded = metadata.get(_META_KEY) if isinstance(metadata, dict) else None
+    if encoded is None:  # a foreign safetensors file: its tensors, in file order
+        return {name: tensors[name] for name in header if name != "__metadata__"}
+    try:
+        document = json.loads(encoded)
+        tree = document["tree"]
+    except (ValueError, TypeError, KeyError, RecursionError):
+        raise FileFormatError(f"'{path}' has a corrupted '{_META_KEY}' structure entry") from None
+    try:
+        return _decode(tree, tensors)
+    except FileFormatError as exc:
+        raise FileFormatError(f"'{path}': {exc}") from None
+    except RecursionError:
+        raise FileFormatError(f"'{path}': the file's structure is nested too deeply") from None
+
+
+def _read_header(f, size: int, path: str) -> dict:
+    """Parse and check the safetensors header: 8-byte length, JSON, offsets within the file."""
+    start = f.read(8)
+    if len(start) < 8:
+        raise FileFormatError(f"'{path}' is too short ({size} bytes) to be a safetensors file")
+    (length,) = struct.unpack("<Q", start)
+    if length > size - 8 or length > _MAX_HEADER:
+        raise FileFormatError(f"'{path}' is not a safetensors file{_foreign_kind(start)}: its first 8 "
+                              f"bytes announce a {length}-byte header but the file has {size} bytes "
+                              "(truncated or another format)")
+    raw = f.read(length)
+    if not raw.startswith(b"{"):
+        raise FileFormatError(f"'{path}' is not a safetensors file{_foreign_kind(start)}: "
+                              "the header is not a JSON object")
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise FileFormatError(f"'{path}' has a corrupted safetensors header (invalid JSON)") from None
+    if not isinstance(header, dict):
+        raise FileFormatError(f"'{path}' has a corrupted safetensors header (not a JSON object)")
+    end = 0
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            begin, stop = entry["data_offsets"]
+            count = int(np.prod(entry["shape"], dtype=np.int64))
+            nbytes = count * _DTYPE_BYTES[entry["dtype"]]
+        except (KeyError, TypeError, ValueError):
+            raise FileFormatError(f"'{path}' has a malformed header entry for tensor {name!r}") from None
+        if stop - begin != nbytes:
+            raise FileFormatError(f"'{path}': tensor {name!r} has {stop - begin} bytes of data, "
+                                  f"its dtype and shape need {nbytes}")
+        end = max(end, stop)
+    available = size - 8 - length
+    if available < end:
+        raise FileFormatError(f"'{path}' is truncated: its header lists {end} bytes of tensor data, "
+                              f"the file holds {available}")
+    return header
+
+
+def _foreign_kind(start: bytes) -> str:
+    """A hint naming the format a file's first bytes suggest (never acted upon)."""
+    if start.startswith(b"\x93NUMPY"):
+        return " (it looks like a NumPy .npy file; lamina never unpickles)"
+    if start.startswith(b"PK\x03\x04"):
+        return " (it looks like a zip archive, e.g. from torch.save; lamina never unpickles)"
+    if start[:1] == b"\x80" and start[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return " (it looks like a Python pickle; lamina never unpickles)"
+    return ""
