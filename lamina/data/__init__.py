@@ -1,0 +1,21 @@
+"""Data for training: data sets, the batch loader, transforms, and verified downloads.
+
+>>> from lamina.data import DataLoader, Digits, transforms as T
+>>> loader = DataLoader(Digits(train=True), batch_size=32, shuffle=True, seed=0,
+...                     transform=T.Flatten())
+>>> x, y = next(iter(loader))         # x: float32 (32, 64) in [0, 1], y: int64 (32,)
+
+``Digits`` ships with lamina and works offline; ``MNIST``, ``FashionMNIST`` and ``CIFAR10``
+read the official files from ``root`` or the cache and download them (checksum-verified)
+only when asked with ``download=True``.
+"""
+from . import transforms
+from .datasets import ArrayDataset, Dataset, Digits, TensorDataset
+from .download import Resource, cache_dir, data_home, download_file, sha256_file, verify_file
+from .idx import parse_idx, read_idx, write_idx
+from .loader import DataLoader
+from .vision import CIFAR10, MNIST, FashionMNIST
+
+__all__ = ["Dataset", "TensorDataset", "ArrayDataset", "Digits", "MNIST", "FashionMNIST",
+           "CIFAR10", "DataLoader", "transforms", "read_idx", "parse_idx", "write_idx",
+           "Resource", "download_file", "verify_file", "sha256_file", "cache_dir", "data_home"]
