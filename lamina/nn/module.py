@@ -1,0 +1,483 @@
+"""``Parameter`` and ``Module``: the building blocks of networks, with PyTorch's API.
+
+A network is a composition of layers, ``F(w, x) = f_L(w_L, f_{L-1}(... f_1(w_1, x)))``
+(lecture 001). A :class:`Module` holds the weights ``w_l`` of one such piece as
+:class:`Parameter` objects and composes sub-modules; assigning an attribute registers it,
+in definition order, so ``parameters()`` and ``state_dict()`` always list the weights in
+the same order (never keyed by ``id()`` or kept in a set) and optimiser state and
+checkpoints line up between runs, and with PyTorch::
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(784, 100)     # registered as 'fc1'
+            self.fc2 = nn.Linear(100, 10)
+        def forward(self, x):
+            return self.fc2(F.relu(self.fc1(x)))
+
+    Net().state_dict().keys()  # fc1.weight, fc1.bias, fc2.weight, fc2.bias
+"""
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from typing import Callable, Iterator
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ..errors import LaminaError, LaminaTypeError, LaminaValueError, ShapeError
+
+__all__ = ["Parameter", "Module", "ModuleAttributeError"]
+
+
+class ModuleAttributeError(LaminaError, AttributeError):
+    """A name that is not an attribute, parameter, buffer or sub-module of a module.
+
+    It is an ``AttributeError``, so ``hasattr`` and ``getattr(m, name, default)`` work."""
+
+
+class Parameter(Tensor):
+    """A tensor that is a weight of a module: assigning it to a module attribute registers it.
+
+    ``Parameter(data, requires_grad=True)`` shares the array of a Tensor or NumPy array
+    (other data is copied with the usual dtype rules) and requires grad by default.
+    Operations on a Parameter return plain Tensors.
+    """
+
+    def __init__(self, data=None, requires_grad: bool = True):
+        if data is None:
+            array = np.empty((0,), dtype=np.float32)
+        elif isinstance(data, Tensor):
+            array = data._data
+        elif isinstance(data, np.ndarray):
+            array = data
+        else:
+            array = Tensor(data)._data
+        self._data = array
+        self.grad = None
+        self.requires_grad = False
+        self._node = None
+        self._out_index = 0
+        self._version = 0
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + Tensor.__repr__(self)
+
+    def __reduce_ex__(self, protocol):
+        return (Parameter, (self._data, self.requires_grad))
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys missing from, and unexpected in, the dict."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class RemovableHandle:
+    """Returned by the hook registration methods; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict):
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+
+def _addindent(text: str, spaces: int) -> str:
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    return lines[0] + "\n" + "\n".join((" " * spaces + s) if s.strip() else "" for s in lines[1:])
+
+
+def _as_array(value):
+    """The array behind a state-dict value: a lamina Tensor, a NumPy array, or anything
+    with ``.numpy()`` (a torch tensor, detached first) or ``__array__``."""
+    if isinstance(value, Tensor):
+        return value._data
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "detach") and hasattr(value, "numpy"):
+        return value.detach().cpu().numpy()
+    if hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    return np.asarray(value)
+
+
+class Module:
+    """Base class of every layer and network.
+
+    Subclasses call ``super().__init__()`` first, assign Parameters, sub-modules and buffers
+    as attributes, and define ``forward``; calling the module runs ``forward``.
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+
+    # ----------------------------------------------------------------- calling
+    def forward(self, *args, **kwargs):
+        """The computation of this module; every subclass defines it."""
+        raise LaminaTypeError(f"module {type(self).__name__} has no forward(); define "
+                              "forward(self, ...) in the subclass")
+
+    def __call__(self, *args, **kwargs):
+        if not self._forward_hooks:
+            return self.forward(*args, **kwargs)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
+        """Run ``hook(module, args, output)`` after ``forward``; a non-None result replaces
+        the output (e.g. to record activations for visualisation)."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    # ----------------------------------------------------------------- registration
+    def _check_name(self, name, kind: str) -> None:
+        if "_parameters" not in self.__dict__:
+            raise LaminaTypeError(f"cannot assign {kind} before Module.__init__() call; "
+                                  "call super().__init__() first")
+        if not isinstance(name, str):
+            raise LaminaTypeError(f"{kind} name must be a string, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise LaminaValueError(f"{kind} name must be non-empty and contain no '.', got {name!r}")
+
+    def _register(self, store: str, name: str, value, kind: str, allowed: type,
+                  by_assignment: bool = False) -> None:
+        self._check_name(name, kind)
+        registry = self.__dict__[store]
+        # The register_* methods refuse to hide an attribute; plain assignment replaces it.
+        if not by_assignment and name not in registry and hasattr(self, name):
+            raise LaminaValueError(f"attribute {name!r} already exists on {type(self).__name__}")
+        if value is not None and not isinstance(value, allowed):
+            raise LaminaTypeError(f"cannot assign {type(value).__name__} as {kind} {name!r} "
+                                  f"({allowed.__name__} or None expected)")
+        registry[name] = value
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
+        self._register("_parameters", name, param, "parameter", Parameter)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a tensor that is state but not a weight (running means, counters); a
+        persistent buffer is part of ``state_dict``."""
+        self._register("_buffers", name, tensor, "buffer", Tensor)
+        (self._non_persistent_buffers_set.discard if persistent
+         else self._non_persistent_buffers_set.add)(name)
+
+    def add_module(self, name: str, module: "Module | None") -> None:
+        """Add a sub-module (``self.name = module`` does the same)."""
+        self._register("_modules", name, module, "module", Module)
+
+    register_module = add_module
+
+    def __setattr__(self, name: str, value) -> None:
+        d = self.__dict__
+        if "_parameters" not in d:
+            if isinstance(value, (Parameter, Module)):
+                self._check_name(name, "parameter" if isinstance(value, Parameter) else "module")
+            object.__setattr__(self, name, value)
+            return
+        if isinstance(value, (Parameter, Module)):
+            store = "_parameters" if isinstance(value, Parameter) else "_modules"
+            # Leave the name in its own registry, so re-assigning keeps its position.
+            for other in (d, d["_parameters"], d["_buffers"], d["_modules"]):
+                if other is not d[store]:
+                    other.pop(name, None)
+            d["_non_persistent_buffers_set"].discard(name)
+            self._register(store, name, value, store[1:-1],
+                           Parameter if store == "_parameters" else Module, by_assignment=True)
+            return
+        for store, allowed in (("_parameters", Parameter), ("_modules", Module), ("_buffers", Tensor)):
+            if name in d[store]:
+                self._register(store, name, value, store[1:-1], allowed, by_assignment=True)
+                return
+        object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        # Only called when normal lookup fails: look in the registries.
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            registry = d.get(store)
+            if registry is not None and name in registry:
+                return registry[name]
+        raise ModuleAttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                self._non_persistent_buffers_set.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
+                      | set(self._modules))
+
+    # ----------------------------------------------------------------- traversal
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
+        """This module and all below it, depth first in registration order, each once."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module.named_modules(memo, prefix + ("." if prefix else "") + name,
+                                                remove_duplicate)
+
+    def modules(self) -> Iterator["Module"]:
+        """This module and every module below it, each once."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """(name, module) for the direct sub-modules, in registration order."""
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and module not in seen:
+                seen.add(module)
+                yield name, module
+
+    def children(self) -> Iterator["Module"]:
+        """The direct sub-modules, in registration order."""
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool = True):
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        seen = set()  # identity of tensors already yielded; the order comes from the walk
+        for module_prefix, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (module_prefix + ("." if module_prefix else "") + name), value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """('fc1.weight', Parameter) pairs in registration order (shared weights once)."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """The parameters (of sub-modules too with ``recurse``), in registration order;
+        what an optimiser is given."""
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """('bn.running_mean', Tensor) pairs in registration order."""
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers, in registration order."""
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def get_submodule(self, target: str) -> "Module":
+        """The module at dotted path ``target`` ('' is this module)."""
+        module = self
+        for part in target.split(".") if target else ():
+            child = module._modules.get(part)
+            if not isinstance(child, Module):
+                raise ModuleAttributeError(f"{module._get_name()} has no sub-module {part!r} "
+                                           f"(looking up {target!r})")
+            module = child
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target`` ('conv1.weight')."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._parameters:
+            raise ModuleAttributeError(f"{module._get_name()} has no parameter {name!r}")
+        return module._parameters[name]
+
+    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+        """Call ``fn`` on every sub-module (children first) and then on this module, e.g. to
+        re-initialise weights: ``net.apply(init_weights)``."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # ----------------------------------------------------------------- modes and grads
+    def train(self, mode: bool = True) -> "Module":
+        """Set training mode (dropout active, batch statistics) here and in all sub-modules."""
+        if not isinstance(mode, bool):
+            raise LaminaTypeError(f"train() expects a bool mode, got {mode!r}")
+        self.training = mode
+        for module in self.children():  # through train(), which a sub-module may override
+            module.train(mode)
+        return self
+
+    def eval(self) -> "Module":
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Turn gradient recording of every parameter on or off (freezing layers)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the accumulated gradients: ``None`` (default) or fresh zero arrays (never
+        zeroed in place: a gradient array may be shared with another tensor)."""
+        for p in self.parameters():
+            if p.grad is not None:
+                p.grad = None if set_to_none else Tensor._wrap(np.zeros_like(p.grad._data))
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """How many numbers the parameters hold (only those requiring grad if asked)."""
+        return sum(p.numel() for p in self.parameters()
+                   if p.requires_grad or not trainable_only)
+
+    # ----------------------------------------------------------------- dtype
+    def _convert(self, dtype) -> "Module":
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise LaminaTypeError(f"modules can only be converted to floating dtypes, got {dtype}")
+        for module in self.modules():
+            for p in module._parameters.values():
+                if p is not None and p._data.dtype != dtype:
+                    p._data = p._data.astype(dtype)
+                    if p.grad is not None:
+                        p.grad = Tensor._wrap(p.grad._data.astype(dtype))
+            for b in module._buffers.values():
+                if b is not None and b._data.dtype.kind == "f" and b._data.dtype != dtype:
+                    b._data = b._data.astype(dtype)
+        return self
+
+    def to(self, *args, dtype=None, device=None) -> "Module":
+        """Convert parameters and floating buffers in place: ``to(lm.float64)``; the device
+        'cpu' is accepted (and is the only one of this build)."""
+        for a in args:
+            if isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps"):
+                device = a
+            else:
+                dtype = a
+        if device is not None and str(device) != "cpu":
+            raise LaminaValueError(f"device {device!r} is not available (expected 'cpu')")
+        return self if dtype is None else self._convert(dtype)
+
+    def float(self) -> "Module":
+        """Parameters and floating buffers to float32."""
+        return self._convert(np.float32)
+
+    def double(self) -> "Module":
+        """Parameters and floating buffers to float64 (e.g. for gradcheck)."""
+        return self._convert(np.float64)
+
+    def cpu(self) -> "Module":
+        """This module (the CPU is where its arrays are)."""
+        return self
+
+    # ----------------------------------------------------------------- state dict
+    def state_dict(self, destination: dict | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
+        """Parameters and persistent buffers by dotted name ('conv1.weight'), in PyTorch's
+        order (a module's own parameters, then its buffers, then each child's). Values are
+        detached tensors sharing memory with the module (the Parameters with keep_vars)."""
+        if destination is None:
+            destination = OrderedDict()
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.detach()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination, prefix + name + ".", keep_vars)
+        return destination
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> _IncompatibleKeys:
+        """Copy values (lamina Tensors, NumPy arrays, torch tensors) into the parameters and
+        buffers in place. Every problem is reported at once in one ``LaminaValueError``:
+        missing and unexpected keys (when ``strict``) and shape mismatches (always), and
+        nothing is copied then. Returns ``(missing_keys, unexpected_keys)``."""
+        targets = self.state_dict(keep_vars=True)
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        mismatched, copies = [], []
+        for key, target in targets.items():
+            if key not in state_dict:
+                continue
+            array = _as_array(state_dict[key])
+            if array.shape != target._data.shape:
+                mismatched.append(f"size mismatch for {key}: copying a param with shape "
+                                  f"{tuple(array.shape)} from checkpoint, the shape in current "
+                                  f"model is {tuple(target._data.shape)}.")
+            else:
+                copies.append((target, array))
+        errors = []
+        if strict and missing:
+            errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+        if strict and unexpected:
+            errors.append("Unexpected key(s) in state_dict: "
+                          + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        errors.extend(mismatched)
+        if errors:
+            exc = ShapeError if mismatched and len(errors) == len(mismatched) else LaminaValueError
+            raise exc(f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
+                      + "\n\t".join(errors))
+        for target, array in copies:
+            np.copyto(target._data, array, casting="unsafe")
+            target._version += 1
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ----------------------------------------------------------------- display
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr (its hyper-parameters)."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({key}): " + _addindent(repr(module), 2)
+                       for key, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        main = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
