@@ -1,0 +1,137 @@
+"""``Embedding``: a lookup table of learned vectors, one row per token id.
+
+An embedding is a linear layer applied to one-hot inputs: with e_i the one-hot vector of id
+i, ``embedding(i) = W^T e_i = W[i]``. Looking the row up directly costs nothing per unused
+id. The gradient of row j is the sum of the output gradients of every position holding j:
+
+    dL/dW[j] = sum over positions p with input[p] = j of dL/dy[p],
+
+and the row ``padding_idx`` (if any) receives no gradient, so it stays at its value (zero
+after initialisation).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.function import Function
+from ...autograd.tensor import Tensor
+from ...errors import LaminaTypeError, LaminaValueError, ShapeError
+from ...random import generator
+from ..module import Module, Parameter
+
+__all__ = ["Embedding", "embedding"]
+
+
+class EmbeddingLookup(Function):
+    """y[p] = W[i_p];  dL/dW[j] = sum_{p: i_p = j} dL/dy[p] (0 for the padding row);
+    no gradient for the integer indices."""
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx=None):
+        ctx.save(indices)
+        ctx.num_embeddings = weight.shape[0]
+        ctx.padding_idx = padding_idx
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx, grad):
+        (indices,) = ctx.saved
+        d = grad.shape[-1]
+        flat = indices.reshape(-1)
+        g = grad.reshape(-1, d)
+        gw = np.zeros((ctx.num_embeddings, d), grad.dtype)
+        if flat.size:
+            # Sort the ids and sum each run of equal ids with one reduceat: repeated ids
+            # accumulate (deterministically, in position order) without a Python loop.
+            order = np.argsort(flat, kind="stable")
+            ids = flat[order]
+            starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+            gw[ids[starts]] = np.add.reduceat(g[order], starts, axis=0)
+        if ctx.padding_idx is not None:
+            gw[ctx.padding_idx] = 0
+        return gw, None
+
+
+def _normalize_padding_idx(padding_idx, num_embeddings: int):
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise LaminaValueError(f"padding_idx must be within num_embeddings "
+                               f"(-{num_embeddings} <= padding_idx < {num_embeddings}), got {padding_idx}")
+    return int(padding_idx) % num_embeddings
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, embedding_dim) picked by the integer tensor
+    ``input``: the output has shape ``input.shape + (embedding_dim,)`` (PyTorch's
+    ``F.embedding``). The row ``padding_idx`` gets no gradient."""
+    indices = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise LaminaTypeError(f"embedding expects integer indices (int64 or int32), got {indices.dtype}")
+    if weight.ndim != 2:
+        raise ShapeError(f"embedding weight must be 2-D (num_embeddings, embedding_dim), got {weight.shape}")
+    n = weight.shape[0]
+    if indices.size and (indices.min() < 0 or indices.max() >= n):
+        bad = indices.min() if indices.min() < 0 else indices.max()
+        raise LaminaValueError(f"embedding index {int(bad)} is out of range for {n} embeddings "
+                               f"(expected 0 <= index < {n})")
+    padding_idx = _normalize_padding_idx(padding_idx, n)
+    return EmbeddingLookup.apply(weight, Tensor._wrap(indices), padding_idx=padding_idx)
+
+
+class Embedding(Module):
+    """A table of ``num_embeddings`` learned vectors of size ``embedding_dim`` (parameter
+    ``weight``, initialised N(0, 1) as in PyTorch); ``forward(ids)`` returns ``weight[ids]``.
+
+    With ``padding_idx`` that row is initialised to zeros and receives no gradient, so a
+    padding token maps to a fixed zero vector.
+
+    >>> emb = nn.Embedding(10, 3, padding_idx=0)
+    >>> emb(lm.tensor([[1, 2, 0]])).shape
+    (1, 3, 3)
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 _weight: Tensor | None = None, _freeze: bool = False, dtype=np.float32) -> None:
+        super().__init__()
+        for value, name in ((num_embeddings, "num_embeddings"), (embedding_dim, "embedding_dim")):
+            if not isinstance(value, (int, np.integer)) or value <= 0:
+                raise LaminaValueError(f"{name} must be a positive integer, got {value!r}")
+        self.num_embeddings = int(num_embeddings)
+        self.embedding_dim = int(embedding_dim)
+        self.padding_idx = _normalize_padding_idx(padding_idx, self.num_embeddings)
+        if _weight is None:
+            self.weight = Parameter(generator().standard_normal(
+                (self.num_embeddings, self.embedding_dim)).astype(dtype), requires_grad=not _freeze)
+            self._fill_padding_idx_with_zero()
+        else:
+            if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):
+                raise ShapeError(f"_weight has shape {tuple(_weight.shape)}, expected "
+                                 f"({self.num_embeddings}, {self.embedding_dim})")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    def reset_parameters(self) -> None:
+        """Draw the weight again from N(0, 1), the padding row zero."""
+        self.weight._data[...] = generator().standard_normal(self.weight.shape)
+        self.weight._version += 1
+        self._fill_padding_idx_with_zero()
+
+    def _fill_padding_idx_with_zero(self) -> None:
+        if self.padding_idx is not None:
+            self.weight._data[self.padding_idx] = 0
+
+    def forward(self, input: Tensor) -> Tensor:
+        return embedding(input, self.weight, self.padding_idx)
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
+                        padding_idx: int | None = None) -> "Embedding":
+        """An Embedding whose weight is ``embeddings`` (shared, 2-D), frozen by default."""
+        if embeddings.ndim != 2:
+            raise ShapeError(f"embeddings must be 2-D, got shape {tuple(embeddings.shape)}")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx=padding_idx, _weight=embeddings, _freeze=freeze)
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        return s if self.padding_idx is None else s + f", padding_idx={self.padding_idx}"
