@@ -1,0 +1,117 @@
+"""The training loop: minibatch stochastic gradient descent, epoch by epoch.
+
+Each step is the lecture's recipe (seed 000 §5): take a minibatch, compute the network's
+output and the loss, backpropagate to get the gradient of the loss with respect to every
+parameter, and let the optimiser move the parameters against it. After each epoch the model
+is evaluated on held-out data and the callbacks see the epoch's record.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..errors import LaminaError
+from .metrics import RunningMean, accuracy, confusion_matrix, predictions
+from .progress import progress
+
+__all__ = ["fit", "evaluate", "Callback", "TrainingDiverged"]
+
+
+class TrainingDiverged(LaminaError, FloatingPointError):
+    """The loss became NaN or infinite; the message names the epoch and the step."""
+
+
+class Callback:
+    """Hooks the training loop calls; override what you need."""
+
+    def on_train_begin(self, history: list[dict]) -> None:
+        pass
+
+    def on_epoch_end(self, record: dict, history: list[dict]) -> None:
+        pass
+
+    def on_train_end(self, history: list[dict]) -> None:
+        pass
+
+
+def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None) -> dict:
+    """Mean loss, accuracy and (with ``num_classes``) the confusion matrix over ``loader``."""
+    was_training = model.training
+    model.eval()
+    loss_mean, correct, seen = RunningMean(), 0, 0
+    matrix = np.zeros((num_classes, num_classes), np.int64) if num_classes else None
+    with no_grad():
+        for x, y in loader:
+            out = model(x)
+            n = len(y)
+            loss_mean.add(loss_fn(out, y).item(), n)
+            predicted = predictions(out)
+            targets = y.numpy()
+            correct += int(np.sum(predicted == targets))
+            seen += n
+            if matrix is not None:
+                matrix += confusion_matrix(predicted, targets, num_classes)
+    model.train(was_training)
+    return {"loss": loss_mean.mean, "accuracy": correct / seen if seen else float("nan"),
+            "confusion": matrix}
+
+
+def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: int,
+        scheduler=None, callbacks: Iterable[Callback] = (), start_epoch: int = 0,
+        history: list[dict] | None = None, num_classes: int | None = None,
+        quiet: bool = False) -> list[dict]:
+    """Train ``model`` for epochs ``start_epoch + 1 .. epochs`` and return the history.
+
+    ``history`` holds one dict per epoch: ``epoch``, ``train_loss``, ``train_accuracy``,
+    ``test_loss``, ``test_accuracy`` (on ``val_loader``), ``lr`` and ``seconds``; the last
+    record also carries the test confusion matrix under ``confusion`` (not serialised).
+    A NaN or infinite loss raises :class:`TrainingDiverged` naming the epoch and step,
+    before the optimiser applies the bad gradient.
+    """
+    history = list(history or [])
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        cb.on_train_begin(history)
+    for epoch in range(start_epoch + 1, epochs + 1):
+        started = time.perf_counter()
+        if hasattr(train_loader, "set_epoch"):
+            train_loader.set_epoch(epoch)
+        model.train()
+        loss_mean, acc_mean = RunningMean(), RunningMean()
+        bar = progress(train_loader, total=len(train_loader), desc=f"epoch {epoch}/{epochs}",
+                       quiet=quiet)
+        for step, (x, y) in enumerate(bar, 1):
+            out = model(x)
+            loss = loss_fn(out, y)
+            value = loss.item()
+            if not math.isfinite(value):
+                bar.close()
+                raise TrainingDiverged(
+                    f"the loss became {value} at epoch {epoch}, step {step}; lower the learning "
+                    "rate or check the input data for NaN or infinite values")
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            n = len(y)
+            loss_mean.add(value, n)
+            acc_mean.add(accuracy(out, y), n)
+            if step % 50 == 0:
+                bar.set_postfix(loss=f"{loss_mean.mean:.4f}", acc=f"{acc_mean.mean:.3f}")
+        bar.close()
+        lr = optimizer.param_groups[0]["lr"]
+        if scheduler is not None:
+            scheduler.step()
+        result = evaluate(model, val_loader, loss_fn, num_classes)
+        record = {"epoch": epoch, "train_loss": loss_mean.mean, "train_accuracy": acc_mean.mean,
+                  "test_loss": result["loss"], "test_accuracy": result["accuracy"], "lr": lr,
+                  "seconds": time.perf_counter() - started}
+        history.append(record)
+        for cb in callbacks:
+            cb.on_epoch_end(dict(record, confusion=result["confusion"]), history)
+    for cb in callbacks:
+        cb.on_train_end(history)
+    return history

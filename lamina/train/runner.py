@@ -1,0 +1,171 @@
+"""One training run as the command line sees it: resolve the configuration, load the data,
+build the model, optimiser and loss, train, and write the run's files.
+
+Every run writes to its output directory: ``config.json`` (the resolved configuration),
+``metrics.jsonl`` (one JSON object per epoch), ``model.safetensors``,
+``checkpoint.safetensors`` (weights, optimiser state, RNG state, epoch, history),
+``curves.png`` and ``confusion.png``. Every file is written atomically.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import time
+
+from ..atomic import atomic_write_text
+from ..errors import LaminaValueError
+from .checkpoint import load_checkpoint, restore, save_checkpoint
+from .fit import Callback, fit
+from .presets import DEFAULTS, PRESETS
+
+__all__ = ["resolve_config", "run", "build_run", "OPTIMIZERS", "LOSSES", "DATASETS"]
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "adagrad", "rmsprop")
+LOSSES = ("cross-entropy", "quadratic", "mse")
+DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+
+
+def resolve_config(overrides: dict) -> dict:
+    """Defaults, then the preset's values, then every override that is not None."""
+    config = dict(DEFAULTS)
+    preset = overrides.get("preset")
+    if preset is not None:
+        if preset not in PRESETS:
+            raise LaminaValueError(f"unknown preset {preset!r}; known presets: {', '.join(PRESETS)}")
+        config.update(PRESETS[preset]["config"])
+        config["preset"] = preset
+    for key, value in overrides.items():
+        if value is not None:
+            config[key] = value
+    _validate(config)
+    return config
+
+
+def _validate(config: dict) -> None:
+    checks = [
+        (config["optimizer"] in OPTIMIZERS, f"unknown optimizer {config['optimizer']!r}; expected one of {', '.join(OPTIMIZERS)}"),
+        (config["loss"] in LOSSES, f"unknown loss {config['loss']!r}; expected one of {', '.join(LOSSES)}"),
+        (config["dataset"] in DATASETS, f"unknown dataset {config['dataset']!r}; expected one of {', '.join(DATASETS)}"),
+        (int(config["epochs"]) >= 1, f"--epochs must be a positive integer, got {config['epochs']}"),
+        (int(config["batch_size"]) >= 1, f"--batch-size must be a positive integer, got {config['batch_size']}"),
+        (float(config["lr"]) > 0, f"--lr must be positive, got {config['lr']}"),
+        (float(config["weight_decay"]) >= 0, f"--weight-decay must be >= 0, got {config['weight_decay']}"),
+        (0 <= float(config["dropout"]) < 1, f"--dropout must be in [0, 1), got {config['dropout']}"),
+    ]
+    for size in ("train_size", "val_size"):
+        if config[size] is not None:
+            checks.append((int(config[size]) >= 1, f"--{size.replace('_', '-')} must be positive, got {config[size]}"))
+    for ok, message in checks:
+        if not ok:
+            raise LaminaValueError(message)
+
+
+def _default_out(config: dict) -> str:
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    model = config["model"].split(":")[0]
+    return os.path.join("runs", f"{stamp}-{model}-{config['dataset']}")
+
+
+def _say(message: str, quiet: bool = False) -> None:
+    if not quiet:
+        print(message, flush=True)
+
+
+class RunFiles(Callback):
+    """Writes metrics, weights, the checkpoint and the plots after every epoch."""
+
+    def __init__(self, out: str, model, optimizer, scheduler=None, quiet: bool = False,
+                 class_names=None):
+        self.out, self.model, self.optimizer, self.scheduler = out, model, optimizer, scheduler
+        self.quiet = quiet
+        self.class_names = class_names
+        self.last_confusion = None
+        self.last_plot = time.monotonic()
+
+    PLOT_EVERY_SECONDS = 30.0  # plotting takes ~0.3 s: on short epochs, plot at the end only
+
+    def plot(self, history: list[dict]) -> None:
+        from .plots import have_matplotlib, plot_confusion, plot_curves
+
+        if not have_matplotlib():
+            return
+        plot_curves(history, os.path.join(self.out, "curves.png"))
+        if self.last_confusion is not None:
+            plot_confusion(self.last_confusion, os.path.join(self.out, "confusion.png"),
+                           self.class_names)
+        self.last_plot = time.monotonic()
+
+    def on_train_end(self, history: list[dict]) -> None:
+        self.plot(history)
+
+    def on_epoch_end(self, record: dict, history: list[dict]) -> None:
+        from ..serialization import save
+
+        lines = [json.dumps({k: v for k, v in r.items() if k != "confusion"}) for r in history]
+        atomic_write_text(os.path.join(self.out, "metrics.jsonl"), "\n".join(lines) + "\n")
+        save(self.model.state_dict(), os.path.join(self.out, "model.safetensors"))
+        save_checkpoint(os.path.join(self.out, "checkpoint.safetensors"), self.model,
+                        self.optimizer, record["epoch"], history, self.scheduler)
+        self.last_confusion = record.get("confusion")
+        if time.monotonic() - self.last_plot > self.PLOT_EVERY_SECONDS:
+            self.plot(history)
+        _say(f"epoch {record['epoch']:3d}  train loss {record['train_loss']:.4f}  "
+             f"acc {record['train_accuracy']:.4f}  |  test loss {record['test_loss']:.4f}  "
+             f"acc {record['test_accuracy']:.4f}  ({record['seconds']:.1f}s)", self.quiet)
+
+
+def build_run(config: dict):
+    """Data loaders, model, loss function and optimiser for ``config`` (seeded)."""
+    import lamina as lm
+
+    from .setup import make_data, make_loss, make_model, make_optimizer
+
+    lm.manual_seed(int(config["seed"]))
+    data = make_data(config)
+    model = make_model(config, data)
+    optimizer = make_optimizer(config, model)
+    loss_fn = make_loss(config, data.num_classes)
+    return data, model, loss_fn, optimizer
+
+
+def run(overrides: dict | None = None, resume: str | None = None) -> list[dict]:
+    """Train as ``lamina train`` does; returns the metrics history."""
+    if resume is not None:
+        config_path = os.path.join(resume, "config.json")
+        if not os.path.isfile(config_path):
+            raise FileNotFoundError(f"--resume {resume}: no config.json there (not a lamina run directory)")
+        with open(config_path) as f:
+            config = json.load(f)
+        for key in ("epochs", "quiet"):
+            if overrides and overrides.get(key) is not None:
+                config[key] = overrides[key]
+        config["out"] = resume
+        _validate(config)
+    else:
+        config = resolve_config(overrides or {})
+        config["out"] = config["out"] or _default_out(config)
+    out = config["out"]
+    quiet = bool(config["quiet"])
+    os.makedirs(out, exist_ok=True)
+    data, model, loss_fn, optimizer = build_run(config)
+    config.update(in_shape=list(data.in_shape), num_classes=data.num_classes,
+                  class_names=data.class_names)
+    atomic_write_text(os.path.join(out, "config.json"), json.dumps(config, indent=2) + "\n")
+    for note in data.notes:
+        _say(note)  # shown even with --quiet: the run differs from what was asked
+    start_epoch, history = 0, []
+    if resume is not None:
+        checkpoint = os.path.join(resume, "checkpoint.safetensors")
+        if os.path.isfile(checkpoint):
+            start_epoch, history = restore(load_checkpoint(checkpoint), model, optimizer)
+            _say(f"resuming {resume} after epoch {start_epoch}", quiet)
+    _say(f"training {config['model']} on {config['dataset']} ({data.train_size} train / "
+         f"{data.test_size} test images) for {config['epochs']} epochs -> {out}", quiet)
+    files = RunFiles(out, model, optimizer, quiet=quiet, class_names=data.class_names)
+    history = fit(model, data.train_loader, data.test_loader, loss_fn, optimizer,
+                  int(config["epochs"]), callbacks=[files], start_epoch=start_epoch,
+                  history=history, num_classes=data.num_classes, quiet=quiet)
+    if history:
+        print(f"test accuracy: {history[-1]['test_accuracy']:.4f}")
+    return history
