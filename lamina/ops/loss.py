@@ -1,0 +1,647 @@
+"""Loss functions with PyTorch's ``F`` signatures: cross_entropy, nll_loss, mse_loss, l1_loss,
+smooth_l1_loss, huber_loss, binary_cross_entropy(_with_logits), kl_div, the lectures'
+quadratic cost, and one_hot.
+
+Each loss is one Function: forward computes the per-element loss l_n and reduces it
+('none': l itself, 'sum': sum_n l_n, 'mean': sum_n l_n / n); backward multiplies the local
+derivative dl_n/dx by the upstream gradient (divided by n for 'mean'). Cross-entropy with
+class indices is fused (log-softmax, pick and reduce in one pass; backward softmax - onehot),
+as is BCE with logits; both use the log-sum-exp trick and never exponentiate a positive
+number. Input and target must have equal shapes: a target is never broadcast silently (an
+(N, 1) output against an (N,) target is a ShapeError, not an (N, N) loss).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor, int64
+from ..errors import LaminaTypeError, LaminaValueError, ShapeError
+from ._util import as_tensor
+from .activation import _log1p_exp_neg_abs, _log1p_inplace, _sigmoid
+
+__all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
+           "quadratic_loss", "one_hot"]
+
+
+# ----------------------------------------------------------------- reduction helpers
+def _reduce(loss, reduction: str, count=None):
+    """'none' -> loss, 'sum' -> sum, 'mean' -> sum / count (default: number of elements)."""
+    if reduction == "none":
+        return loss
+    total = np.sum(loss)
+    if reduction == "sum":
+        return total
+    return total / (loss.size if count is None else count)
+
+
+def _upstream(grad, reduction: str, count):
+    """The upstream gradient as it reaches every element of the unreduced loss."""
+    return grad / count if reduction == "mean" else grad
+
+
+def _both(ctx, g):
+    """(dL/dinput, dL/dtarget) for losses of the form l(input - target)."""
+    need_x, need_y = ctx.needs_input_grad
+    return (g if need_x else None), (-g if need_y else None)
+
+
+def _reduction(name: str, reduction: str, size_average=None, reduce=None, batchmean=False) -> str:
+    """Validate ``reduction``; PyTorch's deprecated ``size_average``/``reduce`` pair wins if given."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    allowed = ("none", "mean", "sum", "batchmean") if batchmean else ("none", "mean", "sum")
+    if reduction not in allowed:
+        raise LaminaValueError(f"{name}: reduction must be one of {', '.join(map(repr, allowed))}, "
+                               f"got {reduction!r}")
+    return reduction
+
+
+def _pair(name: str, input, target) -> tuple[Tensor, Tensor]:
+    """Input and target as float tensors of the same shape (ShapeError names both shapes)."""
+    x = as_tensor(input)
+    y = as_tensor(target, x)
+    if x.shape != y.shape:
+        raise ShapeError(f"{name}: input shape {tuple(x.shape)} and target shape {tuple(y.shape)} "
+                         "must be equal (lamina does not broadcast targets; reshape one of them, "
+                         "e.g. output.squeeze(1) or target.unsqueeze(1))")
+    if y.dtype != x.dtype and x.dtype.kind == "f":
+        y = Tensor._wrap(y._data.astype(x.dtype))
+    return x, y
+
+
+def _raw_weight(name: str, weight, x: Tensor, what: str = "weight"):
+    """A weight tensor as an array of the input's dtype that broadcasts to the input's shape."""
+    if weight is None:
+        return None
+    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+    try:
+        fits = np.broadcast_shapes(w.shape, x.shape) == tuple(x.shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{name}: {what} of shape {w.shape} does not broadcast to the input "
+                         f"shape {tuple(x.shape)}")
+    return w
+
+
+# ----------------------------------------------------------------- regression losses
+class MSE(Function):
+    """l = (x - y)^2;  dl/dx = 2 (x - y) = -dl/dy."""
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        d = x - y
+        ctx.save(d)
+        ctx.reduction = reduction
+        return _reduce(d * d, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved
+        return _both(ctx, (2 * _upstream(grad, ctx.reduction, d.size)) * d)
+
+
+class L1(Function):
+    """l = |x - y|;  dl/dx = sign(x - y) = -dl/dy (0 at the kink)."""
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        d = x - y
+        ctx.save(d)
+        ctx.reduction = reduction
+        return _reduce(np.abs(d), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved
+        return _both(ctx, _upstream(grad, ctx.reduction, d.size) * np.sign(d))
+
+
+class SmoothL1(Function):
+    """With d = x - y: l = d^2 / (2 beta) for |d| < beta, |d| - beta/2 otherwise;
+    dl/dx = d / beta inside, sign(d) outside (beta = 0 is the L1 loss)."""
+
+    @staticmethod
+    def forward(ctx, x, y, reduction, beta):
+        d = x - y
+        a = np.abs(d)
+        if beta == 0:
+            loss = a
+        else:   # c = min(|d|, beta): c (|d| - c/2) / beta is d^2/(2 beta) inside, |d| - beta/2 outside
+            c = np.minimum(a, beta)
+            loss = c * (a - 0.5 * c)
+            loss /= beta
+        ctx.save(d)
+        ctx.reduction, ctx.beta = reduction, beta
+        return _reduce(loss.astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved
+        beta = ctx.beta
+        local = np.sign(d) if beta == 0 else np.clip(d * (1 / beta), -1, 1)
+        return _both(ctx, _upstream(grad, ctx.reduction, d.size) * local)
+
+
+class Huber(Function):
+    """With d = x - y: l = d^2 / 2 for |d| < delta, delta (|d| - delta/2) otherwise;
+    dl/dx = d clipped to [-delta, delta]."""
+
+    @staticmethod
+    def forward(ctx, x, y, reduction, delta):
+        d = x - y
+        a = np.abs(d)
+        c = np.minimum(a, delta)      # c (|d| - c/2): d^2/2 inside, delta (|d| - delta/2) outside
+        loss = c * (a - 0.5 * c)
+        ctx.save(d)
+        ctx.reduction, ctx.delta = reduction, delta
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved
+        return _both(ctx, _upstream(grad, ctx.reduction, d.size) * np.clip(d, -ctx.delta, ctx.delta))
+
+
+class Quadratic(Function):
+    """The lectures' quadratic cost per sample, C_x = 1/2 ||y(x) - a||^2 summed over all but the
+    batch axis (C = 1/(2n) sum_x ||y(x) - a||^2 for 'mean');  dC_x/da = a - y(x)."""
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        d = x - y
+        n = d.shape[0] if d.ndim else 1
+        per_sample = 0.5 * np.square(d).reshape(n, -1).sum(axis=1)
+        ctx.save(d)
+        ctx.reduction, ctx.n = reduction, n
+        return _reduce(per_sample if d.ndim else per_sample.reshape(()), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved
+        up = _upstream(grad, ctx.reduction, ctx.n)
+        if ctx.reduction == "none" and d.ndim > 1:
+            up = up.reshape(up.shape + (1,) * (d.ndim - 1))
+        return _both(ctx, up * d)
+
+
+# ----------------------------------------------------------------- probabilistic losses
+class BCE(Function):
+    """l = -w [y log x + (1 - y) log(1 - x)], each log clamped at -100 (as PyTorch) so x = 0 or
+    1 gives a finite loss;  dl/dx = w (x - y) / max(x (1 - x), 1e-12),
+    dl/dy = w [log(1 - x) - log x]."""
+
+    @staticmethod
+    def forward(ctx, x, y, weight, reduction):
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100)
+            log_1mx = np.maximum(_log1p_inplace(np.negative(x, out=np.empty_like(x))), -100)
+        loss = (y - 1) * log_1mx - y * log_x
+        if weight is not None:
+            loss *= weight
+        ctx.save(x, y)
+        ctx.weight, ctx.reduction = weight, reduction
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        up = _upstream(grad, ctx.reduction, x.size)
+        if ctx.weight is not None:
+            up = up * ctx.weight
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = up * (x - y) / np.maximum(x * (1 - x), 1e-12)
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore"):
+                log_1mx = _log1p_inplace(np.negative(x, out=np.empty_like(x)))
+                gy = up * (np.maximum(log_1mx, -100) - np.maximum(np.log(x), -100))
+        return gx, gy
+
+
+def _softplus_pair(x):
+    """(softplus(x), softplus(-x)) = (max(x, 0) + c, max(-x, 0) + c), c = log1p(e^{-|x|})."""
+    c = _log1p_exp_neg_abs(x)
+    return np.maximum(x, 0) + c, np.maximum(-x, 0) + c
+
+
+class BCEWithLogits(Function):
+    """Fused sigmoid + BCE on logits x, p the pos_weight (1 if none), s(x) = softplus(x):
+    l = -w [p y log sigma(x) + (1 - y) log(1 - sigma(x))] = w [p y s(-x) + (1 - y) s(x)]
+    (both terms >= 0: no cancellation, no overflow at any |x|);
+    dl/dx = w ((1 + (p - 1) y) sigma(x) - p y),  dl/dy = w [p s(-x) - s(x)]."""
+
+    @staticmethod
+    def forward(ctx, x, y, weight, pos_weight, reduction):
+        sp_pos, sp_neg = _softplus_pair(x)
+        sp_neg *= y if pos_weight is None else pos_weight * y
+        sp_pos *= 1 - y
+        loss = np.add(sp_pos, sp_neg, out=sp_pos)
+        if weight is not None:
+            loss *= weight
+        ctx.save(x, y)
+        ctx.weight, ctx.pos_weight, ctx.reduction = weight, pos_weight, reduction
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        pw = ctx.pos_weight
+        up = _upstream(grad, ctx.reduction, x.size)
+        if ctx.weight is not None:
+            up = up * ctx.weight
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            s = _sigmoid(x)
+            gx = up * (s - y if pw is None else (1 + (pw - 1) * y) * s - pw * y)
+        if ctx.needs_input_grad[1]:
+            sp_pos, sp_neg = _softplus_pair(x)
+            gy = up * ((sp_neg if pw is None else pw * sp_neg) - sp_pos)
+        return gx, gy
+
+
+class KLDiv(Function):
+    """Pointwise KL divergence with input x = log q: l = y (log y - x), 0 where y = 0 (so zeros
+    in the target give no NaN); with log_target, y = e^t and l = e^t (t - x).
+    dl/dx = -y;  dl/dy = log y + 1 - x  (with log_target: dl/dt = e^t (t + 1 - x))."""
+
+    @staticmethod
+    def forward(ctx, x, y, reduction, log_target):
+        if log_target:
+            loss = np.exp(y) * (y - x)
+        else:
+            log_y = np.log(y, out=np.zeros_like(y), where=y > 0)   # y log y -> 0 as y -> 0
+            loss = y * (log_y - x)
+        ctx.save(x, y)
+        ctx.reduction, ctx.log_target = reduction, log_target
+        if reduction == "batchmean":
+            total = np.sum(loss)
+            return total / x.shape[0] if x.ndim else total
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        if ctx.reduction == "batchmean":
+            up = grad / x.shape[0] if x.ndim else grad
+        else:
+            up = _upstream(grad, ctx.reduction, x.size)
+        p = np.exp(y) if ctx.log_target else y
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = -(up * p)
+        if ctx.needs_input_grad[1]:
+            if ctx.log_target:
+                gy = up * p * (y + 1 - x)
+            else:
+                with np.errstate(divide="ignore"):
+                    gy = up * (np.log(y) + 1 - x)
+        return gx, gy
+
+
+# ----------------------------------------------------------------- classification losses
+def _index_target(name: str, x: Tensor, target, ignore_index: int, weight, probs_ok: bool):
+    """Validate class-index targets for input (N, C, d1, ...) or (C,); return the class axis,
+    the int target array, the mask of non-ignored entries (None if none is ignored) and the
+    class weights."""
+    if x.ndim == 0:
+        raise ShapeError(f"{name}: input needs a class dimension, got a 0-d tensor")
+    axis = 1 if x.ndim >= 2 else 0
+    n_classes = x.shape[axis]
+    expected = tuple(x.shape[:axis] + x.shape[axis + 1:])
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    also = f", or class probabilities of the input's shape {tuple(x.shape)}" if probs_ok else ""
+    if t.shape != expected:
+        raise ShapeError(f"{name}: input of shape {tuple(x.shape)} ({n_classes} classes on dim "
+                         f"{axis}) needs class indices of shape {expected}{also}; got target "
+                         f"shape {t.shape}")
+    if t.dtype.kind not in "iu":
+        raise LaminaTypeError(
+            f"{name}: target has the shape {t.shape} of class indices but dtype {t.dtype}; "
+            f"class indices must be integers (target.long()){also}")
+    valid = t != ignore_index
+    if valid.all():
+        valid, kept = None, t                   # the common case: nothing to mask later
+    else:
+        kept = t[valid]
+    if kept.size and (kept.min() < 0 or kept.max() >= n_classes):
+        bad = kept[(kept < 0) | (kept >= n_classes)].flat[0]
+        raise LaminaValueError(f"{name}: target index {int(bad)} is out of range for "
+                               f"{n_classes} classes (expected 0 <= index < {n_classes}, or "
+                               f"ignore_index={ignore_index})")
+    w = None
+    if weight is not None:
+        w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+        if w.shape != (n_classes,):
+            raise ShapeError(f"{name}: weight must have one entry per class, shape ({n_classes},), "
+                             f"got {w.shape}")
+    return axis, t, valid, w
+
+
+def _flat_index(shape: tuple, target, valid):
+    """Indices into the flattened (C-order) input of the target entries x[n, t_n, s...]: one
+    fancy index instead of take/put_along_axis (several times cheaper on small batches).
+    Ignored entries point at class 0; the mask ``valid`` removes them later."""
+    t = target if valid is None else np.where(valid, target, 0)
+    if len(shape) == 1:
+        return t
+    inner = math.prod(shape[2:])
+    rows = np.arange(shape[0]).reshape((-1,) + (1,) * (t.ndim - 1)) * (shape[1] * inner)
+    if inner > 1:
+        rows = rows + np.arange(inner).reshape(shape[2:])
+    return rows + t * inner
+
+
+def _mean_count(dtype, target, wt, valid):
+    """PyTorch's 'mean' denominator: sum of the target weights over non-ignored entries."""
+    if wt is not None:
+        return dtype.type(np.sum(wt if valid is None else wt * valid))
+    return dtype.type(target.size if valid is None else np.count_nonzero(valid))
+
+
+def _class_axis(v, axis: int):
+    """A per-entry array (target shape) given back its class axis, to broadcast over classes."""
+    return np.expand_dims(v, axis) if np.ndim(v) else v
+
+
+class CrossEntropy(Function):
+    """Fused log-softmax + negative log-likelihood for class indices t_n, p = softmax(x_n),
+    eps = label_smoothing, w the class weights (1 if none), W = sum_c w_c:
+      l_n = (1 - eps) w_{t_n} (-log p_{t_n}) + (eps / C) sum_c w_c (-log p_c),
+      dl_n/dx_k = ((1 - eps) w_{t_n} + (eps / C) W) p_k - (1 - eps) w_{t_n} [k = t_n] - (eps / C) w_k
+    (softmax minus one-hot when eps = 0 and unweighted). 'mean' divides by sum_n w_{t_n} over
+    the entries that are not ignore_index, as PyTorch. ``valid`` is None when none is ignored."""
+
+    @staticmethod
+    def forward(ctx, x, target, valid, weight, reduction, label_smoothing, axis):
+        n_classes, eps = x.shape[axis], label_smoothing
+        flat = _flat_index(x.shape, target, valid)
+        # C order (not empty_like's 'K'), so reshape(-1) below is a view
+        e = np.subtract(x, x.max(axis=axis, keepdims=True), out=np.empty(x.shape, x.dtype))
+        picked = e.reshape(-1)[flat]
+        wt = wb = None
+        if weight is not None:
+            wb = weight.reshape((n_classes,) + (1,) * (x.ndim - axis - 1))
+            wt = weight[target if valid is None else np.where(valid, target, 0)]
+        if eps:
+            smooth = (e * wb if wb is not None else e).sum(axis=axis)
+        np.exp(e, out=e)
+        s = e.sum(axis=axis, keepdims=True)
+        e /= s
+        lse = np.log(s).squeeze(axis)
+        loss = lse - picked
+        if wt is not None:
+            loss *= wt
+        if eps:
+            total_w = weight.sum() if weight is not None else n_classes
+            loss = (1 - eps) * loss + (eps / n_classes) * (total_w * lse - smooth)
+        if valid is not None:
+            loss = np.where(valid, loss, 0).astype(x.dtype, copy=False)
+        ctx.save(e)
+        ctx.flat, ctx.valid, ctx.weight, ctx.wt = flat, valid, weight, wt
+        ctx.reduction, ctx.eps, ctx.axis = reduction, eps, axis
+        ctx.count = _mean_count(x.dtype, target, wt, valid) if reduction == "mean" else None
+        if ctx.count == 0:        # everything ignored: NaN loss and zero gradient, as PyTorch
+            return np.full((), np.nan, x.dtype)
+        return _reduce(loss, reduction, ctx.count)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (p,) = ctx.saved
+        axis, eps, w = ctx.axis, ctx.eps, ctx.weight
+        if ctx.count == 0:
+            return np.zeros_like(p)
+        up = _upstream(grad, ctx.reduction, ctx.count)      # 0-d, or per entry for 'none'
+        if ctx.valid is not None:
+            up = up * ctx.valid
+        at_target = (1 - eps) * up if w is None else (1 - eps) * ctx.wt * up
+        row = up if w is None else at_target + (eps / p.shape[axis]) * w.sum() * up
+        g = p * _class_axis(row, axis)                      # C order, like p
+        if eps:
+            shift = (eps / p.shape[axis]) * _class_axis(up, axis)
+            g -= shift if w is None else shift * w.reshape((-1,) + (1,) * (p.ndim - axis - 1))
+        g.reshape(-1)[ctx.flat] -= at_target                # one entry per target: no repeats
+        return g
+
+
+class CrossEntropyProb(Function):
+    """Cross-entropy with class probabilities y (smoothed: y' = (1 - eps) y + eps / C):
+    l_n = -sum_c w_c y'_c log p_c, p = softmax(x_n);
+    dl_n/dx_k = p_k sum_c w_c y'_c - w_k y'_k,  dl_n/dy_k = -(1 - eps) w_k log p_k.
+    'mean' divides by the number of samples (all axes but the class axis), as PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, y, weight, reduction, label_smoothing, axis):
+        n_classes, eps = x.shape[axis], label_smoothing
+        logp = np.subtract(x, x.max(axis=axis, keepdims=True), out=np.empty_like(x))
+        logp -= np.log(np.exp(logp).sum(axis=axis, keepdims=True))
+        yw = (1 - eps) * y + eps / n_classes if eps else y
+        if weight is not None:
+            weight = weight.reshape((n_classes,) + (1,) * (x.ndim - axis - 1))
+            yw = yw * weight
+        if np.isfinite(logp).all():
+            prod = yw * logp
+        else:   # a class with p = 0 (logit -inf) and no target mass contributes 0, not 0 * -inf
+            with np.errstate(invalid="ignore"):
+                prod = yw * logp
+            prod[yw == 0] = 0
+        loss = -prod.sum(axis=axis)
+        ctx.save(logp, yw)
+        ctx.weight, ctx.reduction, ctx.eps, ctx.axis = weight, reduction, eps, axis
+        ctx.count = x.size // n_classes
+        return _reduce(loss, reduction, ctx.count)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logp, yw = ctx.saved
+        axis = ctx.axis
+        up = np.expand_dims(np.broadcast_to(_upstream(grad, ctx.reduction, ctx.count),
+                                            logp.shape[:axis] + logp.shape[axis + 1:]), axis)
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = up * (np.exp(logp) * yw.sum(axis=axis, keepdims=True) - yw)
+        if ctx.needs_input_grad[1]:
+            w = 1 if ctx.weight is None else ctx.weight
+            gy = up * ((ctx.eps - 1) * w) * logp
+        return gx, gy
+
+
+class NLL(Function):
+    """Negative log-likelihood of log-probabilities x: l_n = -w_{t_n} x_{n, t_n};
+    dl_n/dx_k = -w_{t_n} [k = t_n]. 'mean' divides by sum_n w_{t_n} over non-ignored entries."""
+
+    @staticmethod
+    def forward(ctx, x, target, valid, weight, reduction, axis):
+        flat = _flat_index(x.shape, target, valid)
+        loss = -x.reshape(-1)[flat]
+        wt = None
+        if weight is not None:
+            wt = weight[target if valid is None else np.where(valid, target, 0)]
+            loss *= wt
+        if valid is not None:
+            loss = np.where(valid, loss, 0).astype(x.dtype, copy=False)
+        ctx.flat, ctx.valid, ctx.wt = flat, valid, wt
+        ctx.reduction, ctx.shape, ctx.dtype = reduction, x.shape, x.dtype
+        ctx.count = _mean_count(x.dtype, target, wt, valid) if reduction == "mean" else None
+        if ctx.count == 0:
+            return np.full((), np.nan, x.dtype)
+        return _reduce(loss, reduction, ctx.count)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = np.zeros(ctx.shape, ctx.dtype)
+        if ctx.count == 0:
+            return g
+        up = -_upstream(grad, ctx.reduction, ctx.count)
+        if ctx.wt is not None:
+            up = up * ctx.wt
+        if ctx.valid is not None:
+            up = up * ctx.valid
+        g.reshape(-1)[ctx.flat] = up
+        return g
+
+
+# ----------------------------------------------------------------- public functions
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy of logits ``input`` (N, C), (N, C, d1, ...) or (C,) against ``target``:
+    class indices of shape (N,), (N, d1, ...) or (), or class probabilities of the input's shape.
+
+    loss(x, class) = -log(exp(x[class]) / sum_j exp(x[j])) = -x[class] + log sum_j exp(x[j]),
+    computed with the log-sum-exp trick in one fused operation.
+
+    >>> lm.cross_entropy(lm.tensor([[2.0, 0.0, -1.0]]), lm.tensor([0]))
+    tensor(0.1698)
+    """
+    name = "cross_entropy"
+    reduction = _reduction(name, reduction, size_average, reduce)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise LaminaValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    x = as_tensor(input)
+    if isinstance(target, Tensor) and target.dtype.kind == "f" and target.shape == x.shape and x.ndim:
+        axis = 1 if x.ndim >= 2 else 0
+        w = None
+        if weight is not None:
+            w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+            if w.shape != (x.shape[axis],):
+                raise ShapeError(f"{name}: weight must have one entry per class, shape "
+                                 f"({x.shape[axis]},), got {w.shape}")
+        y = target if target.dtype == x.dtype else Tensor._wrap(target._data.astype(x.dtype))
+        return CrossEntropyProb.apply(x, y, weight=w, reduction=reduction,
+                                      label_smoothing=label_smoothing, axis=axis)
+    axis, t, valid, w = _index_target(name, x, target, ignore_index, weight, probs_ok=True)
+    return CrossEntropy.apply(x, target=t, valid=valid, weight=w, reduction=reduction,
+                              label_smoothing=label_smoothing, axis=axis)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood loss(x, class) = -x[class] of log-probabilities ``input``
+    (use it after ``log_softmax``; ``cross_entropy`` does both at once)."""
+    reduction = _reduction("nll_loss", reduction, size_average, reduce)
+    x = as_tensor(input)
+    axis, t, valid, w = _index_target("nll_loss", x, target, ignore_index, weight, probs_ok=False)
+    return NLL.apply(x, target=t, valid=valid, weight=w, reduction=reduction, axis=axis)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+             reduction: str = "mean") -> Tensor:
+    """Mean squared error loss(x, y) = 1/n sum_i |x_i - y_i|^2 (shapes must be equal)."""
+    reduction = _reduction("mse_loss", reduction, size_average, reduce)
+    return MSE.apply(*_pair("mse_loss", input, target), reduction=reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+            reduction: str = "mean") -> Tensor:
+    """Mean absolute error 1/n sum_i |x_i - y_i| (shapes must be equal)."""
+    reduction = _reduction("l1_loss", reduction, size_average, reduce)
+    return L1.apply(*_pair("l1_loss", input, target), reduction=reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Quadratic for |x - y| < beta, linear beyond: d^2 / (2 beta) or |d| - beta / 2."""
+    reduction = _reduction("smooth_l1_loss", reduction, size_average, reduce)
+    if beta < 0:
+        raise LaminaValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    return SmoothL1.apply(*_pair("smooth_l1_loss", input, target), reduction=reduction, beta=beta)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """Huber loss: d^2 / 2 for |d| < delta, delta (|d| - delta / 2) beyond (d = x - y)."""
+    reduction = _reduction("huber_loss", reduction)
+    if not delta > 0:
+        raise LaminaValueError(f"huber_loss: delta must be > 0, got {delta}")
+    return Huber.apply(*_pair("huber_loss", input, target), reduction=reduction, delta=delta)
+
+
+def quadratic_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """The lectures' quadratic cost C = 1/(2n) sum_x ||y(x) - a||^2: half the squared error of
+    each sample (summed over all axes but the first), averaged over the batch ('mean'),
+    summed ('sum') or one value per sample ('none')."""
+    reduction = _reduction("quadratic_loss", reduction)
+    return Quadratic.apply(*_pair("quadratic_loss", input, target), reduction=reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """loss(o, t) = -1/n sum_i w_i (t_i log o_i + (1 - t_i) log(1 - o_i)) of probabilities o in
+    [0, 1] (logs clamped at -100, so o = 0 or 1 stays finite)."""
+    name = "binary_cross_entropy"
+    reduction = _reduction(name, reduction, size_average, reduce)
+    x, y = _pair(name, input, target)
+    data = x._data
+    if data.size and not (data.min() >= 0 and data.max() <= 1):
+        bad = data[~((data >= 0) & (data <= 1))].flat[0]
+        raise LaminaValueError(f"{name}: input must hold probabilities in [0, 1], found {bad} "
+                               "(apply sigmoid first, or use binary_cross_entropy_with_logits)")
+    return BCE.apply(x, y, weight=_raw_weight(name, weight, x), reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average=None, reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """BCE of sigmoid(input) fused and stable at any logit: -w [p t log sigma(x) +
+    (1 - t) log(1 - sigma(x))], ``pos_weight`` p weighting the positive term per class."""
+    name = "binary_cross_entropy_with_logits"
+    reduction = _reduction(name, reduction, size_average, reduce)
+    x, y = _pair(name, input, target)
+    return BCEWithLogits.apply(x, y, weight=_raw_weight(name, weight, x),
+                               pos_weight=_raw_weight(name, pos_weight, x, "pos_weight"),
+                               reduction=reduction)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """KL divergence sum y (log y - x) of log-probabilities ``input`` from ``target``.
+
+    'batchmean' divides the sum by the batch size (the true KL divergence per sample);
+    'mean' divides by the number of elements, as PyTorch. Zeros in the target contribute 0.
+    """
+    reduction = _reduction("kl_div", reduction, size_average, reduce, batchmean=True)
+    return KLDiv.apply(*_pair("kl_div", input, target), reduction=reduction, log_target=log_target)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """One-hot encoding: shape ``tensor.shape + (num_classes,)``, int64, 1 at each index
+    (``num_classes=-1``: one more than the largest index). No gradient."""
+    t = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if t.dtype.kind not in "iu":
+        raise LaminaTypeError(f"one_hot needs an integer tensor of class indices, got {t.dtype}")
+    if t.size and t.min() < 0:
+        raise LaminaValueError(f"one_hot: class index {int(t.min())} is negative")
+    if num_classes == -1:
+        if not t.size:
+            raise LaminaValueError("one_hot: cannot infer num_classes from an empty tensor")
+        num_classes = int(t.max()) + 1
+    elif t.size and t.max() >= num_classes:
+        raise LaminaValueError(f"one_hot: class index {int(t.max())} is out of range for "
+                               f"num_classes={num_classes}")
+    return Tensor._wrap((t[..., None] == np.arange(num_classes)).astype(int64))
