@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("run_dir")
     pr.add_argument("images", nargs="+")
 
+    lab = sub.add_parser("lab", help="run one of the lectures' experiments (see `lamina lab --list`)")
+    lab.add_argument("name", nargs="?")
+    lab.add_argument("--quick", action="store_true", help="a smaller version that finishes in under a minute")
+    lab.add_argument("--out", help="directory for the lab's pictures (default lab-NAME)")
+    lab.add_argument("--list", action="store_true", help="list the labs")
+
     sub.add_parser("presets", help="list the training presets and their lecture sources")
     sub.add_parser("models", help="list the model specs")
     return parser
@@ -105,12 +111,23 @@ def _predict(args) -> int:
     return 0
 
 
+def _lab(args) -> int:
+    from .labs import LABS, run_lab
+
+    if args.list or args.name is None:
+        for name, (_module, description) in LABS.items():
+            print(f"{name:26s} {description}")
+        return 0 if args.list else 2
+    print(run_lab(args.name, quick=args.quick, out=args.out))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from .errors import LaminaError
 
     parser = _parser()
     args = parser.parse_args(argv)
-    handlers = {"train": _train, "eval": _eval, "predict": _predict, "presets": _presets,
+    handlers = {"train": _train, "eval": _eval, "predict": _predict, "presets": _presets, "lab": _lab,
                 "models": _models}
     if args.command is None:
         parser.print_help()

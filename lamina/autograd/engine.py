@@ -16,8 +16,9 @@ import numpy as np
 from ..errors import GraphError, InplaceError, ShapeError
 from .function import Context, sum_to
 from .grad_mode import no_grad
+from .tensor import Tensor
 
-__all__ = ["run_backward", "topological_order"]
+__all__ = ["run_backward", "topological_order", "propagate"]
 
 
 def topological_order(root: Context) -> list:
@@ -52,8 +53,6 @@ def _check_versions(node: Context) -> None:
 
 def run_backward(root, gradient=None, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf), weighted by ``gradient``, into every reachable leaf's grad."""
-    from .tensor import Tensor
-
     if not root.requires_grad:
         raise GraphError("backward() on a tensor that does not require grad and has no grad_fn")
     if gradient is None:
@@ -68,27 +67,45 @@ def run_backward(root, gradient=None, retain_graph: bool = False) -> None:
             raise ShapeError(f"gradient has shape {seed.shape}, expected the output's shape {root.shape}")
         seed = seed.astype(root.dtype, copy=False)
 
-    handed = {id(seed)}  # arrays already stored somewhere: store copies of them elsewhere
+    if root._node is None:  # backward on a leaf: d(root)/d(root) = 1
+        _LeafAccumulator({id(seed)})(root, seed)
+        return
+    propagate(list(reversed(topological_order(root._node))), root._node, root._out_index, seed,
+              retain_graph)
 
-    def accumulate_leaf(leaf, g):
+
+class _LeafAccumulator:
+    """Adds gradients into leaves' ``.grad``; a leaf's first gradient is stored without a copy
+    unless that array (or the array it views) may also be stored elsewhere."""
+
+    __slots__ = ("handed",)
+
+    def __init__(self, handed: set):
+        self.handed = handed  # ids of arrays already stored somewhere
+
+    def __call__(self, leaf, g) -> None:
         if leaf.grad is None:
-            # A leaf's .grad must own its memory: the same array, or a view of an array,
-            # may also have reached another leaf or be the caller's `gradient`.
-            if id(g) in handed or g.base is not None:
+            if id(g) in self.handed or g.base is not None:
                 g = g.copy()
-            handed.add(id(g))
+            self.handed.add(id(g))
             leaf.grad = Tensor._wrap(g)
         else:
             leaf.grad._data = leaf.grad._data + g
 
-    if root._node is None:  # backward on a leaf: d(root)/d(root) = 1
-        accumulate_leaf(root, seed)
-        return
 
-    pending = {root._node: [None] * root._node.n_outputs}
-    pending[root._node][root._out_index] = seed
+def propagate(order: list, root_node: Context, out_index: int, seed, retain_graph: bool) -> None:
+    """Run every node's backward in ``order`` (reverse topological), starting from ``seed`` as
+    the gradient of ``root_node``'s output ``out_index``; leaves accumulate into ``.grad``.
+
+    This is the whole backward pass; :func:`run_backward` computes the order for a tensor, and a
+    recorded :class:`~lamina.autograd.tape.Tape` reuses an order computed once.
+    """
+    accumulate_leaf = _LeafAccumulator({id(seed)})
+    handed = accumulate_leaf.handed
+    pending = {root_node: [None] * root_node.n_outputs}
+    pending[root_node][out_index] = seed
     with no_grad():
-        for node in reversed(topological_order(root._node)):
+        for node in order:
             grads = pending.pop(node, None)
             if grads is None:
                 continue

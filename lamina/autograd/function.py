@@ -106,9 +106,10 @@ class Function:
             ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)
         out = cls.forward(ctx, *[t._data for t in inputs], **params)
         if not record:
-            if type(out) is tuple:
-                return tuple(Tensor._wrap(o) for o in out)
-            return Tensor._wrap(out)
+            results = tuple(Tensor._wrap(o) for o in out) if type(out) is tuple else Tensor._wrap(out)
+            if _state.tape is not None:
+                _state.tape.record(cls, ctx, inputs, params, results)
+            return results
 
         ctx.fn = cls
         ctx.parents = tuple(
@@ -141,4 +142,7 @@ class Function:
                             checks = []
                         checks.append((weakref.ref(t), t._version))
         ctx.version_checks = checks
-        return tuple(results) if multi else results[0]
+        results = tuple(results) if multi else results[0]
+        if _state.tape is not None:
+            _state.tape.record(cls, ctx, inputs, params, results)
+        return results

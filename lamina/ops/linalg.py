@@ -31,6 +31,8 @@ class MatMul(Function):
     def backward(ctx, grad):
         a, b = ctx.saved
         need_a, need_b = ctx.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:  # inner product: a scalar output
+            return (grad * b if need_a else None), (grad * a if need_b else None)
         a2 = a[None, :] if a.ndim == 1 else a          # (1, k)
         b2 = b[:, None] if b.ndim == 1 else b          # (k, 1)
         g = grad

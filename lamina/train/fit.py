@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..errors import LaminaError
+from .compiled import CompiledStep
 from .metrics import RunningMean, accuracy, confusion_matrix, predictions
 from .progress import progress
 
@@ -63,17 +64,21 @@ def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None) -
 def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: int,
         scheduler=None, callbacks: Iterable[Callback] = (), start_epoch: int = 0,
         history: list[dict] | None = None, num_classes: int | None = None,
-        quiet: bool = False) -> list[dict]:
+        quiet: bool = False, compile: bool = True) -> list[dict]:
     """Train ``model`` for epochs ``start_epoch + 1 .. epochs`` and return the history.
 
     ``history`` holds one dict per epoch: ``epoch``, ``train_loss``, ``train_accuracy``,
     ``test_loss``, ``test_accuracy`` (on ``val_loader``), ``lr`` and ``seconds``; the last
     record also carries the test confusion matrix under ``confusion`` (not serialised).
     A NaN or infinite loss raises :class:`TrainingDiverged` naming the epoch and step,
-    before the optimiser applies the bad gradient.
+    before the optimiser applies the bad gradient. With ``compile`` (the default) each step's
+    forward and backward replay a recorded tape where the model allows it
+    (:class:`~lamina.train.compiled.CompiledStep`); the results are bitwise those of the eager
+    step.
     """
     history = list(history or [])
     callbacks = list(callbacks)
+    train_step = CompiledStep(model, loss_fn, enabled=compile)
     for cb in callbacks:
         cb.on_train_begin(history)
     for epoch in range(start_epoch + 1, epochs + 1):
@@ -85,16 +90,13 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
         bar = progress(train_loader, total=len(train_loader), desc=f"epoch {epoch}/{epochs}",
                        quiet=quiet)
         for step, (x, y) in enumerate(bar, 1):
-            out = model(x)
-            loss = loss_fn(out, y)
-            value = loss.item()
+            optimizer.zero_grad()
+            value, out = train_step(x, y)
             if not math.isfinite(value):
                 bar.close()
                 raise TrainingDiverged(
                     f"the loss became {value} at epoch {epoch}, step {step}; lower the learning "
                     "rate or check the input data for NaN or infinite values")
-            optimizer.zero_grad()
-            loss.backward()
             optimizer.step()
             n = len(y)
             loss_mean.add(value, n)

@@ -55,6 +55,8 @@ def _convert(sample: Sample, make, dtype):
     leaves = []
 
     def one(a):
+        if isinstance(a, np.generic):  # a 0-d sample computed with NumPy arithmetic
+            a = np.asarray(a)
         if isinstance(a, np.ndarray):
             if a.dtype.kind == "f":
                 a = a.astype(dtype)

@@ -1,0 +1,39 @@
+"""The lectures as runnable experiments: ``lamina lab NAME [--quick] [--out DIR]``.
+
+Each lab is a module of this package with a ``run(quick: bool, out: str) -> Report``
+function; it prints a table (the lecture's figure beside ours where the lecture has one) and
+writes a PNG where a picture says more. ``LABS`` maps each lab's command-line name to its
+module and a one-line description.
+"""
+from __future__ import annotations
+
+import importlib
+
+from .report import Report, Table
+
+__all__ = ["LABS", "run_lab", "Report", "Table"]
+
+LABS = {
+    "backprop-example": ("backprop_example", "seed 002's 2-2-1 backpropagation example, digit by digit"),
+    "logic": ("logic", "McCulloch-Pitts gates, the perceptron on AND/OR/XOR, a two-layer XOR"),
+    "universal-approximation": ("universal_approximation", "one hidden sigmoid layer fitting continuous functions (seed 000)"),
+    "decision-boundaries": ("decision_boundaries", "polygons and a circle from perceptrons; a trained MLP's boundary (seed 003)"),
+    "gd-vs-sgd": ("gd_vs_sgd", "full gradient descent against SGD and minibatches; variance falling as 1/K (seed 000)"),
+    "depth": ("depth", "seed 000's table: 30 / 30-30 / 30-30-30 hidden sigmoid units"),
+    "vanishing-gradients": ("vanishing_gradients", "per-layer gradient norms, deep sigmoid against ReLU (seed 000 §6)"),
+    "regularization": ("regularization", "L2, Lp (p <= 1) sparsity, dropout, weight noise, augmentation (seed 000)"),
+    "initialization": ("initialization", "uniform 1/sqrt(fan_in) against Glorot against N(0,1) (seed 001)"),
+    "optimizers": ("optimizers", "SGD, momentum, Adagrad, RMSProp, Adam, 1/k and 1/sqrt(k) steps (seed 004)"),
+    "cnn-filters": ("cnn_filters", "first-layer filters of a small CNN; the vertical-edge filter (seed 000)"),
+    "graph": ("graph", "the computational graph of a small network as Graphviz DOT (seed 001)"),
+}
+
+
+def run_lab(name: str, quick: bool = False, out: str | None = None) -> Report:
+    """Run the lab ``name`` and return its report (the caller prints it)."""
+    from ..errors import LaminaValueError
+
+    if name not in LABS:
+        raise LaminaValueError(f"unknown lab {name!r}; known labs: {', '.join(LABS)}")
+    module = importlib.import_module(f".{LABS[name][0]}", __name__)
+    return module.run(quick=quick, out=out or f"lab-{name}")
