@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ._util import as_tensor, operands
 
@@ -396,12 +397,14 @@ def where(condition, a, b) -> Tensor:
 
 
 def cast(x: Tensor, dtype) -> Tensor:
-    """x as ``dtype`` (differentiable between floating types)."""
+    """x as ``dtype`` (differentiable between floating types; a cast to an integer or bool
+    type has no gradient)."""
     dtype = np.dtype(dtype)
     if x._data.dtype == dtype:
         return x
-    if dtype.kind != "f":
-        return Tensor._wrap(x._data.astype(dtype))
+    if dtype.kind != "f":  # an integer or bool result is outside the graph, as in PyTorch
+        with no_grad():
+            return Cast.apply(x, dtype=dtype)
     return Cast.apply(x, dtype=dtype)
 
 

@@ -307,9 +307,9 @@ class KLDiv(Function):
 
 # ----------------------------------------------------------------- classification losses
 def _index_target(name: str, x: Tensor, target, ignore_index: int, weight, probs_ok: bool):
-    """Validate class-index targets for input (N, C, d1, ...) or (C,); return the class axis,
-    the int target array, the mask of non-ignored entries (None if none is ignored) and the
-    class weights."""
+    """Check the shape and dtype of class-index targets for input (N, C, d1, ...) or (C,);
+    return the class axis, the target as a Tensor and the class weights. (The values are
+    checked by the operation itself: see _valid_targets.)"""
     if x.ndim == 0:
         raise ShapeError(f"{name}: input needs a class dimension, got a 0-d tensor")
     axis = 1 if x.ndim >= 2 else 0
@@ -325,23 +325,31 @@ def _index_target(name: str, x: Tensor, target, ignore_index: int, weight, probs
         raise LaminaTypeError(
             f"{name}: target has the shape {t.shape} of class indices but dtype {t.dtype}; "
             f"class indices must be integers (target.long()){also}")
-    valid = t != ignore_index
-    if valid.all():
-        valid, kept = None, t                   # the common case: nothing to mask later
-    else:
-        kept = t[valid]
-    if kept.size and (kept.min() < 0 or kept.max() >= n_classes):
-        bad = kept[(kept < 0) | (kept >= n_classes)].flat[0]
-        raise LaminaValueError(f"{name}: target index {int(bad)} is out of range for "
-                               f"{n_classes} classes (expected 0 <= index < {n_classes}, or "
-                               f"ignore_index={ignore_index})")
     w = None
     if weight is not None:
         w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
         if w.shape != (n_classes,):
             raise ShapeError(f"{name}: weight must have one entry per class, shape ({n_classes},), "
                              f"got {w.shape}")
-    return axis, t, valid, w
+    target = target if isinstance(target, Tensor) else Tensor._wrap(t)
+    return axis, target, w
+
+
+def _valid_targets(name: str, target, ignore_index: int, n_classes: int):
+    """The mask of entries that are not ``ignore_index`` (None when none is ignored), after
+    checking every other index lies in [0, n_classes). Runs inside the operations' forward,
+    so every batch is checked, replayed ones included."""
+    valid = target != ignore_index
+    if valid.all():
+        valid, kept = None, target              # the common case: nothing to mask later
+    else:
+        kept = target[valid]
+    if kept.size and (kept.min() < 0 or kept.max() >= n_classes):
+        bad = kept[(kept < 0) | (kept >= n_classes)].flat[0]
+        raise LaminaValueError(f"{name}: target index {int(bad)} is out of range for "
+                               f"{n_classes} classes (expected 0 <= index < {n_classes}, or "
+                               f"ignore_index={ignore_index})")
+    return valid
 
 
 def _flat_index(shape: tuple, target, valid):
@@ -379,8 +387,9 @@ class CrossEntropy(Function):
     the entries that are not ignore_index, as PyTorch. ``valid`` is None when none is ignored."""
 
     @staticmethod
-    def forward(ctx, x, target, valid, weight, reduction, label_smoothing, axis):
+    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing, axis):
         n_classes, eps = x.shape[axis], label_smoothing
+        valid = _valid_targets("cross_entropy", target, ignore_index, n_classes)
         flat = _flat_index(x.shape, target, valid)
         # C order (not empty_like's 'K'), so reshape(-1) below is a view
         e = np.subtract(x, x.max(axis=axis, keepdims=True), out=np.empty(x.shape, x.dtype))
@@ -416,7 +425,7 @@ class CrossEntropy(Function):
         (p,) = ctx.saved
         axis, eps, w = ctx.axis, ctx.eps, ctx.weight
         if ctx.count == 0:
-            return np.zeros_like(p)
+            return np.zeros_like(p), None
         up = _upstream(grad, ctx.reduction, ctx.count)      # 0-d, or per entry for 'none'
         if ctx.valid is not None:
             up = up * ctx.valid
@@ -427,7 +436,7 @@ class CrossEntropy(Function):
             shift = (eps / p.shape[axis]) * _class_axis(up, axis)
             g -= shift if w is None else shift * w.reshape((-1,) + (1,) * (p.ndim - axis - 1))
         g.reshape(-1)[ctx.flat] -= at_target                # one entry per target: no repeats
-        return g
+        return g, None
 
 
 class CrossEntropyProb(Function):
@@ -477,7 +486,8 @@ class NLL(Function):
     dl_n/dx_k = -w_{t_n} [k = t_n]. 'mean' divides by sum_n w_{t_n} over non-ignored entries."""
 
     @staticmethod
-    def forward(ctx, x, target, valid, weight, reduction, axis):
+    def forward(ctx, x, target, weight, ignore_index, reduction, axis):
+        valid = _valid_targets("nll_loss", target, ignore_index, x.shape[axis])
         flat = _flat_index(x.shape, target, valid)
         loss = -x.reshape(-1)[flat]
         wt = None
@@ -497,14 +507,14 @@ class NLL(Function):
     def backward(ctx, grad):
         g = np.zeros(ctx.shape, ctx.dtype)
         if ctx.count == 0:
-            return g
+            return g, None
         up = -_upstream(grad, ctx.reduction, ctx.count)
         if ctx.wt is not None:
             up = up * ctx.wt
         if ctx.valid is not None:
             up = up * ctx.valid
         g.reshape(-1)[ctx.flat] = up
-        return g
+        return g, None
 
 
 # ----------------------------------------------------------------- public functions
@@ -536,8 +546,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         y = target if target.dtype == x.dtype else Tensor._wrap(target._data.astype(x.dtype))
         return CrossEntropyProb.apply(x, y, weight=w, reduction=reduction,
                                       label_smoothing=label_smoothing, axis=axis)
-    axis, t, valid, w = _index_target(name, x, target, ignore_index, weight, probs_ok=True)
-    return CrossEntropy.apply(x, target=t, valid=valid, weight=w, reduction=reduction,
+    axis, t, w = _index_target(name, x, target, ignore_index, weight, probs_ok=True)
+    return CrossEntropy.apply(x, t, weight=w, ignore_index=ignore_index, reduction=reduction,
                               label_smoothing=label_smoothing, axis=axis)
 
 
@@ -547,8 +557,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     (use it after ``log_softmax``; ``cross_entropy`` does both at once)."""
     reduction = _reduction("nll_loss", reduction, size_average, reduce)
     x = as_tensor(input)
-    axis, t, valid, w = _index_target("nll_loss", x, target, ignore_index, weight, probs_ok=False)
-    return NLL.apply(x, target=t, valid=valid, weight=w, reduction=reduction, axis=axis)
+    axis, t, w = _index_target("nll_loss", x, target, ignore_index, weight, probs_ok=False)
+    return NLL.apply(x, t, weight=w, ignore_index=ignore_index, reduction=reduction, axis=axis)
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
@@ -629,19 +639,31 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     return KLDiv.apply(*_pair("kl_div", input, target), reduction=reduction, log_target=log_target)
 
 
+class OneHot(Function):
+    """e_t: the one-hot encoding of class indices t (piecewise constant: no gradient)."""
+
+    @staticmethod
+    def forward(ctx, t, num_classes):
+        if t.size and t.min() < 0:
+            raise LaminaValueError(f"one_hot: class index {int(t.min())} is negative")
+        if num_classes == -1:
+            if not t.size:
+                raise LaminaValueError("one_hot: cannot infer num_classes from an empty tensor")
+            num_classes = int(t.max()) + 1
+        elif t.size and t.max() >= num_classes:
+            raise LaminaValueError(f"one_hot: class index {int(t.max())} is out of range for "
+                                   f"num_classes={num_classes}")
+        return (t[..., None] == np.arange(num_classes)).astype(int64)
+
+    @staticmethod
+    def backward(ctx, grad):  # pragma: no cover - integer input never requires grad
+        return None
+
+
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """One-hot encoding: shape ``tensor.shape + (num_classes,)``, int64, 1 at each index
     (``num_classes=-1``: one more than the largest index). No gradient."""
-    t = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    t = tensor if isinstance(tensor, Tensor) else Tensor._wrap(np.asarray(tensor))
     if t.dtype.kind not in "iu":
         raise LaminaTypeError(f"one_hot needs an integer tensor of class indices, got {t.dtype}")
-    if t.size and t.min() < 0:
-        raise LaminaValueError(f"one_hot: class index {int(t.min())} is negative")
-    if num_classes == -1:
-        if not t.size:
-            raise LaminaValueError("one_hot: cannot infer num_classes from an empty tensor")
-        num_classes = int(t.max()) + 1
-    elif t.size and t.max() >= num_classes:
-        raise LaminaValueError(f"one_hot: class index {int(t.max())} is out of range for "
-                               f"num_classes={num_classes}")
-    return Tensor._wrap((t[..., None] == np.arange(num_classes)).astype(int64))
+    return OneHot.apply(t, num_classes=num_classes)
