@@ -1,0 +1,285 @@
+"""Two-dimensional convolution (PyTorch's ``conv2d``: NCHW input, weight (O, C/groups, KH, KW)).
+
+In the lecture's notation a convolutional node with filter W in R^{F x F x S} and bias b maps
+a stack of images X in R^{n1 x n2 x S} to  Z = W *_12 X = sum_i X[:, :, i] * W[:, :, i] + b,
+and a layer of K such nodes stacks Z[:, :, k] = W_k *_12 X + b_k. (Like every deep-learning
+library, "convolution" here is cross-correlation: the filter is not flipped.)
+
+Written as a conventional layer (im2col): with the column matrix X_col whose row (n, oh, ow)
+is the receptive field of that output pixel, and W_mat = W reshaped to (C*KH*KW, O),
+
+    Z_mat = X_col W_mat + b,      dL/dW_mat = X_col^T dL/dZ_mat,      dL/db = 1^T dL/dZ_mat,
+    dL/dX_col = dL/dZ_mat W_mat^T, and dL/dX = col2im(dL/dX_col),
+
+where col2im adds every entry of a receptive field back onto the input pixel it was copied
+from (overlapping fields accumulate). The forward pass is one BLAS product per group; col2im
+loops only over the KH*KW kernel offsets, each step a strided whole-batch addition.
+
+Memory order: the product yields the output either channels-last (N, OH, OW, O) or, for few
+output channels, channels-first (O, N, OH, OW); it is returned as an (N, O, OH, OW) view
+without copying (as PyTorch's ``channels_last`` format), so the next layer's im2col, pooling
+and activation read long runs. Every operation in lamina accepts any strides.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..errors import LaminaTypeError, LaminaValueError, ShapeError
+from ._im2col import (channels_last_runs, im2col_cnhw, im2col_nhwc, output_size, pad_input,
+                      positive_pair, window)
+from ._util import as_tensor
+
+__all__ = ["conv2d"]
+
+# Above this many bytes of column matrices, backward rebuilds them from the (padded) input
+# instead of keeping them alive between forward and backward (PyTorch keeps only the input).
+_KEEP_COLUMNS_BYTES = 1 << 28
+# Outputs with at least this many channels are produced in channels-last memory.
+_CHANNELS_LAST_OUTPUT = 16
+
+
+class Conv2d(Function):
+    """Z = X_col W_mat + b (see the module docstring for im2col and the layouts);
+    dL/dW = X_col^T dL/dZ,  dL/db = 1^T dL/dZ (sum over n, oh, ow),  dL/dX = col2im(dL/dZ W_mat^T)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), pads=((0, 0), (0, 0)),
+                dilation=(1, 1), groups=1, unbatched=False):
+        if unbatched:
+            x = x[None]
+        n, c, h, w = x.shape
+        o, cg, kh, kw = weight.shape
+        og = o // groups
+        (pt, pb), (pl, pr) = pads
+        oh = output_size("conv2d", h, kh, stride[0], pt + pb, dilation[0], "H")
+        ow = output_size("conv2d", w, kw, stride[1], pl + pr, dilation[1], "W")
+        geometry = ((kh, kw), (oh, ow), stride, dilation)
+        nhwc_columns = channels_last_runs(cg, kw, dilation[1], ow)
+        xp = pad_input(x, pads, 0.0, channels_last=nhwc_columns and c > 1)
+
+        # Few output channels: channels-first memory (C, N, H, W), where the next pooling and
+        # activation run along image rows; many: channels-last, read in long runs by the next
+        # convolution. Either is one product, Z^T = W_mat^T X_col^T or Z = X_col W_mat.
+        channels_first_out = o < _CHANNELS_LAST_OUTPUT
+        npix = n * oh * ow
+        if channels_first_out:
+            out = np.empty((o, n, oh, ow), dtype=x.dtype)
+            out2 = out.reshape(o, npix).T
+        else:
+            out = np.empty((n, oh, ow, o), dtype=x.dtype)
+            out2 = out.reshape(npix, o)
+        cols = []
+        has_bias = bias is not None
+        for g in range(groups):
+            xg = xp[:, g * cg:(g + 1) * cg] if groups > 1 else xp
+            wg = weight[g * og:(g + 1) * og]
+            # With a bias, X_col gets a column of ones and W_mat the bias as its last row:
+            # [X_col 1] [W_mat; b] = X_col W_mat + b, and backward's X_col^T dL/dZ then also
+            # yields dL/db as its last column (no separate passes over Z).
+            if nhwc_columns:
+                col = im2col_nhwc(xg, *geometry, ones=has_bias)
+                wmat = wg.transpose(2, 3, 1, 0).reshape(kh * kw * cg, og)
+            else:
+                col = im2col_cnhw(xg, *geometry, ones=has_bias).T
+                wmat = wg.reshape(og, cg * kh * kw).T
+            if has_bias:
+                wmat = np.concatenate([wmat, bias[None, g * og:(g + 1) * og]], axis=0)
+            if groups > 1:
+                out2[:, g * og:(g + 1) * og] = col @ wmat
+            elif channels_first_out:
+                np.matmul(wmat.T, col.T, out=out2.T)
+            else:
+                np.matmul(col, wmat, out=out2)
+            cols.append(col)
+
+        needs = ctx.needs_input_grad
+        if needs:  # recording: keep what backward needs
+            ctx.geometry = geometry
+            ctx.groups = groups
+            ctx.unbatched = unbatched
+            ctx.nhwc_columns = nhwc_columns
+            ctx.has_bias = has_bias
+            ctx.channels_first_out = channels_first_out
+            ctx.input_shape = (n, c, h, w)
+            ctx.pads = pads
+            ctx.cols = ctx.xp = None
+            if needs[1] or (has_bias and needs[2]):
+                if sum(col.nbytes for col in cols) <= _KEEP_COLUMNS_BYTES:
+                    ctx.cols = cols
+                else:
+                    ctx.xp = xp
+            ctx.save(weight)
+        y = out.transpose(1, 0, 2, 3) if channels_first_out else out.transpose(0, 3, 1, 2)
+        return y[0] if unbatched else y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (weight,) = ctx.saved
+        needs = ctx.needs_input_grad
+        if ctx.unbatched:
+            grad = grad[None]
+        o = weight.shape[0]
+        # dL/dZ as the (N*OH*OW, O) matrix; free when it arrives in the output's memory order.
+        if ctx.channels_first_out:
+            g2 = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(o, -1).T
+        else:
+            g2 = np.ascontiguousarray(grad.transpose(0, 2, 3, 1)).reshape(-1, o)
+        gx = gw = gb = None
+        if needs[1] or (len(needs) > 2 and needs[2]):
+            gw, gb = _weight_grad(ctx, g2, weight)
+        if needs[0]:
+            gx = _input_grad(ctx, g2, weight)
+            if ctx.unbatched:
+                gx = gx[0]
+        return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
+
+
+def _columns(ctx, g: int, cg: int):
+    """The forward's column matrix of group ``g`` (kept, or rebuilt from the padded input)."""
+    if ctx.cols is not None:
+        return ctx.cols[g]
+    xg = ctx.xp[:, g * cg:(g + 1) * cg] if ctx.groups > 1 else ctx.xp
+    if ctx.nhwc_columns:
+        return im2col_nhwc(xg, *ctx.geometry, ones=ctx.has_bias)
+    return im2col_cnhw(xg, *ctx.geometry, ones=ctx.has_bias).T
+
+
+def _weight_grad(ctx, g2, weight):
+    """[dL/dW_mat; dL/db] = [X_col 1]^T dL/dZ_mat per group: the weight gradient in PyTorch's
+    layout (O, C/groups, KH, KW) and the bias gradient (None without a bias)."""
+    o, cg, kh, kw = weight.shape
+    og = o // ctx.groups
+    k = cg * kh * kw
+    gw = np.empty(weight.shape, dtype=g2.dtype)
+    gb = np.empty(o, dtype=g2.dtype) if ctx.has_bias else None
+    for g in range(ctx.groups):
+        gs = slice(g * og, (g + 1) * og)
+        gmat = g2[:, gs].T @ _columns(ctx, g, cg)       # (og, C*KH*KW [+ 1]) in the column order
+        if ctx.nhwc_columns:
+            gw[gs] = gmat[:, :k].reshape(og, kh, kw, cg).transpose(0, 3, 1, 2)
+        else:
+            gw[gs] = gmat[:, :k].reshape(og, cg, kh, kw)
+        if gb is not None:
+            gb[gs] = gmat[:, k]
+    return gw, gb
+
+
+def _input_grad(ctx, g2, weight):
+    """dL/dX = col2im(dL/dZ W_mat^T), looping only over the KH*KW kernel offsets.
+
+    Many channels per group: for each offset (i, j) one product dL/dZ (N*OH*OW, O) @
+    W[:, :, i, j] (O, C), added as a whole batch onto the strided input window of that offset
+    in a channels-last buffer. Few channels (those products would be nearly matrix-vector):
+    dL/dZ is spread on the zero grid of the padded input (output (oh, ow) at (oh*sh, ow*sw)),
+    one product W_mat^T @ grid gives every offset's contribution on that grid, and offset
+    (i, j) is then one contiguous addition shifted by i*dh rows and j*dw columns.
+    """
+    n, c, h, w = ctx.input_shape
+    o, cg, kh, kw = weight.shape
+    og = o // ctx.groups
+    (_, (oh, ow), (sh, sw), (dh, dw)) = ctx.geometry
+    (pt, pb), (pl, pr) = ctx.pads
+    hp, wp = h + pt + pb, w + pl + pr
+    if cg >= 8:
+        gxp = np.zeros((n, hp, wp, c), dtype=g2.dtype)
+        tmp = np.empty((n * oh * ow, cg), dtype=g2.dtype)
+        tmp4 = tmp.reshape(n, oh, ow, cg)
+        for g in range(ctx.groups):
+            gs, cs = slice(g * og, (g + 1) * og), slice(g * cg, (g + 1) * cg)
+            wk = np.ascontiguousarray(weight[gs].transpose(2, 3, 0, 1))   # (KH, KW, og, cg)
+            for i in range(kh):
+                for j in range(kw):
+                    np.matmul(g2[:, gs], wk[i, j], out=tmp)
+                    hs, ws = window(i, j, oh, ow, (sh, sw), (dh, dw))
+                    gxp[:, hs, ws, cs] += tmp4
+        return gxp[:, pt:pt + h, pl:pl + w, :].transpose(0, 3, 1, 2)
+
+    size = n * hp * wp
+    grid = np.zeros((o, n, hp, wp), dtype=g2.dtype)
+    grid[:, :, :sh * (oh - 1) + 1:sh, :sw * (ow - 1) + 1:sw] = g2.reshape(n, oh, ow, o).transpose(3, 0, 1, 2)
+    grid = grid.reshape(o, size)
+    # room past the end for the shifted additions (what lands there is zero)
+    gx = np.zeros((c, size + (kh - 1) * dh * wp + (kw - 1) * dw), dtype=g2.dtype)
+    for g in range(ctx.groups):
+        gs, cs = slice(g * og, (g + 1) * og), slice(g * cg, (g + 1) * cg)
+        wmat = weight[gs].transpose(2, 3, 1, 0).reshape(kh * kw * cg, og)
+        contrib = (wmat @ grid[gs]).reshape(kh, kw, cg, size)
+        for i in range(kh):
+            for j in range(kw):
+                shift = i * dh * wp + j * dw
+                gx[cs, shift:shift + size] += contrib[i, j]
+    gx = gx[:, :size].reshape(c, n, hp, wp)
+    return gx[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3)
+
+
+def _resolve_padding(padding, kernel, stride, dilation) -> tuple:
+    """((top, bottom), (left, right)) from an int, a pair, 'valid' or 'same' (stride 1 only;
+    an even total is split evenly, an odd one puts the extra row/column at the end, as PyTorch)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0), (0, 0))
+        if padding == "same":
+            if stride != (1, 1):
+                raise LaminaValueError(
+                    f"conv2d: padding='same' needs stride 1, got stride={stride}")
+            pads = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                pads.append((total // 2, total - total // 2))
+            return tuple(pads)
+        raise LaminaValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    ph, pw = positive_pair(padding, "padding", minimum=0)
+    return ((ph, ph), (pw, pw))
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) of ``input`` (N, C, H, W) or unbatched (C, H, W)
+    with ``weight`` (O, C/groups, KH, KW), plus ``bias`` (O,), as ``torch.nn.functional.conv2d``.
+
+    Output size per axis: floor((H + pad_total - dilation*(K-1) - 1) / stride) + 1.
+    ``groups`` splits the channels into independent convolutions (C and O divisible by it).
+
+    >>> x = lm.randn(8, 1, 28, 28)
+    >>> w = lm.randn(6, 1, 5, 5, requires_grad=True)
+    >>> conv2d(x, w, padding=2).shape
+    (8, 6, 28, 28)
+    """
+    input = as_tensor(input)
+    weight = as_tensor(weight)
+    if weight.ndim != 4:
+        raise ShapeError(f"conv2d: weight must have shape (out_channels, in_channels/groups, kH, kW), "
+                         f"got {weight.shape}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise LaminaValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    o, cg, kh, kw = weight.shape
+    expected_c = cg * groups
+    if input.ndim not in (3, 4) or input.shape[-3] != expected_c:
+        raise ShapeError(
+            f"conv2d: expected input of shape (N, {expected_c}, H, W) (or unbatched ({expected_c}, H, W)) "
+            f"for weight of shape {weight.shape} and groups={groups}, got input of shape {input.shape}")
+    if o % groups:
+        raise ShapeError(f"conv2d: out_channels {o} (weight shape {weight.shape}) is not divisible "
+                         f"by groups={groups}")
+    if input.dtype.kind != "f" or input.dtype != weight.dtype:
+        raise LaminaTypeError(f"conv2d: input and weight must have the same floating dtype, "
+                              f"got {input.dtype} and {weight.dtype}")
+    stride = positive_pair(stride, "stride")
+    dilation = positive_pair(dilation, "dilation")
+    pads = _resolve_padding(padding, (kh, kw), stride, dilation)
+    h, w = input.shape[-2:]
+    output_size("conv2d", h, kh, stride[0], sum(pads[0]), dilation[0], "H")
+    output_size("conv2d", w, kw, stride[1], sum(pads[1]), dilation[1], "W")
+    params = dict(stride=stride, pads=pads, dilation=dilation, groups=int(groups),
+                  unbatched=input.ndim == 3)
+    if bias is None:
+        return Conv2d.apply(input, weight, **params)
+    bias = as_tensor(bias)
+    if bias.shape != (o,):
+        raise ShapeError(f"conv2d: bias must have shape ({o},) for weight of shape {weight.shape}, "
+                         f"got {bias.shape}")
+    if bias.dtype != weight.dtype:
+        raise LaminaTypeError(f"conv2d: bias dtype {bias.dtype} differs from weight dtype {weight.dtype}")
+    return Conv2d.apply(input, weight, bias, **params)

@@ -1,0 +1,376 @@
+"""Pooling: max_pool2d, avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d (PyTorch's
+``torch.nn.functional`` signatures; NCHW or unbatched CHW input).
+
+In the lecture a pooling operator R acts layer-wise on X in R^{n1 x n2 x S} and returns
+R(X) in R^{m1 x m2 x S} with m1 < n1, m2 < n2: each output pixel summarises one window.
+
+* max:  R(X)[i, j] = max over the window of X;  dR/dX is 1 at the window's (first) maximum
+  and 0 elsewhere, so the gradient of each window goes to exactly one input; windows that
+  overlap (stride < kernel) add their gradients where they share an input.
+* average:  R(X)[i, j] = (1/|window|) * sum over the window;  dR/dX = 1/|window| on it.
+
+Windows are visited by kernel offset (i, j): for each offset one strided view selects the
+element under that offset in every window of every image, so the loops run over KH*KW
+offsets only and each step is a whole-batch NumPy operation. Max pooling remembers, per
+output, which offset won (an unsigned 8-bit index for kernels up to 255 elements), not a
+float mask. Adaptive average pooling is the separable linear map A_h X A_w^T (two BLAS
+products); adaptive max pooling gathers its (unequal) windows with index arrays.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..errors import LaminaTypeError, LaminaValueError, ShapeError
+from ._im2col import pad_input, positive_pair, window
+from ._util import as_tensor
+
+__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d"]
+
+
+def _pool_size(op: str, n: int, k: int, s: int, p: int, d: int, ceil_mode: bool, axis: str) -> int:
+    """PyTorch's pooling output size; with ceil_mode the last window must start inside the
+    input or its left padding."""
+    extent = d * (k - 1) + 1
+    out = (n + 2 * p - extent + ((s - 1) if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    if out < 1:
+        raise ShapeError(f"{op}: the kernel (effective size {extent} along {axis}) is larger than "
+                         f"the padded input (size {n} + 2*{p} = {n + 2 * p} along {axis})")
+    return out
+
+
+def _geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Validated (kernel, stride, dilation, pads, out_hw) of a pooling call on ``x``."""
+    kernel = positive_pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) \
+        else positive_pair(stride, "stride")
+    pad = positive_pair(padding, "padding", minimum=0)
+    dilation = positive_pair(dilation, "dilation")
+    h, w = x.shape[-2:]
+    out_hw = []
+    pads = []
+    for n, k, s, p, d, axis in zip((h, w), kernel, stride, pad, dilation, "HW"):
+        extent = d * (k - 1) + 1
+        if p > extent // 2:
+            raise LaminaValueError(f"{op}: padding should be at most half of the (effective) kernel "
+                                   f"size, got padding={p} for kernel size {extent} along {axis}")
+        o = _pool_size(op, n, k, s, p, d, bool(ceil_mode), axis)
+        out_hw.append(o)
+        # ceil_mode windows may run past the right padding: pad as far as the last one reaches
+        pads.append((p, max((o - 1) * s + extent - n - p, 0)))
+    return kernel, stride, dilation, tuple(pads), tuple(out_hw)
+
+
+def _offsets(kernel, out_hw, stride, dilation):
+    return [window(i, j, out_hw[0], out_hw[1], stride, dilation)
+            for i in range(kernel[0]) for j in range(kernel[1])]
+
+
+def _disjoint(kernel, stride, dilation) -> bool:
+    """True when no input element lies in two windows (each gradient can be stored, not added)."""
+    return all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+
+
+def _scatter(ctx, grad, idx=None):
+    """dL/dX (unpadded) from dL/dY: kernel offset k sends ``grad`` (max pooling: only where
+    offset k won, ``idx == k``) onto the input elements under offset k of every window."""
+    # in the input's memory order; np.empty when every element will be written (windows tile)
+    make = np.empty if ctx.covers else np.zeros
+    order = ctx.memory_order
+    gxp = make([ctx.padded_shape[a] for a in order], dtype=grad.dtype).transpose(np.argsort(order))
+    if idx is not None:
+        hit = np.empty_like(idx, dtype=bool)
+    tmp = None if ctx.disjoint else np.empty_like(grad)
+    for k, (hs, ws) in enumerate(ctx.offsets):
+        view = gxp[:, :, hs, ws]
+        # A product with the 0/1 mask instead of a masked copy: several times faster in NumPy
+        # (an infinite gradient would leave NaN beside the maximum, where PyTorch leaves 0).
+        if idx is not None:
+            np.equal(idx, k, out=hit)
+            np.multiply(grad, hit, out=view if ctx.disjoint else tmp)
+        elif ctx.disjoint:
+            np.copyto(view, grad)
+        else:
+            tmp = grad
+        if not ctx.disjoint:
+            np.add(view, tmp, out=view)
+    (pt, _), (pl, _) = ctx.pads
+    n, c, h, w = ctx.input_shape
+    return gxp[:, :, pt:pt + h, pl:pl + w]
+
+
+def _remember(ctx, xp, x, kernel, stride, dilation, pads, out_hw, offsets, unbatched):
+    """What backward needs to rebuild the (padded) input gradient: shapes, windows, layout."""
+    ctx.input_shape = x.shape
+    ctx.padded_shape = xp.shape
+    # axes from the largest stride to the smallest (size-1 axes do not matter)
+    ctx.memory_order = sorted(range(4), key=lambda a: -xp.strides[a] if xp.shape[a] > 1 else 0)
+    ctx.offsets, ctx.pads, ctx.unbatched = offsets, pads, unbatched
+    ctx.disjoint = _disjoint(kernel, stride, dilation)
+    ctx.covers = ctx.disjoint and all(d == 1 and s == k and o * k == n for k, s, d, o, n in
+                                      zip(kernel, stride, dilation, out_hw, xp.shape[2:]))
+
+
+class MaxPool2d(Function):
+    """y = max over the window of x;  dy/dx = 1 at the first maximum of the window (row-major
+    order), 0 elsewhere; overlapping windows accumulate."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, dilation, pads, out_hw, return_indices, unbatched):
+        if unbatched:
+            x = x[None]
+        low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        xp = pad_input(x, pads, low)
+        offsets = _offsets(kernel, out_hw, stride, dilation)
+        views = [xp[:, :, hs, ws] for hs, ws in offsets]
+        recording = bool(ctx.needs_input_grad)
+        if recording or return_indices:
+            out, idx = _max_and_argmax(views)
+        else:
+            out = np.copy(views[0], order="K") if len(views) == 1 else np.maximum(views[0], views[1])
+            for v in views[2:]:
+                np.maximum(out, v, out=out)     # propagates NaN, as PyTorch
+        if recording:
+            _remember(ctx, xp, x, kernel, stride, dilation, pads, out_hw, offsets, unbatched)
+            ctx.save(idx)
+        if not return_indices:
+            return out[0] if unbatched else out
+        indices = _flat_indices(idx, x.shape, kernel, stride, dilation, pads, out_hw)
+        return (out[0], indices[0]) if unbatched else (out, indices)
+
+    @staticmethod
+    def backward(ctx, grad, grad_indices=None):
+        (idx,) = ctx.saved
+        if ctx.unbatched:
+            grad = grad[None]
+        gx = _scatter(ctx, grad, idx)
+        return gx[0] if ctx.unbatched else gx
+
+
+def _max_and_argmax(views):
+    """Window maxima and, per window, the first kernel offset that holds the maximum.
+
+    Running over the offsets in order, offset k wins where it is strictly greater than all
+    before it (so ties keep the first, PyTorch's rule); as k exceeds every earlier index,
+    idx = max(idx, k * won) records it with plain ufuncs (no masked assignment).
+    """
+    if len(views) == 1:
+        return np.copy(views[0], order="K"), np.zeros_like(views[0], dtype=np.uint8)
+    out = np.maximum(views[0], views[1])
+    won = np.greater(views[1], views[0])
+    idx = won.view(np.uint8) if len(views) <= 256 else won.astype(np.int32)
+    won = np.empty_like(won)
+    tmp = np.empty_like(idx)
+    for k in range(2, len(views)):
+        np.greater(views[k], out, out=won)
+        np.maximum(out, views[k], out=out)      # propagates NaN, as PyTorch
+        np.multiply(won, idx.dtype.type(k), out=tmp)
+        np.maximum(idx, tmp, out=idx)
+    return out, idx
+
+
+def _flat_indices(idx, shape, kernel, stride, dilation, pads, out_hw):
+    """PyTorch's return_indices: the flat position h*W + w of each maximum in its input plane."""
+    kh_, kw_ = np.divmod(idx.astype(np.int64), kernel[1])
+    rows = (np.arange(out_hw[0]) * stride[0] - pads[0][0])[:, None] + kh_ * dilation[0]
+    cols = (np.arange(out_hw[1]) * stride[1] - pads[1][0]) + kw_ * dilation[1]
+    return rows * shape[3] + cols
+
+
+class AvgPool2d(Function):
+    """y = (1/D) * sum over the window of x (D the window count, see avg_pool2d);
+    dy/dx = 1/D for every element of the window; overlapping windows accumulate."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, pads, out_hw, scale, unbatched):
+        if unbatched:
+            x = x[None]
+        xp = pad_input(x, pads, 0.0)
+        offsets = _offsets(kernel, out_hw, stride, (1, 1))
+        views = [xp[:, :, hs, ws] for hs, ws in offsets]
+        out = np.copy(views[0], order="K") if len(views) == 1 else np.add(views[0], views[1])
+        for v in views[2:]:
+            np.add(out, v, out=out)
+        scale = scale if isinstance(scale, float) else scale.astype(x.dtype)
+        out *= scale
+        if ctx.needs_input_grad:
+            _remember(ctx, xp, x, kernel, stride, (1, 1), pads, out_hw, offsets, unbatched)
+            ctx.scale = scale
+        return out[0] if unbatched else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.unbatched:
+            grad = grad[None]
+        gx = _scatter(ctx, grad * ctx.scale)
+        return gx[0] if ctx.unbatched else gx
+
+
+def _check_input(op: str, x: Tensor, floating: bool = True) -> None:
+    if floating and x.dtype.kind != "f":
+        raise LaminaTypeError(f"{op}: expected a floating-point input, got {x.dtype}")
+    if x.ndim not in (3, 4):
+        raise ShapeError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """Max pooling over (dilated) kernel_size windows moved by ``stride`` (default: the kernel
+    size) over the input padded with -inf. With ``return_indices`` also returns, per output,
+    the flat index h*W + w of the maximum in its (unpadded) input plane.
+
+    >>> max_pool2d(lm.tensor([[[[1., 2.], [3., 4.]]]]), 2)
+    tensor([[[[4.]]]])
+    """
+    input = as_tensor(input)
+    _check_input("max_pool2d", input, floating=False)
+    kernel, stride, dilation, pads, out_hw = _geometry(
+        "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    return MaxPool2d.apply(input, kernel=kernel, stride=stride, dilation=dilation, pads=pads,
+                           out_hw=out_hw, return_indices=bool(return_indices),
+                           unbatched=input.ndim == 3)
+
+
+def _window_counts(n, k, s, p, o, include_pad):
+    """Per-axis number of elements each window averages over (PyTorch's rule: windows are cut
+    at the padded border; without ``count_include_pad`` also at the input border)."""
+    start = np.arange(o) * s - p
+    end = np.minimum(start + k, n + p)
+    if not include_pad:
+        start, end = np.maximum(start, 0), np.minimum(end, n)
+    return end - start
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Average pooling: each output is the window's sum divided by ``divisor_override``, or by
+    the window size counting zero padding (``count_include_pad``) or only real inputs.
+
+    >>> avg_pool2d(lm.tensor([[[[1., 2.], [3., 4.]]]]), 2)
+    tensor([[[[2.5]]]])
+    """
+    input = as_tensor(input)
+    _check_input("avg_pool2d", input)
+    kernel, stride, _, pads, out_hw = _geometry(
+        "avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None:
+        if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) \
+                or divisor_override == 0:
+            raise LaminaValueError(
+                f"avg_pool2d: divisor_override must be a non-zero int, got {divisor_override!r}")
+        scale = 1.0 / int(divisor_override)
+    else:
+        h, w = input.shape[-2:]
+        ch = _window_counts(h, kernel[0], stride[0], pads[0][0], out_hw[0], count_include_pad)
+        cw = _window_counts(w, kernel[1], stride[1], pads[1][0], out_hw[1], count_include_pad)
+        if (ch == kernel[0]).all() and (cw == kernel[1]).all():
+            scale = 1.0 / (kernel[0] * kernel[1])
+        else:
+            scale = 1.0 / np.outer(ch, cw)
+    return AvgPool2d.apply(input, kernel=kernel, stride=stride, pads=pads, out_hw=out_hw,
+                           scale=scale, unbatched=input.ndim == 3)
+
+
+def _adaptive_bounds(n: int, o: int):
+    """Window i covers [floor(i n / o), ceil((i+1) n / o)) (PyTorch's adaptive windows)."""
+    i = np.arange(o)
+    return (i * n) // o, -((-(i + 1) * n) // o)
+
+
+def _adaptive_output(op: str, x: Tensor, output_size) -> tuple[int, int]:
+    _check_input(op, x)
+    if isinstance(output_size, (int, np.integer)) and not isinstance(output_size, bool):
+        output_size = (output_size, output_size)
+    if not isinstance(output_size, (tuple, list)) or len(output_size) != 2:
+        raise LaminaValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    size = tuple(int(x.shape[-2 + a]) if s is None else s for a, s in enumerate(output_size))
+    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in size):
+        raise LaminaValueError(
+            f"{op}: output_size entries must be positive ints or None, got {output_size!r}")
+    return int(size[0]), int(size[1])
+
+
+def _averaging_matrix(n: int, o: int, dtype) -> np.ndarray:
+    """A (o, n) with A[i, m] = 1/|window i| for m in window i: one axis of adaptive averaging."""
+    start, end = _adaptive_bounds(n, o)
+    m = np.arange(n)
+    inside = (m >= start[:, None]) & (m < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+class AdaptiveAvgPool2d(Function):
+    """Y = A_h X A_w^T per image and channel (A the averaging matrices);
+    dL/dX = A_h^T dL/dY A_w."""
+
+    @staticmethod
+    def forward(ctx, x, out_hw):
+        a_h = _averaging_matrix(x.shape[-2], out_hw[0], x.dtype)
+        a_w = _averaging_matrix(x.shape[-1], out_hw[1], x.dtype)
+        ctx.mats = (a_h, a_w)
+        y = np.tensordot(x, a_w, axes=([-1], [1]))            # (..., H, OW)
+        return np.tensordot(y, a_h, axes=([-2], [1])).swapaxes(-1, -2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a_h, a_w = ctx.mats
+        t = np.tensordot(grad, a_w, axes=([-1], [0]))          # (..., OH, W)
+        return np.tensordot(t, a_h, axes=([-2], [0])).swapaxes(-1, -2)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average pooling to a fixed ``output_size`` (int, pair, None entries keep the input
+    size): output (i, j) averages rows [floor(iH/OH), ceil((i+1)H/OH)) and likewise columns."""
+    input = as_tensor(input)
+    out_hw = _adaptive_output("adaptive_avg_pool2d", input, output_size)
+    return AdaptiveAvgPool2d.apply(input, out_hw=out_hw)
+
+
+class AdaptiveMaxPool2d(Function):
+    """y = max over the adaptive window of x;  dy/dx = 1 at the window's first maximum
+    (windows may overlap by one element and then accumulate)."""
+
+    @staticmethod
+    def forward(ctx, x, out_hw, return_indices):
+        h, w = x.shape[-2:]
+        rows, cols = (_window_index(n, o) for n, o in zip((h, w), out_hw))
+        # (..., OH*KH, OW*KW): each window's elements; short windows repeat their last element,
+        # which changes neither the maximum nor which occurrence comes first.
+        patches = x[..., rows.reshape(-1), :][..., cols.reshape(-1)]
+        lead = x.shape[:-2]
+        patches = patches.reshape(lead + (out_hw[0], rows.shape[1], out_hw[1], cols.shape[1]))
+        patches = np.moveaxis(patches, -3, -2).reshape(lead + out_hw + (-1,))
+        best = patches.argmax(axis=-1)
+        out = np.take_along_axis(patches, best[..., None], axis=-1)[..., 0]
+        a, b = np.divmod(best, cols.shape[1])
+        flat = rows[np.arange(out_hw[0])[:, None], a] * w + cols[np.arange(out_hw[1]), b]
+        if ctx.needs_input_grad:
+            ctx.flat, ctx.shape = flat, x.shape
+        return (out, flat) if return_indices else out
+
+    @staticmethod
+    def backward(ctx, grad, grad_indices=None):
+        h, w = ctx.shape[-2:]
+        planes = int(np.prod(ctx.shape[:-2]))
+        gx = np.zeros((planes, h * w), dtype=grad.dtype)
+        # Overlapping windows may share a maximum: add.at accumulates repeated indices.
+        np.add.at(gx, (np.arange(planes)[:, None], ctx.flat.reshape(planes, -1)),
+                  grad.reshape(planes, -1))
+        return gx.reshape(ctx.shape)
+
+
+def _window_index(n: int, o: int) -> np.ndarray:
+    """(o, kmax) input positions of each adaptive window, short windows padded with their last."""
+    start, end = _adaptive_bounds(n, o)
+    kmax = int((end - start).max())
+    return np.minimum(start[:, None] + np.arange(kmax), (end - 1)[:, None])
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling to a fixed ``output_size`` over PyTorch's adaptive windows; with
+    ``return_indices`` also the flat index h*W + w of each maximum."""
+    input = as_tensor(input)
+    out_hw = _adaptive_output("adaptive_max_pool2d", input, output_size)
+    return AdaptiveMaxPool2d.apply(input, out_hw=out_hw, return_indices=bool(return_indices))
