@@ -1,0 +1,36 @@
+"""The neurons and learning rules that came before backpropagation (seed 003), and
+backpropagation itself written out as the lectures' delta recursion (seeds 000, 002, 004).
+
+- :mod:`.mcculloch_pitts`: all-or-none units with absolute inhibition, gates, XOR and any
+  truth table as a one-hidden-layer network in disjunctive normal form.
+- :mod:`.hebbian`: Hebb's rule w <- w + eta x y and its unbounded weight growth.
+- :mod:`.perceptron`: Rosenblatt's rule; hand-wired threshold networks for polygons,
+  circles and their unions.
+- :mod:`.adaline`: ADALINE (LMS / Widrow-Hoff) and the generalized delta rule.
+- :mod:`.madaline`: MADALINE trained by MRII.
+- :mod:`.rbf`: k-means and Gaussian RBF networks.
+- :mod:`.backprop`: explicit backpropagation, and seed 002's worked example.
+
+The models follow scikit-learn's conventions (``fit(X, y)`` returns ``self``, ``predict``,
+``score`` = accuracy, fitted attributes end in ``_``) on NumPy arrays.
+"""
+from .adaline import Adaline, DeltaRule
+from .backprop import (ACTIVATIONS, BackpropResult, explicit_backprop, seed002_example,
+                       sensitivity_backprop, sgd_update)
+from .hebbian import Hebbian
+from .madaline import Madaline
+from .mcculloch_pitts import (SEED003_TRUTH_TABLE, McCullochPitts, MPNetwork, and_gate,
+                              dnf_network, not_gate, or_gate, truth_table, xor_network)
+from .perceptron import (ConvergenceWarning, Perceptron, ThresholdNetwork, circle_network,
+                         polygon_network, union_network)
+from .rbf import RBFNetwork, kmeans, rbf_design
+
+__all__ = [
+    "McCullochPitts", "MPNetwork", "and_gate", "or_gate", "not_gate", "xor_network",
+    "dnf_network", "truth_table", "SEED003_TRUTH_TABLE",
+    "Hebbian", "Perceptron", "ConvergenceWarning", "ThresholdNetwork", "polygon_network",
+    "circle_network", "union_network", "Adaline", "DeltaRule", "Madaline",
+    "RBFNetwork", "kmeans", "rbf_design",
+    "ACTIVATIONS", "BackpropResult", "explicit_backprop", "sensitivity_backprop", "sgd_update",
+    "seed002_example",
+]

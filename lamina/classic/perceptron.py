@@ -1,0 +1,281 @@
+"""Rosenblatt's perceptron, and the input checks shared by the classical models.
+
+Seed 003 ("Rosenblatt's perceptron", "Simplified mathematical model"): a threshold unit
+
+    Y = 1  if  sum_i w_i x_i - T > 0,   else 0,
+
+trained by the sequential rule
+
+    W <- W + eta (d(x) - y(x)) x,
+
+which changes the weights only when the output is wrong and converges for linearly
+separable classes. As in seed 003's "Learning the perceptron" the threshold is folded into
+the weights by augmenting x with a constant input 1 (``w_0 = -T``), so the bias is learned
+like any other weight. Seed 004 ("Perceptron: atom of NNs") writes the same unit as
+``z = sigma(w^T x)`` with a step sigma. No weight vector separates XOR (Minsky and Papert,
+seed 003), so there the rule never stops changing the weights.
+
+The classical models follow scikit-learn's conventions: ``fit(X, y)`` returns ``self``,
+constructor arguments are stored unchanged, fitted attributes end in ``_``, NumPy arrays go
+in and out, ``score(X, y)`` is the accuracy.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..errors import LaminaValueError, ShapeError
+
+__all__ = ["Perceptron", "ConvergenceWarning", "ThresholdNetwork", "polygon_network",
+           "circle_network", "union_network", "check_X", "check_Xy", "augment", "step",
+           "ClassifierMixin", "resolve_rng"]
+
+
+class ConvergenceWarning(UserWarning):
+    """A learning rule stopped at its epoch limit without reaching zero training errors."""
+
+
+def check_X(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
+    """``X`` as a float64 array of shape (n_samples, n_features), checked.
+
+    Raises :class:`ShapeError` for a non-2-D array or a feature count other than
+    ``n_features``, and :class:`LaminaValueError` for NaN or infinite entries.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ShapeError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ShapeError(f"{name} has no samples (shape {X.shape}); need at least one row")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ShapeError(f"{name} has {X.shape[1]} features (shape {X.shape}), "
+                         f"expected {n_features} as in fit")
+    if not np.isfinite(X).all():
+        raise LaminaValueError(f"{name} contains NaN or infinite values")
+    return X
+
+
+def check_Xy(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` checked: X of shape (n_samples, n_features), y of shape (n_samples,)."""
+    X = check_X(X)
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ShapeError(f"y must have shape ({X.shape[0]},) to match X of shape {X.shape}, "
+                         f"got {y.shape}")
+    return X, y
+
+
+def augment(X: np.ndarray) -> np.ndarray:
+    """``[1, x_1, ..., x_n]`` for every row: the constant input that carries the bias."""
+    return np.concatenate([np.ones((X.shape[0], 1)), X], axis=1)
+
+
+def step(z: np.ndarray, strict: bool = True) -> np.ndarray:
+    """The threshold activation: 1 where z > 0 (z >= 0 with ``strict=False``), else 0."""
+    return (z > 0 if strict else z >= 0).astype(np.int64)
+
+
+def resolve_rng(random_state) -> np.random.Generator:
+    """A NumPy Generator: lamina's global one (seeded by ``lm.manual_seed``) for None, a
+    fresh ``default_rng(random_state)`` for an integer, or the Generator given."""
+    if random_state is None:
+        from ..random import generator
+
+        return generator()
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    return np.random.default_rng(random_state)
+
+
+class ClassifierMixin:
+    """``score`` as accuracy and the two-class label handling of the threshold units."""
+
+    def _binary_labels(self, y: np.ndarray) -> np.ndarray:
+        """Store ``classes_`` (sorted) and return 0 for ``classes_[0]``, 1 for ``classes_[1]``."""
+        classes, index = np.unique(y, return_inverse=True)
+        if len(classes) != 2:
+            raise LaminaValueError(
+                f"{type(self).__name__} separates two classes; y has {len(classes)} "
+                f"distinct values {classes.tolist()[:10]}")
+        self.classes_ = classes
+        return index.astype(np.int64)
+
+    def _check_fitted(self, attribute: str = "coef_") -> None:
+        if not hasattr(self, attribute):
+            raise LaminaValueError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) first")
+
+    def score(self, X, y) -> float:
+        """Accuracy: the fraction of samples whose predicted label equals ``y``."""
+        X, y = check_Xy(X, y)
+        return float(np.mean(self.predict(X) == y))
+
+
+class Perceptron(ClassifierMixin):
+    """Rosenblatt's perceptron with the bias as a weight (seed 003, seed 004).
+
+    Each epoch visits the samples in order; for each one the output
+    ``y = step(w . [1, x])`` (1 iff the net input is > 0, seed 003's threshold logic) is
+    compared with the desired ``d`` in {0, 1} and the weights move by
+    ``eta (d - y) [1, x]``: nothing when right, +/- eta x when wrong. The weights start at 0.
+
+    Training stops after the first epoch without a mistake (``converged_ = True``,
+    ``n_epochs_`` is that epoch's number, counted from 1; the epochs before it made the
+    updates) or after ``max_epochs`` epochs. On classes that no hyperplane separates (XOR)
+    the rule keeps cycling: then ``converged_ = False``, ``n_epochs_ = max_epochs`` and a
+    :class:`ConvergenceWarning` says so.
+
+    Fitted attributes: ``coef_`` (n_features,), ``intercept_`` (= -T), ``classes_``,
+    ``errors_`` (the number of mistakes, i.e. updates, in each epoch), ``converged_``,
+    ``n_epochs_``.
+
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]); y = np.array([0, 0, 0, 1])
+    >>> Perceptron().fit(X, y).predict(X)
+    array([0, 0, 0, 1])
+    """
+
+    def __init__(self, lr: float = 1.0, max_epochs: int = 100) -> None:
+        self.lr = lr
+        self.max_epochs = max_epochs
+
+    def fit(self, X, y) -> "Perceptron":
+        """Run the perceptron rule until an error-free epoch or ``max_epochs``."""
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise LaminaValueError(f"lr must be a positive number, got {self.lr!r}")
+        if not (isinstance(self.max_epochs, (int, np.integer)) and self.max_epochs >= 1):
+            raise LaminaValueError(f"max_epochs must be a positive integer, got {self.max_epochs!r}")
+        X, y = check_Xy(X, y)
+        d = self._binary_labels(y)
+        Xa = augment(X)
+        w = np.zeros(Xa.shape[1])
+        self.errors_ = []
+        self.converged_ = False
+        # The rule is sequential by definition (each update changes the weights the next
+        # sample sees), so the loop over samples is the algorithm, not an inefficiency.
+        for epoch in range(1, int(self.max_epochs) + 1):
+            mistakes = 0
+            for x_i, d_i in zip(Xa, d):
+                y_i = 1 if x_i @ w > 0 else 0
+                if y_i != d_i:
+                    w += self.lr * (d_i - y_i) * x_i
+                    mistakes += 1
+            self.errors_.append(mistakes)
+            if mistakes == 0:
+                self.converged_ = True
+                break
+        self.n_epochs_ = epoch
+        self.intercept_ = float(w[0])
+        self.coef_ = w[1:].copy()
+        self.n_features_in_ = X.shape[1]
+        if not self.converged_:
+            warnings.warn(
+                f"Perceptron did not converge in max_epochs={self.max_epochs} epochs "
+                f"({self.errors_[-1]} mistakes in the last epoch): the classes are not "
+                f"linearly separable, or more epochs are needed", ConvergenceWarning,
+                stacklevel=2)
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """The net input ``w . x - T`` of every sample, shape (n_samples,)."""
+        self._check_fitted()
+        X = check_X(X, n_features=self.n_features_in_)
+        return X @ self.coef_ + self.intercept_
+
+    def predict(self, X) -> np.ndarray:
+        """``classes_[1]`` where the net input is > 0, else ``classes_[0]``."""
+        z = self.decision_function(X)  # checks that the model is fitted
+        return self.classes_[step(z)]
+
+
+class ThresholdNetwork:
+    """A hand-wired feed-forward network of threshold (perceptron) units.
+
+    ``layers`` is a list of ``(W, b)`` with W of shape (n_out, n_in): layer l computes
+    ``y_l = step(W_l y_{l-1} + b_l)`` with step(z) = 1 iff z >= 0, for all samples at once.
+    Seed 003 ("Composing complicated decision boundaries") builds polygons as the AND of
+    half-plane perceptrons and unions of polygons with a third layer; see
+    :func:`polygon_network`, :func:`circle_network` and :func:`union_network`.
+    """
+
+    def __init__(self, layers: list) -> None:
+        self.layers = [(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64))
+                       for W, b in layers]
+        for i, (W, b) in enumerate(self.layers):
+            if W.ndim != 2 or b.shape != (W.shape[0],):
+                raise ShapeError(f"layer {i}: need W (n_out, n_in) and b (n_out,), got "
+                                 f"{W.shape} and {b.shape}")
+            if i and W.shape[1] != self.layers[i - 1][0].shape[0]:
+                raise ShapeError(f"layer {i} takes {W.shape[1]} inputs but layer {i - 1} "
+                                 f"has {self.layers[i - 1][0].shape[0]} units")
+
+    def _chunks(self, X):
+        """Row blocks of X small enough that a layer's (rows, units) array stays ~16 MB."""
+        X = check_X(X, n_features=self.layers[0][0].shape[1])
+        rows = max(1, 2_000_000 // max(W.shape[0] for W, _ in self.layers))
+        return [X[i:i + rows] for i in range(0, X.shape[0], rows)]
+
+    def hidden_sum(self, X) -> np.ndarray:
+        """The number of first-layer units that fire (seed 003's "Sum" for a polygon)."""
+        W, b = self.layers[0]
+        return np.concatenate([(x @ W.T + b >= 0).sum(axis=1) for x in self._chunks(X)])
+
+    def predict(self, X) -> np.ndarray:
+        """The 0/1 output of the last layer, shape (n_samples,) for one output unit."""
+        outputs = []
+        for y in self._chunks(X):
+            for W, b in self.layers:
+                y = step(y @ W.T + b, strict=False)
+            outputs.append(y)
+        y = np.concatenate(outputs)
+        return y[:, 0] if y.shape[1] == 1 else y
+
+
+def polygon_network(vertices) -> ThresholdNetwork:
+    """The AND of the half-planes of a convex polygon (vertices in counter-clockwise order).
+
+    One perceptron per edge fires on the inner side of its edge; the output unit fires iff
+    all N of them do (weights 1, threshold N): seed 003's square, pentagon and hexagon.
+    """
+    V = np.asarray(vertices, dtype=np.float64)
+    if V.ndim != 2 or V.shape[1] != 2 or V.shape[0] < 3:
+        raise ShapeError(f"vertices must have shape (N >= 3, 2), got {V.shape}")
+    edges = np.roll(V, -1, axis=0) - V
+    # The inward normal of a counter-clockwise edge (dx, dy) is (-dy, dx).
+    normals = np.stack([-edges[:, 1], edges[:, 0]], axis=1)
+    offsets = -np.einsum("ij,ij->i", normals, V)
+    n = len(V)
+    return ThresholdNetwork([(normals, offsets), (np.ones((1, n)), np.array([-n + 0.5]))])
+
+
+def circle_network(center=(0.0, 0.0), radius: float = 1.0, n: int = 16) -> ThresholdNetwork:
+    """A circle approximated by the regular N-gon circumscribed about it (N half-planes).
+
+    Seed 003, "In the limit: composing a circle": as N grows the polygon's excess area
+    ``r^2 (N tan(pi/N) - pi)`` goes to 0.
+    """
+    if n < 3:
+        raise LaminaValueError(f"a polygon needs n >= 3 sides, got {n}")
+    theta = 2 * np.pi * (np.arange(n) + 0.5) / n
+    vertex_radius = radius / np.cos(np.pi / n)  # so that each edge is tangent to the circle
+    V = np.asarray(center, dtype=np.float64) + vertex_radius * np.stack(
+        [np.cos(theta), np.sin(theta)], axis=1)
+    return polygon_network(V)
+
+
+def union_network(networks: list) -> ThresholdNetwork:
+    """The OR of several two-layer polygon networks: the third layer of seed 003's "The need
+    for depth" (a network that fires in either of two polygons)."""
+    for net in networks:
+        if len(net.layers) != 2 or net.layers[1][0].shape[0] != 1:
+            raise LaminaValueError("union_network joins two-layer networks with one output "
+                                   f"unit each, got layer widths {[W.shape[0] for W, _ in net.layers]}")
+    first_W = np.concatenate([net.layers[0][0] for net in networks])
+    first_b = np.concatenate([net.layers[0][1] for net in networks])
+    sizes = [net.layers[0][0].shape[0] for net in networks]
+    second_W = np.zeros((len(networks), sum(sizes)))
+    second_b = np.array([net.layers[1][1][0] for net in networks])
+    start = 0
+    for i, (net, size) in enumerate(zip(networks, sizes)):
+        second_W[i, start:start + size] = net.layers[1][0][0]
+        start += size
+    return ThresholdNetwork([(first_W, first_b), (second_W, second_b),
+                             (np.ones((1, len(networks))), np.array([-0.5]))])
