@@ -71,11 +71,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _train(args) -> int:
+    from .distributed import DataParallelTraining
     from .train.runner import run
 
     overrides = {k: v for k, v in vars(args).items() if k not in ("command", "resume")}
-    run(overrides, resume=args.resume)
+    # Under `mpiexec -n N` (or srun) every process trains its share of one model; in a single
+    # process this is None and mpi4py is never imported.
+    run(overrides, resume=args.resume, parallel=DataParallelTraining.from_environment())
     return 0
+
+
+def _end_job(code: int) -> int:
+    """Return ``code``; when this is one rank of a data-parallel job, end every rank with it
+    first (the others may be waiting for this one in a collective)."""
+    from .distributed.mpi import abort_job
+
+    abort_job(code)
+    return code
 
 
 def _presets(args) -> int:
@@ -136,10 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args)
     except (LaminaError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"lamina: error: {exc}", file=sys.stderr)
-        return 2
+        return _end_job(2)
     except KeyboardInterrupt:
         print("lamina: interrupted", file=sys.stderr)
-        return 130
+        return _end_job(130)
 
 
 if __name__ == "__main__":

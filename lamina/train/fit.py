@@ -47,8 +47,10 @@ def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None) -
     matrix = np.zeros((num_classes, num_classes), np.int64) if num_classes else None
     with no_grad():
         for x, y in loader:
-            out = model(x)
             n = len(y)
+            if n == 0:  # a data-parallel rank's empty share of a short batch
+                continue
+            out = model(x)
             loss_mean.add(loss_fn(out, y).item(), n)
             predicted = predictions(out)
             targets = y.numpy()
@@ -57,6 +59,16 @@ def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None) -
             if matrix is not None:
                 matrix += confusion_matrix(predicted, targets, num_classes)
     model.train(was_training)
+    # --- data-parallel (lamina.distributed): sum the counts of every rank's share ---
+    reduce = getattr(model, "all_reduce_sum", None)
+    if reduce is not None:
+        flat = [] if matrix is None else matrix.ravel()
+        total = reduce(np.concatenate([[loss_mean.total, correct, seen], flat]))
+        loss_mean.total, correct, seen = float(total[0]), int(total[1]), int(total[2])
+        loss_mean.count = seen
+        if matrix is not None:
+            matrix = total[3:].astype(np.int64).reshape(matrix.shape)
+    # --- end data-parallel ---
     return {"loss": loss_mean.mean, "accuracy": correct / seen if seen else float("nan"),
             "confusion": matrix}
 
@@ -75,10 +87,23 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
     forward and backward replay a recorded tape where the model allows it
     (:class:`~lamina.train.compiled.CompiledStep`); the results are bitwise those of the eager
     step.
+
+    Data-parallel training: given a :class:`lamina.distributed.DistributedDataParallel` model
+    and :class:`lamina.distributed.ShardedLoader` loaders, each step uses the mean gradient of
+    the global batch and the records hold statistics over every rank's share.
     """
     history = list(history or [])
     callbacks = list(callbacks)
-    train_step = CompiledStep(model, loss_fn, enabled=compile)
+    # --- data-parallel (lamina.distributed): a DistributedDataParallel model syncs gradients
+    # and sums statistics over the ranks. Its forward is the module's plus a broadcast of the
+    # module's buffers, so a module without buffers can be recorded and replayed directly.
+    sync = getattr(model, "sync_gradients", None)
+    reduce = getattr(model, "all_reduce_sum", None)
+    stepped = model
+    if sync is not None and next(iter(model.module.buffers()), None) is None:
+        stepped = model.module
+    # --- end data-parallel ---
+    train_step = CompiledStep(stepped, loss_fn, enabled=compile)
     for cb in callbacks:
         cb.on_train_begin(history)
     for epoch in range(start_epoch + 1, epochs + 1):
@@ -91,19 +116,28 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
                        quiet=quiet)
         for step, (x, y) in enumerate(bar, 1):
             optimizer.zero_grad()
-            value, out = train_step(x, y)
-            if not math.isfinite(value):
-                bar.close()
-                raise TrainingDiverged(
-                    f"the loss became {value} at epoch {epoch}, step {step}; lower the learning "
-                    "rate or check the input data for NaN or infinite values")
-            optimizer.step()
             n = len(y)
-            loss_mean.add(value, n)
-            acc_mean.add(accuracy(out, y), n)
+            if n:  # a data-parallel rank's share of a short last batch may be empty
+                value, out = train_step(x, y)
+                if not math.isfinite(value):
+                    bar.close()
+                    raise TrainingDiverged(
+                        f"the loss became {value} at epoch {epoch}, step {step}; lower the "
+                        "learning rate or check the input data for NaN or infinite values")
+                loss_mean.add(value, n)
+                acc_mean.add(accuracy(out, y), n)
+            if sync is not None:  # data-parallel: the mean gradient of the global batch
+                sync(n)
+            optimizer.step()
             if step % 50 == 0:
                 bar.set_postfix(loss=f"{loss_mean.mean:.4f}", acc=f"{acc_mean.mean:.3f}")
         bar.close()
+        # --- data-parallel (lamina.distributed): the epoch's statistics over every rank ---
+        if reduce is not None:
+            total = reduce([loss_mean.total, acc_mean.total, loss_mean.count])
+            loss_mean.total, acc_mean.total = float(total[0]), float(total[1])
+            loss_mean.count = acc_mean.count = int(total[2])
+        # --- end data-parallel ---
         lr = optimizer.param_groups[0]["lr"]
         if scheduler is not None:
             scheduler.step()

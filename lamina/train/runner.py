@@ -129,8 +129,15 @@ def build_run(config: dict):
     return data, model, loss_fn, optimizer
 
 
-def run(overrides: dict | None = None, resume: str | None = None) -> list[dict]:
-    """Train as ``lamina train`` does; returns the metrics history."""
+def run(overrides: dict | None = None, resume: str | None = None, parallel=None) -> list[dict]:
+    """Train as ``lamina train`` does; returns the metrics history.
+
+    ``parallel`` trains one model over several processes (``mpiexec -n N lamina train``): an
+    object with ``is_main``, ``world_size``, ``wrap_model(model)`` and ``shard_loader(loader)``
+    (:class:`lamina.distributed.DataParallelTraining`, which the command line passes in).
+    Every rank builds and, with ``resume``, restores the same state; only the main rank
+    prints and writes the run's files. None trains in this process alone.
+    """
     if resume is not None:
         config_path = os.path.join(resume, "config.json")
         if not os.path.isfile(config_path):
@@ -146,26 +153,36 @@ def run(overrides: dict | None = None, resume: str | None = None) -> list[dict]:
         config = resolve_config(overrides or {})
         config["out"] = config["out"] or _default_out(config)
     out = config["out"]
-    quiet = bool(config["quiet"])
-    os.makedirs(out, exist_ok=True)
-    data, model, loss_fn, optimizer = build_run(config)
+    main_rank = parallel is None or parallel.is_main  # data-parallel: rank 0 prints and writes
+    quiet = bool(config["quiet"]) or not main_rank
+    data, model, loss_fn, optimizer = build_run(config)  # bad names fail before any file exists
     config.update(in_shape=list(data.in_shape), num_classes=data.num_classes,
                   class_names=data.class_names)
-    atomic_write_text(os.path.join(out, "config.json"), json.dumps(config, indent=2) + "\n")
-    for note in data.notes:
-        _say(note)  # shown even with --quiet: the run differs from what was asked
+    if main_rank:
+        os.makedirs(out, exist_ok=True)
+        atomic_write_text(os.path.join(out, "config.json"), json.dumps(config, indent=2) + "\n")
+        for note in data.notes:
+            _say(note)  # shown even with --quiet: the run differs from what was asked
     start_epoch, history = 0, []
     if resume is not None:
         checkpoint = os.path.join(resume, "checkpoint.safetensors")
         if os.path.isfile(checkpoint):
             start_epoch, history = restore(load_checkpoint(checkpoint), model, optimizer)
             _say(f"resuming {resume} after epoch {start_epoch}", quiet)
+    processes = f" on {parallel.world_size} processes" if parallel is not None else ""
     _say(f"training {config['model']} on {config['dataset']} ({data.train_size} train / "
-         f"{data.test_size} test images) for {config['epochs']} epochs -> {out}", quiet)
-    files = RunFiles(out, model, optimizer, quiet=quiet, class_names=data.class_names)
-    history = fit(model, data.train_loader, data.test_loader, loss_fn, optimizer,
-                  int(config["epochs"]), callbacks=[files], start_epoch=start_epoch,
+         f"{data.test_size} test images) for {config['epochs']} epochs{processes} -> {out}", quiet)
+    trained, train_loader, test_loader = model, data.train_loader, data.test_loader
+    if parallel is not None:  # after restore: the wrapper broadcasts rank 0's weights
+        trained = parallel.wrap_model(model)
+        train_loader = parallel.shard_loader(train_loader)
+        test_loader = parallel.shard_loader(test_loader)
+    callbacks = []
+    if main_rank:
+        callbacks.append(RunFiles(out, model, optimizer, quiet=quiet, class_names=data.class_names))
+    history = fit(trained, train_loader, test_loader, loss_fn, optimizer,
+                  int(config["epochs"]), callbacks=callbacks, start_epoch=start_epoch,
                   history=history, num_classes=data.num_classes, quiet=quiet)
-    if history:
+    if history and main_rank:
         print(f"test accuracy: {history[-1]['test_accuracy']:.4f}")
     return history
