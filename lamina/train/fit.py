@@ -118,7 +118,8 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
             optimizer.zero_grad()
             n = len(y)
             if n:  # a data-parallel rank's share of a short last batch may be empty
-                value, out = train_step(x, y)
+                with np.errstate(over="ignore", invalid="ignore"):  # reported just below
+                    value, out = train_step(x, y)
                 if not math.isfinite(value):
                     bar.close()
                     raise TrainingDiverged(

@@ -144,6 +144,12 @@ def run(overrides: dict | None = None, resume: str | None = None, parallel=None)
             raise FileNotFoundError(f"--resume {resume}: no config.json there (not a lamina run directory)")
         with open(config_path) as f:
             config = json.load(f)
+        ignored = sorted(k for k, v in (overrides or {}).items()
+                         if v is not None and k not in ("epochs", "quiet"))
+        if ignored:
+            raise LaminaValueError(
+                f"--resume continues the run as configured; only --epochs and --quiet may change "
+                f"(got {', '.join('--' + k.replace('_', '-') for k in ignored)})")
         for key in ("epochs", "quiet"):
             if overrides and overrides.get(key) is not None:
                 config[key] = overrides[key]

@@ -135,3 +135,10 @@ def test_preset_with_fewer_images_than_asked_says_so(tmp_path, capsys):
     assert "50000" in out and "fewer" in out
     config = json.loads((tmp_path / "r" / "config.json").read_text())
     assert config["lr"] == 3.0 and config["batch_size"] == 10 and config["loss"] == "quadratic"
+
+
+def test_resume_refuses_changes_other_than_epochs(main_job, capsys):
+    out, _ = main_job
+    assert main(["train", "--resume", str(out), "--lr", "0.5", "--batch-size", "7"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--batch-size" in err and "--lr" in err and len(err.splitlines()) == 1
