@@ -35,7 +35,7 @@ from ..models import mlp
 from ..nn import functional as F
 from ..optim import SGD
 from ..optim.lr_scheduler import CosineAnnealingLR
-from .report import Report, pyplot, save_figure
+from .report import Report, one_blas_thread, pyplot, save_figure
 
 __all__ = ["run", "METHODS", "Method", "near_zero_fraction", "NEAR_ZERO"]
 
