@@ -33,14 +33,18 @@ class LaminaTrainer:
         self.lm, self.F = lm, F
         self.model = lamina_model(name)
         self.opt = lm.optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
+        # The step `lamina train` takes (lamina.train.fit): forward and backward replayed
+        # from a recorded tape once verified against the eager step (bitwise the same).
+        from lamina.train.compiled import CompiledStep
+
+        self._step = CompiledStep(self.model, F.cross_entropy)
 
     def set_train(self, mode: bool) -> None:
         self.model.train(mode)
 
     def step(self, x: np.ndarray, y: np.ndarray):
         self.opt.zero_grad()
-        loss = self.F.cross_entropy(self.model(self.lm.from_numpy(x)), self.lm.from_numpy(y))
-        loss.backward()
+        loss, _ = self._step(self.lm.from_numpy(x), self.lm.from_numpy(y))
         self.opt.step()
         return loss
 

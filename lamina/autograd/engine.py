@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import GraphError, InplaceError, ShapeError
 from .function import Context, sum_to
-from .grad_mode import no_grad
+from .grad_mode import _state
 from .tensor import Tensor
 
 __all__ = ["run_backward", "topological_order", "propagate"]
@@ -68,29 +68,22 @@ def run_backward(root, gradient=None, retain_graph: bool = False) -> None:
         seed = seed.astype(root.dtype, copy=False)
 
     if root._node is None:  # backward on a leaf: d(root)/d(root) = 1
-        _LeafAccumulator({id(seed)})(root, seed)
+        _store_leaf_grad(root, seed, set())
         return
     propagate(list(reversed(topological_order(root._node))), root._node, root._out_index, seed,
               retain_graph)
 
 
-class _LeafAccumulator:
-    """Adds gradients into leaves' ``.grad``; a leaf's first gradient is stored without a copy
-    unless that array (or the array it views) may also be stored elsewhere."""
-
-    __slots__ = ("handed",)
-
-    def __init__(self, handed: set):
-        self.handed = handed  # ids of arrays already stored somewhere
-
-    def __call__(self, leaf, g) -> None:
-        if leaf.grad is None:
-            if id(g) in self.handed or g.base is not None:
-                g = g.copy()
-            self.handed.add(id(g))
-            leaf.grad = Tensor._wrap(g)
-        else:
-            leaf.grad._data = leaf.grad._data + g
+def _store_leaf_grad(leaf, g, handed: set) -> None:
+    """Add ``g`` into ``leaf.grad``. A leaf's first gradient is stored without a copy unless
+    that array (or the array it views) may also be stored elsewhere (ids in ``handed``)."""
+    if leaf.grad is None:
+        if id(g) in handed or g.base is not None:
+            g = g.copy()
+        handed.add(id(g))
+        leaf.grad = Tensor._wrap(g)
+    else:
+        leaf.grad._data = leaf.grad._data + g
 
 
 def propagate(order: list, root_node: Context, out_index: int, seed, retain_graph: bool) -> None:
@@ -98,13 +91,16 @@ def propagate(order: list, root_node: Context, out_index: int, seed, retain_grap
     the gradient of ``root_node``'s output ``out_index``; leaves accumulate into ``.grad``.
 
     This is the whole backward pass; :func:`run_backward` computes the order for a tensor, and a
-    recorded :class:`~lamina.autograd.tape.Tape` reuses an order computed once.
+    recorded :class:`~lamina.autograd.tape.Tape` reuses an order computed once. It runs once
+    per training step, so it is written for speed: no per-node function calls but the
+    operation's own backward.
     """
-    accumulate_leaf = _LeafAccumulator({id(seed)})
-    handed = accumulate_leaf.handed
+    handed = {id(seed)}  # arrays already stored somewhere: store copies of them elsewhere
     pending = {root_node: [None] * root_node.n_outputs}
     pending[root_node][out_index] = seed
-    with no_grad():
+    previous_mode = _state.enabled
+    _state.enabled = False  # backward records no graph (no_grad without the context manager)
+    try:
         for node in order:
             grads = pending.pop(node, None)
             if grads is None:
@@ -119,7 +115,7 @@ def propagate(order: list, root_node: Context, out_index: int, seed, retain_grap
                 for index, ref in node.retained.items():
                     t = ref()
                     if t is not None and grads[index] is not None:
-                        accumulate_leaf(t, grads[index])
+                        _store_leaf_grad(t, grads[index], handed)
             if node.n_outputs > 1:
                 grads = [g if g is not None else np.zeros(shape, dtype)
                          for g, (shape, dtype) in zip(grads, node.out_meta)]
@@ -144,6 +140,8 @@ def propagate(order: list, root_node: Context, out_index: int, seed, retain_grap
                     else:
                         slots[index] = slots[index] + g
                 else:
-                    accumulate_leaf(parent, g)
+                    _store_leaf_grad(parent, g, handed)
             if not retain_graph:
                 node.saved = None
+    finally:
+        _state.enabled = previous_mode

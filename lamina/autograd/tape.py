@@ -100,6 +100,10 @@ class Tape:
         for slot, array in self.constants.items():
             template[slot] = array
         self._template = template
+        # What forward() runs: each operation's forward method looked up once, a single
+        # output's slot unpacked.
+        self._program = [(fn.forward, ctx, ins, params, outs if multi else outs[0], multi)
+                         for fn, ctx, ins, params, outs, multi in self.entries]
         return slots
 
     def forward(self, arrays) -> list:
@@ -108,14 +112,17 @@ class Tape:
         slots[:self.n_placeholders] = arrays
         for slot, leaf in self.leaves:
             slots[slot] = leaf._data
-        for fn, ctx, ins, params, outs, multi in self.entries:
+        for forward, ctx, ins, params, outs, multi in self._program:
             ctx.saved = ()  # the last backward freed it; forward saves afresh
-            out = fn.forward(ctx, *[slots[i] for i in ins], **params)
+            if params:
+                out = forward(ctx, *[slots[i] for i in ins], **params)
+            else:
+                out = forward(ctx, *[slots[i] for i in ins])
             if multi:
                 for slot, o in zip(outs, out):
                     slots[slot] = o if type(o) is _ndarray else np.asarray(o)
             else:
-                slots[outs[0]] = out if type(out) is _ndarray else np.asarray(out)
+                slots[outs] = out if type(out) is _ndarray else np.asarray(out)
         return slots
 
     def backward(self, slots: list, loss_slot: int) -> None:

@@ -38,6 +38,8 @@ __all__ = ["conv2d"]
 _KEEP_COLUMNS_BYTES = 1 << 28
 # Outputs with at least this many channels are produced in channels-last memory.
 _CHANNELS_LAST_OUTPUT = 16
+# Without gradients, column matrices are built for blocks of images of about this size.
+_INFERENCE_BLOCK_BYTES = 1 << 21
 
 
 class Conv2d(Function):
@@ -51,7 +53,6 @@ class Conv2d(Function):
             x = x[None]
         n, c, h, w = x.shape
         o, cg, kh, kw = weight.shape
-        og = o // groups
         (pt, pb), (pl, pr) = pads
         oh = output_size("conv2d", h, kh, stride[0], pt + pb, dilation[0], "H")
         ow = output_size("conv2d", w, kw, stride[1], pl + pr, dilation[1], "W")
@@ -70,31 +71,19 @@ class Conv2d(Function):
         else:
             out = np.empty((n, oh, ow, o), dtype=x.dtype)
             out2 = out.reshape(npix, o)
-        cols = []
         has_bias = bias is not None
-        for g in range(groups):
-            xg = xp[:, g * cg:(g + 1) * cg] if groups > 1 else xp
-            wg = weight[g * og:(g + 1) * og]
-            # With a bias, X_col gets a column of ones and W_mat the bias as its last row:
-            # [X_col 1] [W_mat; b] = X_col W_mat + b, and backward's X_col^T dL/dZ then also
-            # yields dL/db as its last column (no separate passes over Z).
-            if nhwc_columns:
-                col = im2col_nhwc(xg, *geometry, ones=has_bias)
-                wmat = wg.transpose(2, 3, 1, 0).reshape(kh * kw * cg, og)
-            else:
-                col = im2col_cnhw(xg, *geometry, ones=has_bias).T
-                wmat = wg.reshape(og, cg * kh * kw).T
-            if has_bias:
-                wmat = np.concatenate([wmat, bias[None, g * og:(g + 1) * og]], axis=0)
-            if groups > 1:
-                out2[:, g * og:(g + 1) * og] = col @ wmat
-            elif channels_first_out:
-                np.matmul(wmat.T, col.T, out=out2.T)
-            else:
-                np.matmul(col, wmat, out=out2)
-            cols.append(col)
-
         needs = ctx.needs_input_grad
+        # Inference keeps no columns, so it can build them a few images at a time: a block
+        # that stays in cache instead of one matrix of the whole batch streamed through memory.
+        per_image = oh * ow * (cg * kh * kw + has_bias) * x.dtype.itemsize * groups
+        step = n if needs else max(1, min(n, _INFERENCE_BLOCK_BYTES // max(per_image, 1)))
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            rows = slice(start * oh * ow, stop * oh * ow)
+            cols = _forward_block(xp[start:stop] if step < n else xp, weight, bias, groups,
+                                  geometry, nhwc_columns, channels_first_out,
+                                  out2[rows] if step < n else out2)
+
         if needs:  # recording: keep what backward needs
             ctx.geometry = geometry
             ctx.groups = groups
@@ -134,6 +123,39 @@ class Conv2d(Function):
             if ctx.unbatched:
                 gx = gx[0]
         return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
+
+
+def _forward_block(xp, weight, bias, groups: int, geometry, nhwc_columns: bool,
+                   channels_first_out: bool, out2) -> list:
+    """Z = X_col W_mat + b for the images of ``xp`` into ``out2`` (their rows of the output
+    matrix); returns the column matrices (one per group)."""
+    (kh, kw) = geometry[0]
+    o, cg = weight.shape[:2]
+    og = o // groups
+    has_bias = bias is not None
+    cols = []
+    for g in range(groups):
+        xg = xp[:, g * cg:(g + 1) * cg] if groups > 1 else xp
+        wg = weight[g * og:(g + 1) * og]
+        # With a bias, X_col gets a column of ones and W_mat the bias as its last row:
+        # [X_col 1] [W_mat; b] = X_col W_mat + b, and backward's X_col^T dL/dZ then also
+        # yields dL/db as its last column (no separate passes over Z).
+        if nhwc_columns:
+            col = im2col_nhwc(xg, *geometry, ones=has_bias)
+            wmat = wg.transpose(2, 3, 1, 0).reshape(kh * kw * cg, og)
+        else:
+            col = im2col_cnhw(xg, *geometry, ones=has_bias).T
+            wmat = wg.reshape(og, cg * kh * kw).T
+        if has_bias:
+            wmat = np.concatenate([wmat, bias[None, g * og:(g + 1) * og]], axis=0)
+        if groups > 1:
+            out2[:, g * og:(g + 1) * og] = col @ wmat
+        elif channels_first_out:
+            np.matmul(wmat.T, col.T, out=out2.T)
+        else:
+            np.matmul(col, wmat, out=out2)
+        cols.append(col)
+    return cols
 
 
 def _columns(ctx, g: int, cg: int):

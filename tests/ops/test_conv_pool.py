@@ -256,3 +256,19 @@ ERRORS = [
 def test_errors_name_the_bad_value(name, call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_inference_in_blocks_of_images_equals_the_whole_batch(monkeypatch):
+    """Without gradients conv2d builds its columns a few images at a time; the result is
+    the whole-batch convolution (up to the rounding of a smaller matrix product)."""
+    import lamina.ops.conv as conv_module
+
+    rng = np.random.default_rng(3)
+    x = lm.tensor(rng.standard_normal((7, 3, 9, 9)).astype(np.float32))
+    w = lm.tensor(rng.standard_normal((20, 3, 3, 3)).astype(np.float32))
+    b = lm.tensor(rng.standard_normal(20).astype(np.float32))
+    with lm.no_grad():
+        whole = lm.nn.functional.conv2d(x, w, b, padding=1).numpy()
+        monkeypatch.setattr(conv_module, "_INFERENCE_BLOCK_BYTES", 1)  # one image per block
+        blocks = lm.nn.functional.conv2d(x, w, b, padding=1).numpy()
+    np.testing.assert_allclose(blocks, whole, rtol=1e-5, atol=1e-5)
