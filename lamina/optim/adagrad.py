@@ -47,23 +47,11 @@ class Adagrad(Optimizer):
         # Python floats keep float32 arrays float32 (a NumPy float64 scalar would promote).
         lr = float(group["lr"])
         lr_decay = float(group["lr_decay"])
-        weight_decay = float(group["weight_decay"])
         initial = float(group["initial_accumulator_value"])
         eps = float(group["eps"])
-        maximize = group["maximize"]
-        state = self.state
-        for index, p in enumerate(group["params"], first):
-            grad = p.grad
-            if grad is None:
-                continue
-            w = p._data
-            g = -grad._data if maximize else grad._data
-            entry = state.get(index)
-            if entry is None:
-                entry = state[index] = {"step": 0, "sum": np.full_like(w, initial)}
-            step = entry["step"] = entry["step"] + 1
-            if weight_decay != 0:
-                g = g + weight_decay * w
+        for w, g, entry in self._updates(
+                group, first, lambda w: {"step": 0, "sum": np.full_like(w, initial)}):
+            step = entry["step"]
             clr = lr / (1.0 + (step - 1) * lr_decay)
             total = entry["sum"]
             total += g * g
@@ -72,4 +60,3 @@ class Adagrad(Optimizer):
             np.divide(g, std, out=std)
             std *= clr
             w -= std
-            p._version += 1

@@ -59,25 +59,13 @@ class Adam(Optimizer):
         eps = float(group["eps"])
         weight_decay = float(group["weight_decay"])
         amsgrad = group["amsgrad"]
-        maximize = group["maximize"]
         decoupled = self._decoupled
-        state = self.state
-        for index, p in enumerate(group["params"], first):
-            grad = p.grad
-            if grad is None:
-                continue
-            w = p._data
-            g = -grad._data if maximize else grad._data
-            entry = state.get(index)
-            if entry is None:
-                entry = state[index] = {"step": 0, "exp_avg": np.zeros_like(w),
-                                        "exp_avg_sq": np.zeros_like(w)}
-            step = entry["step"] = entry["step"] + 1
-            if weight_decay != 0:
-                if decoupled:
-                    w *= 1.0 - lr * weight_decay
-                else:
-                    g = g + weight_decay * w
+        new_state = lambda w: {"step": 0, "exp_avg": np.zeros_like(w),  # noqa: E731
+                               "exp_avg_sq": np.zeros_like(w)}
+        for w, g, entry in self._updates(group, first, new_state, coupled_decay=not decoupled):
+            step = entry["step"]
+            if decoupled and weight_decay != 0:
+                w *= 1.0 - lr * weight_decay
             m = entry["exp_avg"]
             v = entry["exp_avg_sq"]
             m *= beta1
@@ -99,7 +87,6 @@ class Adam(Optimizer):
             np.divide(m, denom, out=denom)
             denom *= lr * c2_sqrt / (1.0 - beta1 ** step)
             w -= denom
-            p._version += 1
 
 
 class AdamW(Adam):

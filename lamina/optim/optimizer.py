@@ -171,6 +171,34 @@ class Optimizer(abc.ABC):
                 first += len(group["params"])
         return loss
 
+    def _updates(self, group: dict[str, Any], first: int, new_state: Callable,
+                 coupled_decay: bool = True):
+        """The parameters of ``group`` that have a gradient, as ``(w, g, entry)``.
+
+        ``w`` is the parameter's array, to be updated in place by the caller; ``g`` its
+        gradient, negated when maximising and plus ``weight_decay * w`` (L2) when
+        ``coupled_decay``, always without writing into the gradient array (it may be shared);
+        ``entry`` the parameter's state dict, made by ``new_state(w)`` on first use, with its
+        ``step`` count advanced. The parameter's version is bumped after the caller's update.
+        """
+        maximize = group["maximize"]
+        weight_decay = float(group["weight_decay"]) if coupled_decay else 0.0
+        state = self.state
+        for index, p in enumerate(group["params"], first):
+            grad = p.grad
+            if grad is None:
+                continue
+            w = p._data
+            g = -grad._data if maximize else grad._data
+            entry = state.get(index)
+            if entry is None:
+                entry = state[index] = new_state(w)
+            entry["step"] += 1
+            if weight_decay != 0:
+                g = g + weight_decay * w
+            yield w, g, entry
+            p._version += 1
+
     @abc.abstractmethod
     def _step_group(self, group: dict[str, Any], first: int) -> None:
         """Update the parameters of ``group`` in place; the first one has state index ``first``.

@@ -51,23 +51,10 @@ class RMSprop(Optimizer):
         lr = float(group["lr"])
         alpha = float(group["alpha"])
         eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
         momentum = float(group["momentum"])
         centered = group["centered"]
-        maximize = group["maximize"]
-        state = self.state
-        for index, p in enumerate(group["params"], first):
-            grad = p.grad
-            if grad is None:
-                continue
-            w = p._data
-            g = -grad._data if maximize else grad._data
-            entry = state.get(index)
-            if entry is None:
-                entry = state[index] = {"step": 0, "square_avg": np.zeros_like(w)}
-            entry["step"] += 1
-            if weight_decay != 0:
-                g = g + weight_decay * w
+        for w, g, entry in self._updates(
+                group, first, lambda w: {"step": 0, "square_avg": np.zeros_like(w)}):
             v = entry["square_avg"]
             v *= alpha
             v += ((1.0 - alpha) * g) * g
@@ -94,4 +81,3 @@ class RMSprop(Optimizer):
                 np.divide(g, avg, out=avg)
                 avg *= lr
                 w -= avg
-            p._version += 1
