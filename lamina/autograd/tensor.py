@@ -88,7 +88,11 @@ class Tensor:
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, dtype=None, requires_grad: bool = False):
-        self._data = _infer_array(data, dtype)
+        self._adopt(_infer_array(data, dtype), requires_grad)
+
+    def _adopt(self, array, requires_grad: bool = False) -> None:
+        """Become a fresh leaf holding ``array`` (for constructors, e.g. Parameter's)."""
+        self._data = array
         self.grad = None
         self.requires_grad = False
         self._node = None

@@ -53,15 +53,7 @@ class Parameter(Tensor):
             array = data
         else:
             array = Tensor(data)._data
-        self._data = array
-        self.grad = None
-        self.requires_grad = False
-        self._node = None
-        self._out_index = 0
-        self._version = 0
-        self._retains_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        self._adopt(array, requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + Tensor.__repr__(self)
