@@ -69,13 +69,12 @@ class Linear(Function):
         x, weight = ctx.saved
         needs = ctx.needs_input_grad
         gx = grad @ weight if needs[0] else None
-        gw = gb = None
-        if needs[1]:
-            g2 = grad.reshape(-1, grad.shape[-1])
-            gw = g2.T @ x.reshape(-1, x.shape[-1])
-        if len(needs) > 2 and needs[2]:
-            gb = grad.reshape(-1, grad.shape[-1]).sum(axis=0)
-        return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
+        g2 = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
+        gw = g2.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if needs[1] else None
+        if len(needs) == 2:
+            return gx, gw
+        # np.add.reduce is np.sum without its Python-level dispatch (this runs every step)
+        return gx, gw, (np.add.reduce(g2, axis=0) if needs[2] else None)
 
 
 def matmul(a, b) -> Tensor:

@@ -120,6 +120,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if start > end:
         raise LaminaValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                                f"for a tensor with {x.ndim} dimensions")
+    if start == end:  # nothing to merge: the input itself, as PyTorch returns it
+        return x
     s = x.shape
     return Reshape.apply(x, shape=s[:start] + (math.prod(s[start:end + 1]),) + s[end + 1:])
 
