@@ -261,7 +261,9 @@ def test_buffers_persistence_and_batchnorm_counter_round_trip():
 # ----------------------------------------------------------------- repr
 def test_repr_matches_torch_for_small_models():
     def small(library):
-        return library.Sequential(library.Linear(4, 3), library.ReLU(), library.Conv2d(1, 6, 5))
+        return library.Sequential(library.Linear(4, 3), library.ReLU(), library.Conv2d(1, 6, 5),
+                                  library.BatchNorm2d(6), library.LayerNorm(8),
+                                  library.BatchNorm1d(4, affine=False))
 
     assert repr(small(nn)) == repr(small(tnn))
 
