@@ -95,28 +95,29 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run the operation on Tensors ``inputs``; ``params`` are non-tensor arguments."""
         ctx = Context()
-        record = _state.enabled
-        if record:
-            for t in inputs:
-                if t.requires_grad:
-                    break
-            else:
-                record = False
-        if record:
-            ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)
-        out = cls.forward(ctx, *[t._data for t in inputs], **params)
+        state = _state
+        arrays = [t._data for t in inputs]
+        if state.enabled:
+            needs = tuple([t.requires_grad for t in inputs])
+            record = True in needs
+        else:
+            record = False
         if not record:
-            results = tuple(Tensor._wrap(o) for o in out) if type(out) is tuple else Tensor._wrap(out)
-            if _state.tape is not None:
-                _state.tape.record(cls, ctx, inputs, params, results)
+            out = cls.forward(ctx, *arrays, **params)
+            if type(out) is tuple:
+                results = tuple([Tensor._wrap(o) for o in out])
+            else:
+                results = Tensor._wrap(out)
+            if state.tape is not None:
+                state.tape.record(cls, ctx, inputs, params, results)
             return results
 
+        ctx.needs_input_grad = needs
+        out = cls.forward(ctx, *arrays, **params)
         ctx.fn = cls
-        ctx.parents = tuple(
-            (t._node, t._out_index) if t._node is not None else (t if t.requires_grad else None)
-            for t in inputs
-        )
-        ctx.input_meta = tuple((t._data.shape, t._data.dtype) for t in inputs)
+        ctx.parents = tuple([(t._node, t._out_index) if t._node is not None
+                             else (t if t.requires_grad else None) for t in inputs])
+        ctx.input_meta = tuple([(a.shape, a.dtype) for a in arrays])
         ctx.retained = None
         multi = type(out) is tuple
         outs = out if multi else (out,)
@@ -129,7 +130,7 @@ class Function:
             results.append(r)
         ctx.n_outputs = len(outs)
         if multi:
-            ctx.out_meta = tuple((o.shape, o.dtype) for o in outs)
+            ctx.out_meta = tuple([(o.shape, o.dtype) for o in outs])
         # In-place detection: remember the version of every input or output whose very
         # array backward will read (weakly: a tensor that is gone cannot be modified).
         checks = None
@@ -143,6 +144,6 @@ class Function:
                         checks.append((weakref.ref(t), t._version))
         ctx.version_checks = checks
         results = tuple(results) if multi else results[0]
-        if _state.tape is not None:
-            _state.tape.record(cls, ctx, inputs, params, results)
+        if state.tape is not None:
+            state.tape.record(cls, ctx, inputs, params, results)
         return results
