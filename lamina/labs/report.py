@@ -5,6 +5,8 @@ import contextlib
 import dataclasses
 import os
 
+from ..train.plots import pyplot
+
 __all__ = ["Table", "Report", "save_figure", "pyplot", "one_blas_thread"]
 
 
@@ -70,16 +72,6 @@ def save_figure(fig, out: str, name: str, report: Report) -> str | None:
     plt.close(fig)
     report.files.append(path)
     return path
-
-
-def pyplot():
-    """matplotlib's pyplot with the non-interactive Agg backend (optional dependency)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 @contextlib.contextmanager

@@ -13,16 +13,16 @@ from ..ops import activation as _activation
 from ..ops.activation import (gelu, heaviside, log_softmax, logsigmoid, sigmoid, softmax, softplus,
                               tanh)
 from ..ops.arithmetic import neg as _neg
+from ..ops.classification_loss import (binary_cross_entropy, binary_cross_entropy_with_logits,
+                                       cross_entropy, nll_loss, one_hot)
 from ..ops.conv import conv2d
 from ..ops.dropout import dropout, dropout1d, dropout2d
+from ..ops.indexing import embedding
 from ..ops.linalg import linear
-from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                        huber_loss, kl_div, l1_loss, mse_loss, nll_loss, one_hot, quadratic_loss,
-                        smooth_l1_loss)
+from ..ops.loss import huber_loss, kl_div, l1_loss, mse_loss, quadratic_loss, smooth_l1_loss
 from ..ops.normalization import batch_norm, layer_norm
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from ..ops.shape import pad
-from .layers.embedding import embedding
 
 __all__ = ["sigmoid", "tanh", "relu", "relu6", "leaky_relu", "elu", "softplus", "gelu", "silu",
            "hardtanh", "heaviside", "softmax", "softmin", "log_softmax", "logsigmoid", "linear",

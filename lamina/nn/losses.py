@@ -2,14 +2,16 @@
 ``loss = criterion(output, target)``.
 
 Each class stores its options and calls the function of the same name in
-:mod:`lamina.ops.loss`; class weights (``weight``, ``pos_weight``) are buffers, as in
-PyTorch, so they follow ``state_dict``. ``QuadraticLoss`` (the lectures' quadratic cost
-C = 1/(2n) sum_x ||y(x) - a||^2) is a lamina extra. PyTorch's deprecated ``size_average`` and
-``reduce`` arguments are accepted and turned into ``reduction``.
+:mod:`lamina.ops.loss` or :mod:`lamina.ops.classification_loss`; class weights (``weight``,
+``pos_weight``) are buffers, as in PyTorch, so they follow ``state_dict``. ``QuadraticLoss``
+(the lectures' quadratic cost C = 1/(2n) sum_x ||y(x) - a||^2) is a lamina extra. PyTorch's
+deprecated ``size_average`` and ``reduce`` arguments are accepted and turned into
+``reduction``.
 """
 from __future__ import annotations
 
 from ..autograd.tensor import Tensor
+from ..ops import classification_loss as C
 from ..ops import loss as L
 from .module import Module
 
@@ -39,7 +41,8 @@ class _WeightedLoss(_Loss):
 
 class CrossEntropyLoss(_WeightedLoss):
     """Cross-entropy of logits (N, C[, d1, ...]) against class indices or probabilities:
-    loss(x, class) = -x[class] + log sum_j exp(x[j]) (see :func:`lamina.ops.loss.cross_entropy`).
+    loss(x, class) = -x[class] + log sum_j exp(x[j])
+    (see :func:`lamina.ops.classification_loss.cross_entropy`).
 
     >>> criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
     >>> loss = criterion(model(images), labels)
@@ -52,7 +55,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return L.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
+        return C.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
@@ -65,7 +68,7 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return L.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
+        return C.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
 
 
@@ -111,7 +114,7 @@ class BCELoss(_WeightedLoss):
     probabilities o (outputs of a sigmoid)."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return L.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+        return C.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -125,7 +128,7 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return L.binary_cross_entropy_with_logits(input, target, weight=self.weight,
+        return C.binary_cross_entropy_with_logits(input, target, weight=self.weight,
                                                   reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
 

@@ -1,4 +1,5 @@
-"""``Parameter`` and ``Module``: the building blocks of networks, with PyTorch's API.
+"""``Module``: the building block of networks, with PyTorch's API (its weights are
+:class:`Parameter` objects, defined in :mod:`lamina.nn.parameter` and re-exported here).
 
 A network is a composition of layers, ``F(w, x) = f_L(w_L, f_{L-1}(... f_1(w_1, x)))``
 (lecture 001). A :class:`Module` holds the weights ``w_l`` of one such piece as
@@ -26,6 +27,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..errors import LaminaError, LaminaTypeError, LaminaValueError, ShapeError
+from .parameter import Parameter, RemovableHandle
 
 __all__ = ["Parameter", "Module", "ModuleAttributeError"]
 
@@ -34,32 +36,6 @@ class ModuleAttributeError(LaminaError, AttributeError):
     """A name that is not an attribute, parameter, buffer or sub-module of a module.
 
     It is an ``AttributeError``, so ``hasattr`` and ``getattr(m, name, default)`` work."""
-
-
-class Parameter(Tensor):
-    """A tensor that is a weight of a module: assigning it to a module attribute registers it.
-
-    ``Parameter(data, requires_grad=True)`` shares the array of a Tensor or NumPy array
-    (other data is copied with the usual dtype rules) and requires grad by default.
-    Operations on a Parameter return plain Tensors.
-    """
-
-    def __init__(self, data=None, requires_grad: bool = True):
-        if data is None:
-            array = np.empty((0,), dtype=np.float32)
-        elif isinstance(data, Tensor):
-            array = data._data
-        elif isinstance(data, np.ndarray):
-            array = data
-        else:
-            array = Tensor(data)._data
-        self._adopt(array, requires_grad)
-
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + Tensor.__repr__(self)
-
-    def __reduce_ex__(self, protocol):
-        return (Parameter, (self._data, self.requires_grad))
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -73,20 +49,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the hook registration methods; ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict):
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
 
 
 def _addindent(text: str, spaces: int) -> str:

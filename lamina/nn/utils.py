@@ -19,7 +19,8 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 from ..ops.arithmetic import add
-from ..ops.shape import cat, reshape
+from ..ops.join import cat
+from ..ops.shape import reshape
 from ..random import generator
 from .module import Module
 

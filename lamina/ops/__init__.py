@@ -1,12 +1,17 @@
 """The operations, one family per module; importing this package also installs them as
 Tensor operators and methods."""
-from . import (activation, arithmetic, conv, dropout, indexing, linalg, loss, normalization, pool,
-               reduction, shape)
+# Every family but radial_basis (``rbf`` is nn.RBF's operation, not a torch.* name) is also
+# star-imported, so its functions are lamina.ops.* and lamina.* names.
+from . import (activation, arithmetic, classification_loss, conv, dropout, extremum, indexing,
+               join, linalg, loss, normalization, pool, radial_basis, reduction, shape)
 from .activation import *  # noqa: F401,F403
 from .arithmetic import *  # noqa: F401,F403
+from .classification_loss import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
+from .extremum import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
+from .join import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403

@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
-from ._util import as_tensor, operands
+from ._util import operands
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sign",
            "clamp", "maximum", "minimum", "where", "cast", "clone", "square"]

@@ -1,5 +1,5 @@
 """Indexing: ``x[index]`` (getitem), ``x[index] = v`` (setitem), gather, index_select,
-take_along_dim and masked_fill.
+take_along_dim and masked_fill, and the embedding lookup ``weight[ids]`` (``F.embedding``).
 
 Selecting entries is linear, y = S x with S a 0/1 selection matrix, so dL/dx = S^T dL/dy:
 the gradient is scattered back to the positions it was read from. Where an integer index
@@ -19,6 +19,8 @@ from . import arithmetic
 from ._util import normalize_dim
 from .shape import expand, reshape
 
+# ``embedding`` is not listed: its public place is ``nn.functional`` (torch.embedding, the
+# top-level name, takes (weight, input) rather than F.embedding's (input, weight)).
 __all__ = ["getitem", "setitem", "gather", "index_select", "take_along_dim", "masked_fill"]
 
 
@@ -292,3 +294,61 @@ def masked_fill(x: Tensor, mask, value) -> Tensor:
     else:
         value = Tensor._wrap(np.asarray(value, dtype=x.dtype))
     return arithmetic.where(Tensor._wrap(m), value, x)
+
+
+# --------------------------------------------------------------------------- embedding
+class EmbeddingLookup(Function):
+    """y[p] = W[i_p];  dL/dW[j] = sum_{p: i_p = j} dL/dy[p] (0 for the padding row);
+    no gradient for the integer indices."""
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx=None):
+        ctx.save(indices)
+        ctx.num_embeddings = weight.shape[0]
+        ctx.padding_idx = padding_idx
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx, grad):
+        (indices,) = ctx.saved
+        d = grad.shape[-1]
+        flat = indices.reshape(-1)
+        g = grad.reshape(-1, d)
+        gw = np.zeros((ctx.num_embeddings, d), grad.dtype)
+        if flat.size:
+            # Sort the ids and sum each run of equal ids with one reduceat: repeated ids
+            # accumulate (deterministically, in position order) without a Python loop.
+            order = np.argsort(flat, kind="stable")
+            ids = flat[order]
+            starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+            gw[ids[starts]] = np.add.reduceat(g[order], starts, axis=0)
+        if ctx.padding_idx is not None:
+            gw[ctx.padding_idx] = 0
+        return gw, None
+
+
+def _normalize_padding_idx(padding_idx, num_embeddings: int):
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise LaminaValueError(f"padding_idx must be within num_embeddings "
+                               f"(-{num_embeddings} <= padding_idx < {num_embeddings}), got {padding_idx}")
+    return int(padding_idx) % num_embeddings
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, embedding_dim) picked by the integer tensor
+    ``input``: the output has shape ``input.shape + (embedding_dim,)`` (PyTorch's
+    ``F.embedding``). The row ``padding_idx`` gets no gradient."""
+    indices = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise LaminaTypeError(f"embedding expects integer indices (int64 or int32), got {indices.dtype}")
+    if weight.ndim != 2:
+        raise ShapeError(f"embedding weight must be 2-D (num_embeddings, embedding_dim), got {weight.shape}")
+    n = weight.shape[0]
+    if indices.size and (indices.min() < 0 or indices.max() >= n):
+        bad = indices.min() if indices.min() < 0 else indices.max()
+        raise LaminaValueError(f"embedding index {int(bad)} is out of range for {n} embeddings "
+                               f"(expected 0 <= index < {n})")
+    padding_idx = _normalize_padding_idx(padding_idx, n)
+    return EmbeddingLookup.apply(weight, Tensor._wrap(indices), padding_idx=padding_idx)

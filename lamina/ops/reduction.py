@@ -1,5 +1,5 @@
-"""Reductions: sum, mean, var, std, amax/amin, max/min (with indices), argmax/argmin,
-logsumexp, prod and norm.
+"""Reductions: sum, mean, var, std, logsumexp, prod and norm (the extremum reductions,
+amax/amin, max/min with indices and argmax/argmin, are in :mod:`lamina.ops.extremum`).
 
 A reduction maps x to y by combining the entries of x along the reduced axes. Its backward
 first restores the reduced axes of dL/dy (size 1, as with ``keepdim=True``) and then spreads
@@ -10,7 +10,6 @@ from the end, as in PyTorch.
 from __future__ import annotations
 
 import builtins
-import collections
 import math
 
 import numpy as np
@@ -18,16 +17,10 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, float32, int64
 from ..errors import LaminaTypeError, LaminaValueError
-from . import arithmetic
-from ._util import normalize_dim, normalize_dims
+from ._util import normalize_dims
 from .shape import _owned
 
-__all__ = ["sum", "mean", "var", "std", "amax", "amin", "max", "min", "argmax", "argmin",
-           "logsumexp", "prod", "norm"]
-
-# torch.return_types.max / .min: a tuple that also has .values and .indices.
-max_return = collections.namedtuple("max", ["values", "indices"])
-min_return = collections.namedtuple("min", ["values", "indices"])
+__all__ = ["sum", "mean", "var", "std", "logsumexp", "prod", "norm"]
 
 
 def _axes(dim, ndim: int):
@@ -201,117 +194,6 @@ def std(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False,
     _require_float(x, "std")
     return Std.apply(x, axes=_axes(dim, x.ndim), keepdim=keepdim,
                      correction=_correction(unbiased, correction))
-
-
-# --------------------------------------------------------------------------- amax, amin, max, min
-class Extremum(Function):
-    """y = max (or min) over dim;  dy/dx_i = 1/k for the k entries equal to y, 0 elsewhere
-    (the gradient is split evenly among ties, as PyTorch's amax/amin)."""
-
-    @staticmethod
-    def forward(ctx, x, axes, keepdim, largest):
-        y = (np.max if largest else np.min)(x, axis=axes, keepdims=True)
-        if ctx.needs_input_grad:
-            mask = x == y
-            ctx.save(mask, np.sum(mask, axis=axes, keepdims=True, dtype=x.dtype))
-            ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        return y if keepdim else y.reshape(_squeezed(x.shape, axes))
-
-    @staticmethod
-    def backward(ctx, grad):
-        mask, ties = ctx.saved
-        return mask * (_restore(grad, ctx.shape, ctx.axes, ctx.keepdim) / ties)
-
-
-class SelectAlong(Function):
-    """y = x at one chosen index along ``dim`` (the arg-max of max(dim));
-    dy/dx = 1 at the chosen entry only, so ties do not share the gradient."""
-
-    @staticmethod
-    def forward(ctx, x, index, axis, keepdim):
-        ctx.shape, ctx.index, ctx.axis, ctx.keepdim = x.shape, index, axis, keepdim
-        y = np.take_along_axis(x, index, axis=axis)
-        return y if keepdim else np.squeeze(y, axis=axis)
-
-    @staticmethod
-    def backward(ctx, grad):
-        g = grad if ctx.keepdim else np.expand_dims(grad, ctx.axis)
-        gx = np.zeros(ctx.shape, dtype=grad.dtype)
-        np.put_along_axis(gx, ctx.index, g, axis=ctx.axis)
-        return gx
-
-
-def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Largest entry over ``dim``; ties share the gradient evenly."""
-    axes = _axes(dim, x.ndim)
-    _check_nonempty(x, axes, "amax")
-    return Extremum.apply(x, axes=axes, keepdim=keepdim, largest=True)
-
-
-def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Smallest entry over ``dim``; ties share the gradient evenly."""
-    axes = _axes(dim, x.ndim)
-    _check_nonempty(x, axes, "amin")
-    return Extremum.apply(x, axes=axes, keepdim=keepdim, largest=False)
-
-
-def _extremum_with_index(x: Tensor, dim, keepdim: bool, largest: bool, result):
-    name = "max" if largest else "min"
-    if isinstance(dim, (tuple, list)):
-        raise LaminaTypeError(f"{name}() takes one int dim, got {dim!r}; use a{name} to reduce "
-                              "several")
-    axis = normalize_dim(dim, x.ndim)
-    if x.ndim == 0:  # the only entry is the extremum, at index 0
-        return result(amax(x) if largest else amin(x), Tensor._wrap(np.zeros((), int64)))
-    _check_nonempty(x, (axis,), name)
-    index = (np.argmax if largest else np.argmin)(x._data, axis=axis, keepdims=True)
-    index = index.astype(int64, copy=False)
-    values = SelectAlong.apply(x, index=index, axis=axis, keepdim=keepdim)
-    return result(values, Tensor._wrap(index if keepdim else np.squeeze(index, axis=axis)))
-
-
-def max(x: Tensor, dim=None, keepdim: bool = False) -> Tensor | tuple:
-    """The largest entry (0-d tensor; ties share the gradient), or with an int ``dim`` the
-    pair ``(values, indices)`` whose gradient goes only to the returned index, or with a
-    tensor as second argument the elementwise maximum (all as ``torch.max``)."""
-    if isinstance(dim, (Tensor, np.ndarray)):
-        return arithmetic.maximum(x, dim)
-    if dim is None:
-        return amax(x)
-    return _extremum_with_index(x, dim, keepdim, True, max_return)
-
-
-def min(x: Tensor, dim=None, keepdim: bool = False) -> Tensor | tuple:
-    """The smallest entry, ``(values, indices)`` along an int ``dim``, or the elementwise
-    minimum with a tensor (see :func:`max`)."""
-    if isinstance(dim, (Tensor, np.ndarray)):
-        return arithmetic.minimum(x, dim)
-    if dim is None:
-        return amin(x)
-    return _extremum_with_index(x, dim, keepdim, False, min_return)
-
-
-def _arg(x: Tensor, dim, keepdim: bool, largest: bool) -> Tensor:
-    find = np.argmax if largest else np.argmin
-    if dim is None:
-        if x._data.size == 0:
-            raise LaminaValueError(f"arg{'max' if largest else 'min'}() of an empty tensor")
-        index = np.asarray(find(x._data), dtype=int64)
-        return Tensor._wrap(index.reshape((1,) * x.ndim) if keepdim else index)
-    axis = normalize_dim(dim, x.ndim)
-    if x.ndim == 0:
-        return Tensor._wrap(np.zeros((), int64))
-    return Tensor._wrap(np.asarray(find(x._data, axis=axis, keepdims=keepdim), dtype=int64))
-
-
-def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Index of the largest entry (flat index when ``dim`` is None; the first among ties)."""
-    return _arg(x, dim, keepdim, True)
-
-
-def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Index of the smallest entry (flat index when ``dim`` is None; the first among ties)."""
-    return _arg(x, dim, keepdim, False)
 
 
 # --------------------------------------------------------------------------- logsumexp

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from . import activation, arithmetic, indexing, linalg, reduction, shape
+from . import activation, arithmetic, extremum, indexing, join, linalg, reduction, shape
 from ._util import as_tensor
 
 
@@ -70,11 +70,11 @@ def install() -> None:
     for module, names in (
         (arithmetic, ("add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs",
                       "sign", "clamp", "maximum", "minimum", "clone", "square")),
-        (reduction, ("sum", "mean", "var", "std", "amax", "amin", "max", "min", "argmax",
-                     "argmin", "logsumexp", "prod", "norm")),
+        (reduction, ("sum", "mean", "var", "std", "logsumexp", "prod", "norm")),
+        (extremum, ("amax", "amin", "max", "min", "argmax", "argmin")),
         (shape, ("reshape", "view", "flatten", "transpose", "permute", "squeeze", "unsqueeze",
-                 "expand", "split", "chunk", "expand_as", "view_as", "reshape_as", "repeat",
-                 "unbind", "flip")),
+                 "expand", "expand_as", "view_as", "reshape_as", "repeat", "flip")),
+        (join, ("split", "chunk", "unbind")),
         (indexing, ("masked_fill", "gather", "index_select", "take_along_dim")),
         (linalg, ("matmul", "mm", "bmm", "dot")),
         (activation, ("sigmoid", "tanh", "relu", "softmax", "log_softmax")),

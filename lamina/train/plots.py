@@ -10,7 +10,7 @@ import numpy as np
 
 from ..atomic import atomic_path
 
-__all__ = ["plot_curves", "plot_confusion", "have_matplotlib"]
+__all__ = ["plot_curves", "plot_confusion", "have_matplotlib", "pyplot"]
 
 
 def have_matplotlib() -> bool:
@@ -21,7 +21,8 @@ def have_matplotlib() -> bool:
     return True
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot with the non-interactive Agg backend (optional dependency)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -32,7 +33,7 @@ def _pyplot():
 
 def plot_curves(history: list[dict], path: str | os.PathLike) -> None:
     """Loss (left) and accuracy (right) against epoch, train and test."""
-    plt = _pyplot()
+    plt = pyplot()
     epochs = [r["epoch"] for r in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
     for key, style in (("train", "-o"), ("test", "-s")):
@@ -51,7 +52,7 @@ def plot_curves(history: list[dict], path: str | os.PathLike) -> None:
 
 def plot_confusion(matrix: np.ndarray, path: str | os.PathLike, labels=None) -> None:
     """The confusion matrix as a heat map with counts (rows: true class, columns: predicted)."""
-    plt = _pyplot()
+    plt = pyplot()
     n = matrix.shape[0]
     labels = labels or [str(i) for i in range(n)]
     fig, ax = plt.subplots(figsize=(6, 5))

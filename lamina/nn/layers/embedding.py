@@ -7,76 +7,19 @@ id. The gradient of row j is the sum of the output gradients of every position h
     dL/dW[j] = sum over positions p with input[p] = j of dL/dy[p],
 
 and the row ``padding_idx`` (if any) receives no gradient, so it stays at its value (zero
-after initialisation).
+after initialisation). The lookup is the operation :func:`lamina.ops.indexing.embedding`.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...errors import LaminaTypeError, LaminaValueError, ShapeError
+from ...errors import LaminaValueError, ShapeError
+from ...ops.indexing import _normalize_padding_idx, embedding
 from ...random import generator
 from ..module import Module, Parameter
 
 __all__ = ["Embedding", "embedding"]
-
-
-class EmbeddingLookup(Function):
-    """y[p] = W[i_p];  dL/dW[j] = sum_{p: i_p = j} dL/dy[p] (0 for the padding row);
-    no gradient for the integer indices."""
-
-    @staticmethod
-    def forward(ctx, weight, indices, padding_idx=None):
-        ctx.save(indices)
-        ctx.num_embeddings = weight.shape[0]
-        ctx.padding_idx = padding_idx
-        return weight[indices]
-
-    @staticmethod
-    def backward(ctx, grad):
-        (indices,) = ctx.saved
-        d = grad.shape[-1]
-        flat = indices.reshape(-1)
-        g = grad.reshape(-1, d)
-        gw = np.zeros((ctx.num_embeddings, d), grad.dtype)
-        if flat.size:
-            # Sort the ids and sum each run of equal ids with one reduceat: repeated ids
-            # accumulate (deterministically, in position order) without a Python loop.
-            order = np.argsort(flat, kind="stable")
-            ids = flat[order]
-            starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
-            gw[ids[starts]] = np.add.reduceat(g[order], starts, axis=0)
-        if ctx.padding_idx is not None:
-            gw[ctx.padding_idx] = 0
-        return gw, None
-
-
-def _normalize_padding_idx(padding_idx, num_embeddings: int):
-    if padding_idx is None:
-        return None
-    if not -num_embeddings <= padding_idx < num_embeddings:
-        raise LaminaValueError(f"padding_idx must be within num_embeddings "
-                               f"(-{num_embeddings} <= padding_idx < {num_embeddings}), got {padding_idx}")
-    return int(padding_idx) % num_embeddings
-
-
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
-    """Rows of ``weight`` (num_embeddings, embedding_dim) picked by the integer tensor
-    ``input``: the output has shape ``input.shape + (embedding_dim,)`` (PyTorch's
-    ``F.embedding``). The row ``padding_idx`` gets no gradient."""
-    indices = input._data if isinstance(input, Tensor) else np.asarray(input)
-    if indices.dtype.kind not in "iu":
-        raise LaminaTypeError(f"embedding expects integer indices (int64 or int32), got {indices.dtype}")
-    if weight.ndim != 2:
-        raise ShapeError(f"embedding weight must be 2-D (num_embeddings, embedding_dim), got {weight.shape}")
-    n = weight.shape[0]
-    if indices.size and (indices.min() < 0 or indices.max() >= n):
-        bad = indices.min() if indices.min() < 0 else indices.max()
-        raise LaminaValueError(f"embedding index {int(bad)} is out of range for {n} embeddings "
-                               f"(expected 0 <= index < {n})")
-    padding_idx = _normalize_padding_idx(padding_idx, n)
-    return EmbeddingLookup.apply(weight, Tensor._wrap(indices), padding_idx=padding_idx)
 
 
 class Embedding(Module):

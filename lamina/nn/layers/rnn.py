@@ -26,7 +26,7 @@ from ...ops.activation import relu, tanh
 from ...ops.arithmetic import add
 from ...ops.dropout import dropout as _dropout
 from ...ops.linalg import linear
-from ...ops.shape import stack, unbind
+from ...ops.join import stack, unbind
 from ...random import generator
 from ..module import Module, Parameter
 

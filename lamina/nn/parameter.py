@@ -1,0 +1,52 @@
+"""``Parameter``, a tensor that is a weight of a module, and ``RemovableHandle``, what the
+hook registration methods of a module return.
+
+Both are re-exported by :mod:`lamina.nn.module` and :mod:`lamina.nn`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+
+__all__ = ["Parameter", "RemovableHandle"]
+
+
+class Parameter(Tensor):
+    """A tensor that is a weight of a module: assigning it to a module attribute registers it.
+
+    ``Parameter(data, requires_grad=True)`` shares the array of a Tensor or NumPy array
+    (other data is copied with the usual dtype rules) and requires grad by default.
+    Operations on a Parameter return plain Tensors.
+    """
+
+    def __init__(self, data=None, requires_grad: bool = True):
+        if data is None:
+            array = np.empty((0,), dtype=np.float32)
+        elif isinstance(data, Tensor):
+            array = data._data
+        elif isinstance(data, np.ndarray):
+            array = data
+        else:
+            array = Tensor(data)._data
+        self._adopt(array, requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + Tensor.__repr__(self)
+
+    def __reduce_ex__(self, protocol):
+        return (Parameter, (self._data, self.requires_grad))
+
+
+class RemovableHandle:
+    """Returned by the hook registration methods; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict):
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)

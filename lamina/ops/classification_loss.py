@@ -1,0 +1,413 @@
+"""Classification losses with PyTorch's ``F`` signatures: cross_entropy, nll_loss,
+binary_cross_entropy(_with_logits), and one_hot.
+
+They follow the conventions of :mod:`lamina.ops.loss` and use its reduction and validation
+helpers: one Function per loss, reduced as 'none', 'sum' or 'mean', and a target is never
+broadcast silently. Cross-entropy with class indices is fused (log-softmax, pick and reduce
+in one pass; backward softmax - onehot), as is BCE with logits; both use the log-sum-exp
+trick and never exponentiate a positive number.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor, int64
+from ..errors import LaminaTypeError, LaminaValueError, ShapeError
+from ._special import _log1p_exp_neg_abs, _log1p_inplace, _sigmoid
+from ._util import as_tensor
+from .loss import _pair, _raw_weight, _reduce, _reduction, _upstream
+
+__all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "one_hot"]
+
+
+# ----------------------------------------------------------------- classification losses
+def _index_target(name: str, x: Tensor, target, ignore_index: int, weight, probs_ok: bool):
+    """Check the shape and dtype of class-index targets for input (N, C, d1, ...) or (C,);
+    return the class axis, the target as a Tensor and the class weights. (The values are
+    checked by the operation itself: see _valid_targets.)"""
+    if x.ndim == 0:
+        raise ShapeError(f"{name}: input needs a class dimension, got a 0-d tensor")
+    axis = 1 if x.ndim >= 2 else 0
+    n_classes = x.shape[axis]
+    expected = tuple(x.shape[:axis] + x.shape[axis + 1:])
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    also = f", or class probabilities of the input's shape {tuple(x.shape)}" if probs_ok else ""
+    if t.shape != expected:
+        raise ShapeError(f"{name}: input of shape {tuple(x.shape)} ({n_classes} classes on dim "
+                         f"{axis}) needs class indices of shape {expected}{also}; got target "
+                         f"shape {t.shape}")
+    if t.dtype.kind not in "iu":
+        raise LaminaTypeError(
+            f"{name}: target has the shape {t.shape} of class indices but dtype {t.dtype}; "
+            f"class indices must be integers (target.long()){also}")
+    w = None
+    if weight is not None:
+        w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+        if w.shape != (n_classes,):
+            raise ShapeError(f"{name}: weight must have one entry per class, shape ({n_classes},), "
+                             f"got {w.shape}")
+    target = target if isinstance(target, Tensor) else Tensor._wrap(t)
+    return axis, target, w
+
+
+def _valid_targets(name: str, target, ignore_index: int, n_classes: int):
+    """The mask of entries that are not ``ignore_index`` (None when none is ignored), after
+    checking every other index lies in [0, n_classes). Runs inside the operations' forward,
+    so every batch is checked, replayed ones included."""
+    valid = target != ignore_index
+    if valid.all():
+        valid, kept = None, target              # the common case: nothing to mask later
+    else:
+        kept = target[valid]
+    if kept.size and (kept.min() < 0 or kept.max() >= n_classes):
+        bad = kept[(kept < 0) | (kept >= n_classes)].flat[0]
+        raise LaminaValueError(f"{name}: target index {int(bad)} is out of range for "
+                               f"{n_classes} classes (expected 0 <= index < {n_classes}, or "
+                               f"ignore_index={ignore_index})")
+    return valid
+
+
+def _flat_index(shape: tuple, target, valid):
+    """Indices into the flattened (C-order) input of the target entries x[n, t_n, s...]: one
+    fancy index instead of take/put_along_axis (several times cheaper on small batches).
+    Ignored entries point at class 0; the mask ``valid`` removes them later."""
+    t = target if valid is None else np.where(valid, target, 0)
+    if len(shape) == 1:
+        return t
+    inner = math.prod(shape[2:])
+    rows = np.arange(shape[0]).reshape((-1,) + (1,) * (t.ndim - 1)) * (shape[1] * inner)
+    if inner > 1:
+        rows = rows + np.arange(inner).reshape(shape[2:])
+    return rows + t * inner
+
+
+def _mean_count(dtype, target, wt, valid):
+    """PyTorch's 'mean' denominator: sum of the target weights over non-ignored entries."""
+    if wt is not None:
+        return dtype.type(np.sum(wt if valid is None else wt * valid))
+    return dtype.type(target.size if valid is None else np.count_nonzero(valid))
+
+
+def _class_axis(v, axis: int):
+    """A per-entry array (target shape) given back its class axis, to broadcast over classes."""
+    return np.expand_dims(v, axis) if np.ndim(v) else v
+
+
+class CrossEntropy(Function):
+    """Fused log-softmax + negative log-likelihood for class indices t_n, p = softmax(x_n),
+    eps = label_smoothing, w the class weights (1 if none), W = sum_c w_c:
+      l_n = (1 - eps) w_{t_n} (-log p_{t_n}) + (eps / C) sum_c w_c (-log p_c),
+      dl_n/dx_k = ((1 - eps) w_{t_n} + (eps / C) W) p_k - (1 - eps) w_{t_n} [k = t_n] - (eps / C) w_k
+    (softmax minus one-hot when eps = 0 and unweighted). 'mean' divides by sum_n w_{t_n} over
+    the entries that are not ignore_index, as PyTorch. ``valid`` is None when none is ignored."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing, axis):
+        n_classes, eps = x.shape[axis], label_smoothing
+        valid = _valid_targets("cross_entropy", target, ignore_index, n_classes)
+        flat = _flat_index(x.shape, target, valid)
+        # C order (not empty_like's 'K'), so reshape(-1) below is a view
+        e = np.subtract(x, x.max(axis=axis, keepdims=True), out=np.empty(x.shape, x.dtype))
+        picked = e.reshape(-1)[flat]
+        wt = wb = None
+        if weight is not None:
+            wb = weight.reshape((n_classes,) + (1,) * (x.ndim - axis - 1))
+            wt = weight[target if valid is None else np.where(valid, target, 0)]
+        if eps:
+            smooth = (e * wb if wb is not None else e).sum(axis=axis)
+        np.exp(e, out=e)
+        s = e.sum(axis=axis, keepdims=True)
+        e /= s
+        lse = np.log(s).squeeze(axis)
+        loss = lse - picked
+        if wt is not None:
+            loss *= wt
+        if eps:
+            total_w = weight.sum() if weight is not None else n_classes
+            loss = (1 - eps) * loss + (eps / n_classes) * (total_w * lse - smooth)
+        if valid is not None:
+            loss = np.where(valid, loss, 0).astype(x.dtype, copy=False)
+        ctx.save(e)
+        ctx.flat, ctx.valid, ctx.weight, ctx.wt = flat, valid, weight, wt
+        ctx.reduction, ctx.eps, ctx.axis = reduction, eps, axis
+        ctx.count = _mean_count(x.dtype, target, wt, valid) if reduction == "mean" else None
+        if ctx.count == 0:        # everything ignored: NaN loss and zero gradient, as PyTorch
+            return np.full((), np.nan, x.dtype)
+        return _reduce(loss, reduction, ctx.count)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (p,) = ctx.saved
+        axis, eps, w = ctx.axis, ctx.eps, ctx.weight
+        if ctx.count == 0:
+            return np.zeros_like(p), None
+        up = _upstream(grad, ctx.reduction, ctx.count)      # 0-d, or per entry for 'none'
+        if ctx.valid is not None:
+            up = up * ctx.valid
+        at_target = (1 - eps) * up if w is None else (1 - eps) * ctx.wt * up
+        row = up if w is None else at_target + (eps / p.shape[axis]) * w.sum() * up
+        g = p * _class_axis(row, axis)                      # C order, like p
+        if eps:
+            shift = (eps / p.shape[axis]) * _class_axis(up, axis)
+            g -= shift if w is None else shift * w.reshape((-1,) + (1,) * (p.ndim - axis - 1))
+        g.reshape(-1)[ctx.flat] -= at_target                # one entry per target: no repeats
+        return g, None
+
+
+class CrossEntropyProb(Function):
+    """Cross-entropy with class probabilities y (smoothed: y' = (1 - eps) y + eps / C):
+    l_n = -sum_c w_c y'_c log p_c, p = softmax(x_n);
+    dl_n/dx_k = p_k sum_c w_c y'_c - w_k y'_k,  dl_n/dy_k = -(1 - eps) w_k log p_k.
+    'mean' divides by the number of samples (all axes but the class axis), as PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, y, weight, reduction, label_smoothing, axis):
+        n_classes, eps = x.shape[axis], label_smoothing
+        logp = np.subtract(x, x.max(axis=axis, keepdims=True), out=np.empty_like(x))
+        logp -= np.log(np.exp(logp).sum(axis=axis, keepdims=True))
+        yw = (1 - eps) * y + eps / n_classes if eps else y
+        if weight is not None:
+            weight = weight.reshape((n_classes,) + (1,) * (x.ndim - axis - 1))
+            yw = yw * weight
+        if np.isfinite(logp).all():
+            prod = yw * logp
+        else:   # a class with p = 0 (logit -inf) and no target mass contributes 0, not 0 * -inf
+            with np.errstate(invalid="ignore"):
+                prod = yw * logp
+            prod[yw == 0] = 0
+        loss = -prod.sum(axis=axis)
+        ctx.save(logp, yw)
+        ctx.weight, ctx.reduction, ctx.eps, ctx.axis = weight, reduction, eps, axis
+        ctx.count = x.size // n_classes
+        return _reduce(loss, reduction, ctx.count)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logp, yw = ctx.saved
+        axis = ctx.axis
+        up = np.expand_dims(np.broadcast_to(_upstream(grad, ctx.reduction, ctx.count),
+                                            logp.shape[:axis] + logp.shape[axis + 1:]), axis)
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = up * (np.exp(logp) * yw.sum(axis=axis, keepdims=True) - yw)
+        if ctx.needs_input_grad[1]:
+            w = 1 if ctx.weight is None else ctx.weight
+            gy = up * ((ctx.eps - 1) * w) * logp
+        return gx, gy
+
+
+class NLL(Function):
+    """Negative log-likelihood of log-probabilities x: l_n = -w_{t_n} x_{n, t_n};
+    dl_n/dx_k = -w_{t_n} [k = t_n]. 'mean' divides by sum_n w_{t_n} over non-ignored entries."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction, axis):
+        valid = _valid_targets("nll_loss", target, ignore_index, x.shape[axis])
+        flat = _flat_index(x.shape, target, valid)
+        loss = -x.reshape(-1)[flat]
+        wt = None
+        if weight is not None:
+            wt = weight[target if valid is None else np.where(valid, target, 0)]
+            loss *= wt
+        if valid is not None:
+            loss = np.where(valid, loss, 0).astype(x.dtype, copy=False)
+        ctx.flat, ctx.valid, ctx.wt = flat, valid, wt
+        ctx.reduction, ctx.shape, ctx.dtype = reduction, x.shape, x.dtype
+        ctx.count = _mean_count(x.dtype, target, wt, valid) if reduction == "mean" else None
+        if ctx.count == 0:
+            return np.full((), np.nan, x.dtype)
+        return _reduce(loss, reduction, ctx.count)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = np.zeros(ctx.shape, ctx.dtype)
+        if ctx.count == 0:
+            return g, None
+        up = -_upstream(grad, ctx.reduction, ctx.count)
+        if ctx.wt is not None:
+            up = up * ctx.wt
+        if ctx.valid is not None:
+            up = up * ctx.valid
+        g.reshape(-1)[ctx.flat] = up
+        return g, None
+
+
+# ----------------------------------------------------------------- binary cross-entropy
+class BCE(Function):
+    """l = -w [y log x + (1 - y) log(1 - x)], each log clamped at -100 (as PyTorch) so x = 0 or
+    1 gives a finite loss;  dl/dx = w (x - y) / max(x (1 - x), 1e-12),
+    dl/dy = w [log(1 - x) - log x]."""
+
+    @staticmethod
+    def forward(ctx, x, y, weight, reduction):
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100)
+            log_1mx = np.maximum(_log1p_inplace(np.negative(x, out=np.empty_like(x))), -100)
+        loss = (y - 1) * log_1mx - y * log_x
+        if weight is not None:
+            loss *= weight
+        ctx.save(x, y)
+        ctx.weight, ctx.reduction = weight, reduction
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        up = _upstream(grad, ctx.reduction, x.size)
+        if ctx.weight is not None:
+            up = up * ctx.weight
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = up * (x - y) / np.maximum(x * (1 - x), 1e-12)
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore"):
+                log_1mx = _log1p_inplace(np.negative(x, out=np.empty_like(x)))
+                gy = up * (np.maximum(log_1mx, -100) - np.maximum(np.log(x), -100))
+        return gx, gy
+
+
+def _softplus_pair(x):
+    """(softplus(x), softplus(-x)) = (max(x, 0) + c, max(-x, 0) + c), c = log1p(e^{-|x|})."""
+    c = _log1p_exp_neg_abs(x)
+    return np.maximum(x, 0) + c, np.maximum(-x, 0) + c
+
+
+class BCEWithLogits(Function):
+    """Fused sigmoid + BCE on logits x, p the pos_weight (1 if none), s(x) = softplus(x):
+    l = -w [p y log sigma(x) + (1 - y) log(1 - sigma(x))] = w [p y s(-x) + (1 - y) s(x)]
+    (both terms >= 0: no cancellation, no overflow at any |x|);
+    dl/dx = w ((1 + (p - 1) y) sigma(x) - p y),  dl/dy = w [p s(-x) - s(x)]."""
+
+    @staticmethod
+    def forward(ctx, x, y, weight, pos_weight, reduction):
+        sp_pos, sp_neg = _softplus_pair(x)
+        sp_neg *= y if pos_weight is None else pos_weight * y
+        sp_pos *= 1 - y
+        loss = np.add(sp_pos, sp_neg, out=sp_pos)
+        if weight is not None:
+            loss *= weight
+        ctx.save(x, y)
+        ctx.weight, ctx.pos_weight, ctx.reduction = weight, pos_weight, reduction
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        pw = ctx.pos_weight
+        up = _upstream(grad, ctx.reduction, x.size)
+        if ctx.weight is not None:
+            up = up * ctx.weight
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            s = _sigmoid(x)
+            gx = up * (s - y if pw is None else (1 + (pw - 1) * y) * s - pw * y)
+        if ctx.needs_input_grad[1]:
+            sp_pos, sp_neg = _softplus_pair(x)
+            gy = up * ((sp_neg if pw is None else pw * sp_neg) - sp_pos)
+        return gx, gy
+
+
+# ----------------------------------------------------------------- public functions
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy of logits ``input`` (N, C), (N, C, d1, ...) or (C,) against ``target``:
+    class indices of shape (N,), (N, d1, ...) or (), or class probabilities of the input's shape.
+
+    loss(x, class) = -log(exp(x[class]) / sum_j exp(x[j])) = -x[class] + log sum_j exp(x[j]),
+    computed with the log-sum-exp trick in one fused operation.
+
+    >>> lm.cross_entropy(lm.tensor([[2.0, 0.0, -1.0]]), lm.tensor([0]))
+    tensor(0.1698)
+    """
+    name = "cross_entropy"
+    reduction = _reduction(name, reduction, size_average, reduce)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise LaminaValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    x = as_tensor(input)
+    if isinstance(target, Tensor) and target.dtype.kind == "f" and target.shape == x.shape and x.ndim:
+        axis = 1 if x.ndim >= 2 else 0
+        w = None
+        if weight is not None:
+            w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+            if w.shape != (x.shape[axis],):
+                raise ShapeError(f"{name}: weight must have one entry per class, shape "
+                                 f"({x.shape[axis]},), got {w.shape}")
+        y = target if target.dtype == x.dtype else Tensor._wrap(target._data.astype(x.dtype))
+        return CrossEntropyProb.apply(x, y, weight=w, reduction=reduction,
+                                      label_smoothing=label_smoothing, axis=axis)
+    axis, t, w = _index_target(name, x, target, ignore_index, weight, probs_ok=True)
+    return CrossEntropy.apply(x, t, weight=w, ignore_index=ignore_index, reduction=reduction,
+                              label_smoothing=label_smoothing, axis=axis)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood loss(x, class) = -x[class] of log-probabilities ``input``
+    (use it after ``log_softmax``; ``cross_entropy`` does both at once)."""
+    reduction = _reduction("nll_loss", reduction, size_average, reduce)
+    x = as_tensor(input)
+    axis, t, w = _index_target("nll_loss", x, target, ignore_index, weight, probs_ok=False)
+    return NLL.apply(x, t, weight=w, ignore_index=ignore_index, reduction=reduction, axis=axis)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """loss(o, t) = -1/n sum_i w_i (t_i log o_i + (1 - t_i) log(1 - o_i)) of probabilities o in
+    [0, 1] (logs clamped at -100, so o = 0 or 1 stays finite)."""
+    name = "binary_cross_entropy"
+    reduction = _reduction(name, reduction, size_average, reduce)
+    x, y = _pair(name, input, target)
+    data = x._data
+    if data.size and not (data.min() >= 0 and data.max() <= 1):
+        bad = data[~((data >= 0) & (data <= 1))].flat[0]
+        raise LaminaValueError(f"{name}: input must hold probabilities in [0, 1], found {bad} "
+                               "(apply sigmoid first, or use binary_cross_entropy_with_logits)")
+    return BCE.apply(x, y, weight=_raw_weight(name, weight, x), reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average=None, reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """BCE of sigmoid(input) fused and stable at any logit: -w [p t log sigma(x) +
+    (1 - t) log(1 - sigma(x))], ``pos_weight`` p weighting the positive term per class."""
+    name = "binary_cross_entropy_with_logits"
+    reduction = _reduction(name, reduction, size_average, reduce)
+    x, y = _pair(name, input, target)
+    return BCEWithLogits.apply(x, y, weight=_raw_weight(name, weight, x),
+                               pos_weight=_raw_weight(name, pos_weight, x, "pos_weight"),
+                               reduction=reduction)
+
+
+class OneHot(Function):
+    """e_t: the one-hot encoding of class indices t (piecewise constant: no gradient)."""
+
+    @staticmethod
+    def forward(ctx, t, num_classes):
+        if t.size and t.min() < 0:
+            raise LaminaValueError(f"one_hot: class index {int(t.min())} is negative")
+        if num_classes == -1:
+            if not t.size:
+                raise LaminaValueError("one_hot: cannot infer num_classes from an empty tensor")
+            num_classes = int(t.max()) + 1
+        elif t.size and t.max() >= num_classes:
+            raise LaminaValueError(f"one_hot: class index {int(t.max())} is out of range for "
+                                   f"num_classes={num_classes}")
+        return (t[..., None] == np.arange(num_classes)).astype(int64)
+
+    @staticmethod
+    def backward(ctx, grad):  # pragma: no cover - integer input never requires grad
+        return None
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """One-hot encoding: shape ``tensor.shape + (num_classes,)``, int64, 1 at each index
+    (``num_classes=-1``: one more than the largest index). No gradient."""
+    t = tensor if isinstance(tensor, Tensor) else Tensor._wrap(np.asarray(tensor))
+    if t.dtype.kind not in "iu":
+        raise LaminaTypeError(f"one_hot needs an integer tensor of class indices, got {t.dtype}")
+    return OneHot.apply(t, num_classes=num_classes)
