@@ -33,8 +33,7 @@ from ..data import Digits, FashionMNIST
 from ..errors import DataError
 from ..nn import functional as F
 from ..optim import Adam
-from .report import one_blas_thread
-from .report import Report, pyplot, save_figure
+from .report import Report, one_blas_thread, save_figure
 
 __all__ = ["run", "VERTICAL_EDGE", "stripes", "small_cnn"]
 
@@ -110,10 +109,8 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _plot(demos: list, filters: np.ndarray, data_name: str, out: str, report: Report) -> None:
-    try:
-        plt = pyplot()
-    except ImportError:
-        report.notes.append("matplotlib is not installed: no pictures were drawn.")
+    plt = report.pyplot()
+    if plt is None:
         return
     fig, axes = plt.subplots(2, len(demos), figsize=(3.0 * len(demos), 6.4))
     limit = max(float(np.abs(response).max()) for _, _, response in demos)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..classic import circle_network, polygon_network, union_network
-from .report import Report, pyplot, save_figure
+from .report import Report, save_figure
 
 __all__ = ["run", "regular_polygon", "two_moons", "two_circles", "train_mlp"]
 
@@ -171,10 +171,8 @@ def run(quick: bool = False, out: str = "lab-decision-boundaries") -> Report:
 
 def _plot(report: Report, out: str, axis: np.ndarray, regions: dict, sums: dict,
           learned: dict) -> None:
-    try:
-        plt = pyplot()
-    except ImportError:
-        report.notes.append("matplotlib is not installed: no figure written")
+    plt = report.pyplot()
+    if plt is None:
         return
     side = len(axis)
     extent = (axis[0], axis[-1], axis[0], axis[-1])

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 
-from .report import Report, pyplot, save_figure
+from .report import Report, save_figure
 
 __all__ = ["run", "LECTURE_ACCURACY", "PRESETS_BY_DEPTH"]
 
@@ -107,10 +107,8 @@ def run(quick: bool = False, out: str = "lab-depth") -> Report:
 
 
 def _plot(report: Report, out: str) -> None:
-    try:
-        plt = pyplot()
-    except ImportError:
-        report.notes.append("matplotlib is not installed: no figure written")
+    plt = report.pyplot()
+    if plt is None:
         return
     fig, ax = plt.subplots(figsize=(6, 4))
     for row in report.data["rows"]:

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .report import Report, pyplot, save_figure
+from .report import Report, save_figure
 
 __all__ = ["run", "train_curve", "minibatch_gradient_variance"]
 
@@ -198,10 +198,8 @@ def run(quick: bool = False, out: str = "lab-gd-vs-sgd") -> Report:
 
 
 def _plot(report: Report, curves: dict, var: dict, out: str) -> None:
-    try:
-        plt = pyplot()
-    except ImportError:
-        report.notes.append("matplotlib is not installed: no figure written")
+    plt = report.pyplot()
+    if plt is None:
         return
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for name, c in curves.items():

@@ -36,8 +36,7 @@ from ..data import Digits
 from ..models import mlp
 from ..nn import functional as F
 from ..optim import SGD
-from .report import one_blas_thread
-from .report import Report, pyplot, save_figure
+from .report import Report, one_blas_thread, save_figure
 
 __all__ = ["run", "CONFIGS", "layer_statistics"]
 
@@ -132,10 +131,8 @@ def _evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, fl
 
 
 def _plot(stats: dict, out: str, report: Report) -> None:
-    try:
-        plt = pyplot()
-    except ImportError:
-        report.notes.append("matplotlib is not installed: no per-layer plot was drawn.")
+    plt = report.pyplot()
+    if plt is None:
         return
     activations = ("sigmoid", "tanh", "relu")
     fig, axes = plt.subplots(2, 3, figsize=(13, 7))

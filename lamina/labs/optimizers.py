@@ -37,8 +37,7 @@ from ..models import mlp
 from ..nn import functional as F
 from ..optim import SGD, Adagrad, Adam, RMSprop
 from ..optim.lr_scheduler import InverseTimeLR
-from .report import one_blas_thread
-from .report import Report, pyplot, save_figure
+from .report import Report, one_blas_thread, save_figure
 
 __all__ = ["run", "Setting", "mlp_settings", "quadratic_settings", "TARGET_LOSS"]
 
@@ -161,10 +160,8 @@ def _train_quadratic(setting: Setting, steps: int) -> list:
 
 
 def _plot(curves: dict, quad: dict, out: str, report: Report) -> None:
-    try:
-        plt = pyplot()
-    except ImportError:
-        report.notes.append("matplotlib is not installed: no loss curves were drawn.")
+    plt = report.pyplot()
+    if plt is None:
         return
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
     # log10 on linear axes: matplotlib's log-axis labels cost seconds to typeset

@@ -35,7 +35,7 @@ from ..models import mlp
 from ..nn import functional as F
 from ..optim import SGD
 from ..optim.lr_scheduler import CosineAnnealingLR
-from .report import Report, one_blas_thread, pyplot, save_figure
+from .report import Report, one_blas_thread, save_figure
 
 __all__ = ["run", "METHODS", "Method", "near_zero_fraction", "NEAR_ZERO"]
 
@@ -149,10 +149,8 @@ def _train(method: Method, initial: list, sizes: list, x: np.ndarray, y: np.ndar
 
 def _plot(models: dict, out: str, report: Report) -> None:
     """Histogram of log10 |w| for the penalties: p <= 1 piles weights up below the threshold."""
-    try:
-        plt = pyplot()
-    except ImportError:
-        report.notes.append("matplotlib is not installed: no weight histogram was drawn.")
+    plt = report.pyplot()
+    if plt is None:
         return
     fig, ax = plt.subplots(figsize=(7, 4))
     bins = np.linspace(-7, 0, 71)

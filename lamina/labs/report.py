@@ -47,6 +47,15 @@ class Report:
     notes: list = dataclasses.field(default_factory=list)
     files: list = dataclasses.field(default_factory=list)
 
+    def pyplot(self):
+        """matplotlib's pyplot for this lab's figures, or None (with a note in the report)
+        when matplotlib is not installed: labs draw only when they can."""
+        try:
+            return pyplot()
+        except ImportError:
+            self.notes.append("matplotlib is not installed: no figure was drawn.")
+            return None
+
     def table(self, title: str, columns: list) -> Table:
         t = Table(title, list(columns))
         self.tables.append(t)

@@ -31,7 +31,7 @@ import math
 import numpy as np
 
 from .. import nn
-from .report import Report, pyplot, save_figure
+from .report import Report, save_figure
 
 __all__ = ["run", "Power", "f_1d", "f_2d", "fit_least_squares", "fit_adam",
            "polynomial_floor", "POLY_DEGREE"]
@@ -235,10 +235,8 @@ def run(quick: bool = False, out: str = "lab-universal-approximation") -> Report
 
 
 def _plot(report: Report, one: dict, two: dict, out: str) -> None:
-    try:
-        plt = pyplot()
-    except ImportError:
-        report.notes.append("matplotlib is not installed: no figure written")
+    plt = report.pyplot()
+    if plt is None:
         return
     fig, axes = plt.subplots(2, 3, figsize=(13, 7.5))
     # fixed margins: a layout engine would re-measure every label several times (slow)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .report import Report, pyplot, save_figure
+from .report import Report, save_figure
 
 __all__ = ["run", "HIDDEN", "train_and_record"]
 
@@ -120,10 +120,8 @@ def _smooth(values: np.ndarray, width: int) -> np.ndarray:
 
 
 def _plot(report: Report, runs: dict, out: str) -> None:
-    try:
-        plt = pyplot()
-    except ImportError:
-        report.notes.append("matplotlib is not installed: no figure written")
+    plt = report.pyplot()
+    if plt is None:
         return
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for ax, (act, r) in zip(axes, runs.items()):
