@@ -46,37 +46,37 @@ def _commit(tmp: str, path: str, directory: str) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike):
-    """Yield a temporary path beside ``path`` for a writer that wants a file name
-    (e.g. matplotlib's ``savefig``); on success the finished file replaces ``path``."""
-    path = os.fspath(path)
+def _replacing(path: str):
+    """Yield (fd, temporary path) beside ``path``; when the block ends normally the temporary
+    file replaces ``path``, when it raises the temporary file is removed."""
     fd, tmp, directory = _temporary_beside(path)
-    os.close(fd)
     try:
-        yield tmp
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
+        yield fd, tmp
         _commit(tmp, path, directory)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path beside ``path`` for a writer that wants a file name
+    (e.g. matplotlib's ``savefig``); on success the finished file replaces ``path``."""
+    with _replacing(os.fspath(path)) as (fd, tmp):
+        os.close(fd)
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
-    path = os.fspath(path)
-    fd, tmp, directory = _temporary_beside(path)
-    try:
+    with _replacing(os.fspath(path)) as (fd, _tmp):
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        _commit(tmp, path, directory)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
