@@ -1,51 +1,73 @@
-"""Creation functions: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``linspace``,
-``eye``, ``rand``, ``randn``, ``randint`` and the ``*_like`` variants.
+"""Creation functions: ``tensor``, ``zeros``, ``ones``, ``full``, ``empty``, ``arange``,
+``linspace``, ``eye``, ``rand``, ``randn``, ``randint``, ``randperm``, ``normal``, the
+``*_like`` variants, and PyTorch's legacy typed constructors (``LongTensor([1, 2])``).
 
-Floating results default to float32, as in PyTorch; random ones draw from the global
-generator that ``lm.manual_seed`` resets.
+Floating results default to :func:`lamina.get_default_dtype` (float32), as in PyTorch; random
+ones draw from the global generator that ``lm.manual_seed`` resets, or from ``generator=``.
+Every function takes PyTorch's ``device=`` (see :mod:`lamina.backend`), and ``layout`` /
+``pin_memory`` are accepted where PyTorch has them (they change nothing on the CPU).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .autograd.tensor import Tensor, float32, int64
+from .autograd.tensor import Tensor, _infer_array, int64
+from .backend import check_device
+from .dtypes import bool_, float16, float32, float64, get_default_dtype, int8, int16, int32, uint8
 from .errors import LaminaValueError
-from .random import generator
+from .random import generator as _global_generator
+from .size import Size
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
            "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like",
-           "ones_like", "full_like", "rand_like", "randn_like", "normal", "uniform"]
+           "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "randint_like",
+           "normal", "uniform", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
+           "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor"]
 
 
 def _shape(size) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for n in size:
-        if not isinstance(n, (int, np.integer)) or n < 0:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise LaminaValueError(f"sizes must be non-negative integers, got {tuple(size)}")
     return tuple(int(n) for n in size)
 
 
-def _make(array, requires_grad: bool) -> Tensor:
+def _float(dtype):
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def _rng(generator) -> np.random.Generator:
+    """The NumPy generator behind ``generator`` (a :class:`lamina.Generator`), or the global one."""
+    return _global_generator() if generator is None else generator.numpy_generator()
+
+
+def _make(array, requires_grad: bool, device=None) -> Tensor:
+    if device is not None:
+        check_device(device)
     t = Tensor._wrap(array)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (floats become float32, ints int64; a NumPy
-    array keeps its dtype)."""
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+def tensor(data, dtype=None, device=None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (floats become the default floating type,
+    ints int64, bools bool; a NumPy array keeps its dtype)."""
+    return _make(_infer_array(data, dtype), requires_grad, device)
 
 
-def as_tensor(data, dtype=None) -> Tensor:
-    """``data`` as a tensor, sharing memory with a NumPy array of the right dtype."""
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, sharing memory with a Tensor or NumPy array of the right dtype."""
+    if device is not None:
+        check_device(device)
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
         return data
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == np.dtype(dtype)):
         return Tensor._wrap(data)
-    return Tensor(data, dtype=dtype)
+    return Tensor._wrap(_infer_array(data, dtype))
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -53,102 +75,213 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
-def zeros(*size, dtype=float32, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(_shape(size), dtype=dtype), requires_grad)
+def zeros(*size, dtype=None, layout=None, device=None, requires_grad: bool = False,
+          pin_memory: bool = False) -> Tensor:
+    return _make(np.zeros(_shape(size), dtype=_float(dtype)), requires_grad, device)
 
 
-def ones(*size, dtype=float32, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(_shape(size), dtype=dtype), requires_grad)
+def ones(*size, dtype=None, layout=None, device=None, requires_grad: bool = False,
+         pin_memory: bool = False) -> Tensor:
+    return _make(np.ones(_shape(size), dtype=_float(dtype)), requires_grad, device)
 
 
-def empty(*size, dtype=float32, requires_grad: bool = False) -> Tensor:
-    return _make(np.empty(_shape(size), dtype=dtype), requires_grad)
+def empty(*size, dtype=None, layout=None, device=None, requires_grad: bool = False,
+          pin_memory: bool = False, memory_format=None) -> Tensor:
+    """A tensor of ``size`` whose values are unspecified (lamina fills it with zeros)."""
+    return _make(np.zeros(_shape(size), dtype=_float(dtype)), requires_grad, device)
 
 
-def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    if dtype is None:
-        dtype = float32 if isinstance(fill_value, float) else (
-            np.bool_ if isinstance(fill_value, bool) else int64)
-    return _make(np.full(_shape((size,)), fill_value, dtype=dtype), requires_grad)
+def _fill_dtype(fill_value):
+    if isinstance(fill_value, (bool, np.bool_)):
+        return bool_
+    if isinstance(fill_value, (int, np.integer)):
+        return int64
+    return get_default_dtype()
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Values from ``start`` (default 0) up to, not including, ``end``."""
+def full(size, fill_value, *, dtype=None, layout=None, device=None,
+         requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (its dtype inferred as PyTorch does:
+    bool, int64 or the default floating type)."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dtype = _fill_dtype(fill_value) if dtype is None else dtype
+    size = size if isinstance(size, (tuple, list)) else (size,)
+    return _make(np.full(_shape((size,)), fill_value, dtype=dtype), requires_grad, device)
+
+
+def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` (default 0) up to, not including, ``end``; int64 when every
+    bound is an integer, else the default floating type."""
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if dtype is None:
-        dtype = int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) else float32
+        integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = int64 if integral else get_default_dtype()
     if step == 0:
         raise LaminaValueError("arange step must be non-zero")
-    return _make(np.arange(start, end, step, dtype=dtype), requires_grad)
+    if (end - start) * step < 0:
+        raise LaminaValueError(
+            f"arange: upper bound {end} and lower bound {start} inconsistent with step sign {step}")
+    # The count is ceil((end - start) / step) computed in float64, as PyTorch does.
+    n = int(np.ceil((end - start) / step))
+    values = start + step * np.arange(n, dtype=np.float64) if np.dtype(dtype).kind == "f" \
+        else np.arange(start, end, step)
+    return _make(np.asarray(values).astype(dtype), requires_grad, device)
 
 
-def linspace(start, end, steps: int, dtype=float32, requires_grad: bool = False) -> Tensor:
-    return _make(np.linspace(start, end, steps, dtype=dtype), requires_grad)
+def linspace(start, end, steps: int, *, dtype=None, layout=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    return _make(np.linspace(start, end, steps, dtype=np.float64).astype(_float(dtype)),
+                 requires_grad, device)
 
 
-def eye(n: int, m: int | None = None, dtype=float32, requires_grad: bool = False) -> Tensor:
-    return _make(np.eye(n, m, dtype=dtype), requires_grad)
+def eye(n: int, m: int | None = None, *, dtype=None, layout=None, device=None,
+        requires_grad: bool = False) -> Tensor:
+    return _make(np.eye(n, m, dtype=_float(dtype)), requires_grad, device)
 
 
-def rand(*size, dtype=float32, requires_grad: bool = False) -> Tensor:
+def rand(*size, generator=None, dtype=None, layout=None, device=None,
+         requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _make(generator().random(_shape(size), dtype=np.float64).astype(dtype), requires_grad)
+    values = _rng(generator).random(_shape(size), dtype=np.float64)
+    return _make(values.astype(_float(dtype)), requires_grad, device)
 
 
-def randn(*size, dtype=float32, requires_grad: bool = False) -> Tensor:
+def randn(*size, generator=None, dtype=None, layout=None, device=None,
+          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Standard normal samples."""
-    return _make(generator().standard_normal(_shape(size)).astype(dtype), requires_grad)
+    values = _rng(generator).standard_normal(_shape(size))
+    return _make(values.astype(_float(dtype)), requires_grad, device)
 
 
-def normal(mean: float, std: float, size, dtype=float32, requires_grad: bool = False) -> Tensor:
-    return _make(generator().normal(mean, std, _shape((size,))).astype(dtype), requires_grad)
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
+           device=None, requires_grad: bool = False) -> Tensor:
+    """Normal samples: ``normal(mean, std, size)`` with numbers, or elementwise with tensors
+    ``normal(mean_tensor, std_tensor)`` (the result has the broadcast shape)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        m = mean._data if isinstance(mean, Tensor) else np.asarray(mean)
+        s = std._data if isinstance(std, Tensor) else np.asarray(std)
+        result_dtype = (mean if isinstance(mean, Tensor) else std).dtype
+        shape = np.broadcast_shapes(m.shape, s.shape)
+        values = m + s * _rng(generator).standard_normal(shape)
+        return _make(values.astype(result_dtype), requires_grad, device)
+    if size is None:
+        raise LaminaValueError("normal(mean, std) with numbers needs a size")
+    size = size if isinstance(size, (tuple, list)) else (size,)
+    values = _rng(generator).normal(mean, std, _shape((size,)))
+    return _make(values.astype(_float(dtype)), requires_grad, device)
 
 
-def uniform(low: float, high: float, size, dtype=float32, requires_grad: bool = False) -> Tensor:
-    return _make(generator().uniform(low, high, _shape((size,))).astype(dtype), requires_grad)
+def uniform(low: float, high: float, size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Samples of U(low, high) (lamina's shorthand for ``empty(size).uniform_(low, high)``)."""
+    size = size if isinstance(size, (tuple, list)) else (size,)
+    values = _global_generator().uniform(low, high, _shape((size,)))
+    return _make(values.astype(_float(dtype)), requires_grad)
 
 
-def randint(low: int, high: int | None = None, size=(), dtype=int64) -> Tensor:
+def randint(low: int, high=None, size=None, *, generator=None, dtype=int64,
+            layout=None, device=None, requires_grad: bool = False) -> Tensor:
     """Integers in [low, high) (``randint(high, size)`` means low = 0)."""
-    if high is None or isinstance(high, (tuple, list)):
-        if isinstance(high, (tuple, list)):
-            size = high
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list, Size)):
+            raise LaminaValueError("randint needs a size, e.g. randint(0, 10, (3,))")
+        low, high, size = 0, low, high
+    if high is None:
         low, high = 0, low
     if high <= low:
         raise LaminaValueError(f"randint needs low < high, got low={low}, high={high}")
-    return Tensor._wrap(generator().integers(low, high, _shape((size,))).astype(dtype))
+    size = size if isinstance(size, (tuple, list)) else (size,)
+    values = _rng(generator).integers(low, high, _shape((size,)))
+    return _make(values.astype(dtype), requires_grad, device)
 
 
-def randperm(n: int, dtype=int64) -> Tensor:
+def randperm(n: int, *, generator=None, dtype=int64, layout=None, device=None,
+             requires_grad: bool = False) -> Tensor:
     """A random permutation of 0 .. n-1."""
-    return Tensor._wrap(generator().permutation(n).astype(dtype))
+    return _make(_rng(generator).permutation(n).astype(dtype), requires_grad, device)
 
 
 def _like(x: Tensor, dtype):
     return x.shape, (x.dtype if dtype is None else dtype)
 
 
-def zeros_like(x: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(x: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return zeros(shape, dtype=dtype, requires_grad=requires_grad)
+    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def ones_like(x: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones_like(x: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return ones(shape, dtype=dtype, requires_grad=requires_grad)
+    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full_like(x: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty_like(x: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return full(shape, fill_value, dtype=dtype, requires_grad=requires_grad)
+    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def rand_like(x: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def full_like(x: Tensor, fill_value, *, dtype=None, layout=None, device=None,
+              requires_grad: bool = False, memory_format=None) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return rand(shape, dtype=dtype, requires_grad=requires_grad)
+    return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def randn_like(x: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand_like(x: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return randn(shape, dtype=dtype, requires_grad=requires_grad)
+    return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(x: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    shape, dtype = _like(x, dtype)
+    return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randint_like(x: Tensor, low: int, high: int | None = None, *, dtype=None, layout=None,
+                 device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+    shape, dtype = _like(x, dtype)
+    return randint(low, high, shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+# --------------------------------------------------------------------------- legacy types
+class _LegacyTensorType(type):
+    """The metaclass of ``LongTensor`` & co.: ``isinstance(t, LongTensor)`` asks for the dtype."""
+
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+    def __repr__(cls) -> str:
+        return f"<class 'lamina.{cls.__name__}'>"
+
+
+def _legacy(name: str, dtype: np.dtype):
+    def construct(cls, *args, device=None):
+        """``{name}(2, 3)``: a zero tensor of that shape; ``{name}([1, 2])``: a copy of the
+        data; both of dtype {dtype}."""
+        if device is not None:
+            check_device(device)
+        return Tensor(*args, dtype=cls.dtype)
+
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__new__": construct,
+                                        "__doc__": f"PyTorch's legacy constructor for {dtype} tensors."})
+
+
+FloatTensor = _legacy("FloatTensor", float32)
+DoubleTensor = _legacy("DoubleTensor", float64)
+HalfTensor = _legacy("HalfTensor", float16)
+LongTensor = _legacy("LongTensor", int64)
+IntTensor = _legacy("IntTensor", int32)
+ShortTensor = _legacy("ShortTensor", int16)
+CharTensor = _legacy("CharTensor", int8)
+ByteTensor = _legacy("ByteTensor", uint8)
+BoolTensor = _legacy("BoolTensor", bool_)
+LEGACY_TYPES = {cls.__name__: cls for cls in (FloatTensor, DoubleTensor, HalfTensor, LongTensor,
+                                              IntTensor, ShortTensor, CharTensor, ByteTensor,
+                                              BoolTensor)}

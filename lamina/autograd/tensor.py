@@ -13,21 +13,16 @@ import weakref
 
 import numpy as np
 
-from ..backend import get_array_module
+from .. import dtypes as _dtypes
+from ..backend import device_of, get_array_module
+from ..dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
 from ..errors import InplaceError, LaminaTypeError, LaminaValueError
+from ..size import Size
 from . import function as _function
 from .grad_mode import _state
 
-__all__ = ["Tensor", "float32", "float64", "float16", "int64", "int32", "int8", "uint8", "bool_"]
-
-float16 = np.dtype("float16")
-float32 = np.dtype("float32")
-float64 = np.dtype("float64")
-int8 = np.dtype("int8")
-uint8 = np.dtype("uint8")
-int32 = np.dtype("int32")
-int64 = np.dtype("int64")
-bool_ = np.dtype("bool")
+__all__ = ["Tensor", "float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8",
+           "bool_"]
 
 _ndarray = np.ndarray
 
@@ -42,8 +37,9 @@ def _coerce(a):
 def _infer_array(data, dtype=None):
     """Convert user data to an array with PyTorch's dtype rules.
 
-    Python floats (and lists holding any float) become float32; Python ints int64; bools
-    bool; a NumPy array or NumPy scalar keeps its dtype; ``dtype`` overrides all of these.
+    Python floats (and lists holding any float) become the default floating type (float32
+    unless :func:`lamina.set_default_dtype` changed it); Python ints int64; bools bool; a
+    NumPy array or NumPy scalar keeps its dtype; ``dtype`` overrides all of these.
     """
     if isinstance(data, Tensor):
         data = data._data
@@ -65,7 +61,7 @@ def _infer_array(data, dtype=None):
     if dtype is not None:
         return arr.astype(dtype, copy=False)
     if arr.dtype.kind == "f":
-        return arr.astype(float32, copy=False)
+        return arr.astype(_dtypes.get_default_dtype(), copy=False)
     if arr.dtype.kind in "iu":
         return arr.astype(int64, copy=False)
     if arr.dtype.kind == "b":
@@ -87,8 +83,25 @@ class Tensor:
                  "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
-    def __init__(self, data, dtype=None, requires_grad: bool = False):
-        self._adopt(_infer_array(data, dtype), requires_grad)
+    def __init__(self, *args, dtype=None, requires_grad: bool = False):
+        """PyTorch's legacy constructor: ``Tensor(2, 3)`` is an uninitialised (here: zero)
+        tensor of that shape, ``Tensor([1, 2])`` a copy of the data; both of the default
+        floating type unless ``dtype`` is given. (:func:`lamina.tensor` infers the dtype
+        from the data instead, and is what new code should use.)"""
+        if dtype is None:
+            dtype = _dtypes.get_default_dtype()
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            data = args[0]
+            array = np.empty((0,), dtype) if data is None else _infer_array(data, dtype)
+        else:
+            if len(args) == 1 and isinstance(args[0], Size):
+                args = tuple(args[0])
+            for n in args:
+                if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+                    raise LaminaValueError(
+                        f"Tensor(*sizes) expects non-negative integer sizes, got {args}")
+            array = np.zeros(tuple(int(n) for n in args) if args else (0,), dtype)
+        self._adopt(array, requires_grad)
 
     def _adopt(self, array, requires_grad: bool = False) -> None:
         """Become a fresh leaf holding ``array`` (for constructors, e.g. Parameter's)."""
@@ -117,12 +130,18 @@ class Tensor:
 
     # ----------------------------------------------------------------- array facts
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
-        """The shape as a tuple (so ``x.size()[1:]`` works), or one extent with ``dim``."""
-        return self._data.shape if dim is None else self._data.shape[dim]
+        """The shape as a :class:`lamina.Size` (a tuple), or one extent with ``dim``."""
+        if dim is None:
+            return Size(self._data.shape)
+        try:
+            return self._data.shape[dim]
+        except (IndexError, TypeError):
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-self._data.ndim}, {self._data.ndim - 1}], but got {dim})") from None
 
     @property
     def dtype(self) -> np.dtype:
@@ -138,11 +157,51 @@ class Tensor:
     def numel(self) -> int:
         return int(self._data.size)
 
-    @property
-    def device(self) -> str:
-        from ..backend import device_of
+    nelement = numel
 
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    @property
+    def device(self):
+        """The :class:`lamina.device` holding this tensor's array."""
         return device_of(self._data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def get_device(self) -> int:
+        """The CUDA index of the device, -1 on the CPU (as PyTorch)."""
+        d = self.device
+        return -1 if d.type == "cpu" else d.index
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def contiguous(self, memory_format=None) -> "Tensor":
+        """This tensor if its array is C-contiguous, else a contiguous copy in the graph."""
+        if self._data.flags.c_contiguous:
+            return self
+        from ..ops.arithmetic import clone
+
+        return clone(self)
+
+    def stride(self, dim: int | None = None):
+        """Strides in elements (not bytes), as PyTorch counts them."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[dim]
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
@@ -153,8 +212,9 @@ class Tensor:
         return self._data.shape[0]
 
     # ----------------------------------------------------------------- conversions
-    def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The underlying array (shared, not copied). PyTorch refuses this on a tensor that
+        requires grad; lamina returns the array (it is outside the graph either way)."""
         return self._data
 
     def __array__(self, dtype=None, copy=None):
@@ -169,6 +229,12 @@ class Tensor:
 
     def tolist(self):
         return self._data.tolist()
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element 0-d tensor's value, as PyTorch does."""
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        return object.__format__(self, spec)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -255,10 +321,11 @@ class Tensor:
 
     # ----------------------------------------------------------------- in place
     def _check_inplace(self, what: str) -> None:
-        if self.requires_grad and _state.enabled:
-            kind = "a leaf tensor" if self._node is None else "a tensor in the graph"
+        """Refuse an in-place change that would be hidden from autograd: a leaf that requires
+        grad, under grad mode (PyTorch refuses the same)."""
+        if self.requires_grad and _state.enabled and self._node is None:
             raise InplaceError(
-                f"{what}: {kind} that requires grad cannot be modified in place while "
+                f"{what}: a leaf tensor that requires grad cannot be modified in place while "
                 "gradients are recorded; wrap the update in lm.no_grad()")
 
     def _bump(self) -> "Tensor":
@@ -269,87 +336,108 @@ class Tensor:
     def _raw(other):
         return other._data if isinstance(other, Tensor) else other
 
-    def add_(self, other, alpha=1) -> "Tensor":
-        self._check_inplace("add_")
-        other = self._raw(other)
-        self._data += other if alpha == 1 else alpha * other
+    def _inplace(self, what: str, op, *others, **params) -> "Tensor":
+        """Make this tensor hold ``op(self, *others, **params)`` in place.
+
+        With nothing to record (grad mode off, or neither this tensor nor a tensor among
+        ``others`` requires grad) the new values are written into this tensor's array. When
+        the change must be recorded, as in ``loss = 0; loss += criterion(out, y)`` or
+        ``h *= mask``, the out-of-place operation is recorded and this tensor becomes its
+        output (its ``grad_fn`` is the new node), exactly where PyTorch allows it: never on a
+        leaf that requires grad, never on a view of another tensor's array (whose own graph
+        would not see the change). The version counter goes up either way, so a node that
+        saved the old values for backward raises instead of computing a wrong gradient.
+        """
+        recording = _state.enabled and (self.requires_grad or any(
+            isinstance(o, Tensor) and o.requires_grad for o in others))
+        if not recording:
+            from .grad_mode import no_grad
+
+            with no_grad():
+                result = op(self, *others, **params)
+            self._store(what, result._data)
+            return self._bump()
+        self._check_inplace(what)
+        if self._data.base is not None:
+            raise InplaceError(
+                f"{what}: this tensor is a view of another tensor's array and is part of the "
+                "graph; an in-place change here would not reach the other tensor's gradient. "
+                "Use the out-of-place form (y = y + z) instead")
+        result = op(self, *others, **params)
+        node = result._node
+        if node.saved and any(a is self._data for a in node.saved):
+            # The new node needs the old values for its backward: give it its own copy.
+            node.saved = tuple(a.copy() if a is self._data else a for a in node.saved)
+            checks = [(ref, v) for ref, v in (node.version_checks or ()) if ref() is not self]
+            node.version_checks = checks or None
+        self._store(what, result._data)
+        self._node, self._out_index, self.requires_grad = node, result._out_index, True
         return self._bump()
 
-    def sub_(self, other, alpha=1) -> "Tensor":
-        self._check_inplace("sub_")
-        other = self._raw(other)
-        self._data -= other if alpha == 1 else alpha * other
-        return self._bump()
-
-    def mul_(self, other) -> "Tensor":
-        self._check_inplace("mul_")
-        self._data *= self._raw(other)
-        return self._bump()
-
-    def div_(self, other) -> "Tensor":
-        self._check_inplace("div_")
-        self._data /= self._raw(other)
-        return self._bump()
-
-    def __iadd__(self, other):
-        return self.add_(other)
-
-    def __isub__(self, other):
-        return self.sub_(other)
-
-    def __imul__(self, other):
-        return self.mul_(other)
-
-    def __itruediv__(self, other):
-        return self.div_(other)
+    def _store(self, what: str, values) -> None:
+        if values.dtype != self._data.dtype and not np.can_cast(values.dtype, self._data.dtype,
+                                                                 "same_kind"):
+            raise LaminaTypeError(f"{what}: result type {values.dtype} can't be cast to the "
+                                  f"desired output type {self._data.dtype}")
+        try:
+            self._data[...] = values
+        except ValueError:
+            raise LaminaValueError(
+                f"{what}: the result has shape {values.shape}, which does not fit this tensor's "
+                f"shape {self._data.shape} (in-place results keep the tensor's shape)") from None
 
     def zero_(self) -> "Tensor":
-        self._check_inplace("zero_")
-        self._data[...] = 0
-        return self._bump()
+        return self.fill_(0)
 
     def fill_(self, value) -> "Tensor":
-        self._check_inplace("fill_")
-        self._data[...] = self._raw(value)
-        return self._bump()
+        """Set every element to ``value`` (a number or a one-element tensor)."""
+        from ..ops.arithmetic import mul, add
 
-    def copy_(self, src) -> "Tensor":
-        """Copy ``src`` (broadcast to this shape) into this tensor's array."""
-        self._check_inplace("copy_")
-        self._data[...] = self._raw(src)
-        return self._bump()
+        if isinstance(value, Tensor) and value._data.size == 1 and not value.requires_grad:
+            value = value._data.item()
+        if not isinstance(value, Tensor):
+            self._check_inplace("fill_")
+            if not (_state.enabled and self.requires_grad):
+                self._data[...] = value
+                return self._bump()
+        return self._inplace("fill_", lambda t, v: add(mul(t, 0), v), value)
 
-    def clamp_(self, min=None, max=None) -> "Tensor":
-        self._check_inplace("clamp_")
-        np.clip(self._data, min, max, out=self._data)
-        return self._bump()
+    def copy_(self, src, non_blocking: bool = False) -> "Tensor":
+        """Copy ``src`` (broadcast to this shape, converted to this dtype) into this tensor."""
+        from ..ops.arithmetic import add, mul
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
-        from ..random import generator
+        if not isinstance(src, Tensor) or not (_state.enabled and (src.requires_grad or self.requires_grad)):
+            self._check_inplace("copy_")
+            self._data[...] = self._raw(src)
+            return self._bump()
+        return self._inplace("copy_", lambda t, v: add(mul(t, 0), v), src)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "Tensor":
+        from ..random import generator as global_generator
 
         self._check_inplace("uniform_")
-        self._data[...] = generator().uniform(a, b, self._data.shape)
+        rng = global_generator() if generator is None else generator.numpy_generator()
+        self._data[...] = rng.uniform(a, b, self._data.shape)
         return self._bump()
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
-        from ..random import generator
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> "Tensor":
+        from ..random import generator as global_generator
 
         self._check_inplace("normal_")
-        self._data[...] = generator().normal(mean, std, self._data.shape)
+        rng = global_generator() if generator is None else generator.numpy_generator()
+        self._data[...] = rng.normal(mean, std, self._data.shape)
         return self._bump()
 
     # ----------------------------------------------------------------- display
     def __repr__(self) -> str:
-        body = np.array2string(np.asarray(self._data), separator=", ", prefix="tensor(",
-                               precision=4)
-        extras = []
-        if self._data.dtype not in (float32, int64, bool_):
-            extras.append(f"dtype=lamina.{self._data.dtype}")
+        from .tensor_str import tensor_repr
+
+        suffixes = []
         if self._node is not None:
-            extras.append(f"grad_fn={self._node!r}")
+            suffixes.append(f"grad_fn={self._node!r}")
         elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+            suffixes.append("requires_grad=True")
+        return tensor_repr(self._data, suffixes)
 
 
 _function.Tensor = Tensor

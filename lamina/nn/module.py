@@ -25,6 +25,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..backend import check_device
 from ..autograd.tensor import Tensor
 from ..errors import LaminaError, LaminaTypeError, LaminaValueError, ShapeError
 from .parameter import Parameter, RemovableHandle
@@ -336,17 +337,26 @@ class Module:
                     b._data = b._data.astype(dtype)
         return self
 
-    def to(self, *args, dtype=None, device=None) -> "Module":
-        """Convert parameters and floating buffers in place: ``to(lm.float64)``; the device
-        'cpu' is accepted (and is the only one of this build)."""
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False) -> "Module":
+        """Convert parameters and floating buffers in place, as PyTorch's ``Module.to``:
+        ``to(lm.float64)``, ``to(device)``, ``to(device, dtype)`` or ``to(tensor)`` (its
+        device and dtype). Only devices this build computes on are accepted."""
         for a in args:
-            if isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps"):
-                device = a
-            else:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, (np.dtype, type)):
                 dtype = a
-        if device is not None and str(device) != "cpu":
-            raise LaminaValueError(f"device {device!r} is not available (expected 'cpu')")
+            elif a is not None:
+                device = a
+        if device is not None:
+            check_device(device)
+        if dtype is not None and np.dtype(dtype).kind != "f":
+            raise LaminaTypeError(f"Module.to only accepts floating dtypes, got {np.dtype(dtype)}")
         return self if dtype is None else self._convert(dtype)
+
+    def cuda(self, device=None) -> "Module":
+        """Move to a CUDA device (refused in this build: see :mod:`lamina.cuda`)."""
+        return self.to("cuda" if device is None else device)
 
     def float(self) -> "Module":
         """Parameters and floating buffers to float32."""

@@ -7,9 +7,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, _infer_array
+from ..backend import check_device
+from ..dtypes import get_default_dtype
 
-__all__ = ["Parameter", "RemovableHandle"]
+__all__ = ["Parameter", "RemovableHandle", "parameter_dtype"]
+
+
+def parameter_dtype(device=None, dtype=None) -> np.dtype:
+    """The dtype of a new layer's parameters from PyTorch's factory keywords ``device`` and
+    ``dtype``: ``dtype`` if given, else the default floating type; ``device`` must be one
+    this build computes on (see :func:`lamina.backend.check_device`)."""
+    if device is not None:
+        check_device(device)
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
 class Parameter(Tensor):
@@ -22,13 +33,13 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
-            array = np.empty((0,), dtype=np.float32)
+            array = np.empty((0,), dtype=get_default_dtype())
         elif isinstance(data, Tensor):
             array = data._data
         elif isinstance(data, np.ndarray):
             array = data
         else:
-            array = Tensor(data)._data
+            array = _infer_array(data)
         self._adopt(array, requires_grad)
 
     def __repr__(self) -> str:

@@ -3,38 +3,49 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.tensor import Tensor, float32
+from ..autograd.tensor import Tensor, _infer_array
+from ..dtypes import result_type
 from ..errors import LaminaTypeError, LaminaValueError
 
-__all__ = ["as_tensor", "operands", "normalize_dim", "normalize_dims", "pair"]
+__all__ = ["as_tensor", "operands", "normalize_dim", "normalize_dims", "pair", "write_out"]
 
 _SCALARS = (int, float, bool, np.number, np.bool_)
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:
-    """``value`` as a Tensor; a Python number takes ``like``'s dtype (float32 for an int
-    tensor meeting a float), so Python scalars never promote float32 to float64."""
+    """``value`` as a Tensor; a Python number next to the tensor ``like`` takes the type
+    PyTorch gives it (``like``'s dtype unless the number is of a higher category: a float
+    next to an integer tensor is the default floating type, an int next to a bool tensor
+    int64), so Python scalars never promote float32 to float64."""
     if isinstance(value, Tensor):
         return value
     if isinstance(value, _SCALARS) and like is not None:
         dtype = like._data.dtype
-        if isinstance(value, (float, np.floating)) and dtype.kind != "f":
-            dtype = float32
-        elif isinstance(value, (bool, np.bool_)) and dtype.kind == "b":
-            dtype = np.dtype(bool)
+        if dtype.kind != "f" or not isinstance(value, (float, np.floating, int, np.integer)):
+            dtype = result_type(like, value)
         return Tensor._wrap(np.asarray(value, dtype=dtype))
     if isinstance(value, np.ndarray):
         return Tensor._wrap(value)
-    return Tensor(value)
+    return Tensor._wrap(_infer_array(value))
 
 
 def operands(a, b) -> tuple[Tensor, Tensor]:
-    """Both operands of a binary operation as Tensors (scalars take the other's dtype)."""
+    """Both operands of a binary operation as Tensors of one dtype, the one
+    ``torch.result_type`` gives (see :mod:`lamina.dtypes`; scalars are "weak")."""
     if isinstance(a, Tensor):
-        return a, as_tensor(b, a)
-    if isinstance(b, Tensor):
-        return as_tensor(a, b), b
-    raise LaminaTypeError(f"expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
+        b = as_tensor(b, a)
+    elif isinstance(b, Tensor):
+        a = as_tensor(a, b)
+    else:
+        raise LaminaTypeError(
+            f"expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
+    da, db = a._data.dtype, b._data.dtype
+    if da is db or da == db:
+        return a, b
+    dtype = result_type(a, b)
+    from .arithmetic import cast  # arithmetic imports this module
+
+    return (a if da == dtype else cast(a, dtype)), (b if db == dtype else cast(b, dtype))
 
 
 def normalize_dim(dim: int, ndim: int) -> int:
@@ -67,3 +78,21 @@ def pair(value, name: str = "value") -> tuple[int, int]:
     if isinstance(value, (tuple, list)) and len(value) == 2:
         return int(value[0]), int(value[1])
     raise LaminaValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+
+
+def write_out(out: Tensor | None, result: Tensor, name: str) -> Tensor:
+    """PyTorch's ``out=`` argument: copy ``result`` into ``out`` (resized to the result's shape
+    if it differs) and return ``out``. As in PyTorch, ``out=`` is not differentiable: with
+    grad mode on and an input that requires grad it raises."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise LaminaTypeError(f"{name}: out must be a Tensor, got {type(out).__name__}")
+    if result.requires_grad:
+        raise LaminaValueError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad")
+    if out._data.shape != result._data.shape:
+        out._data = np.empty(result._data.shape, dtype=out._data.dtype)
+    out._store(name, result._data)
+    return out._bump()

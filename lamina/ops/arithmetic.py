@@ -11,7 +11,8 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
-from ._util import operands
+from ..dtypes import get_default_dtype
+from ._util import operands, write_out
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sign",
            "clamp", "maximum", "minimum", "where", "cast", "clone", "square"]
@@ -297,31 +298,51 @@ class Clone(Function):
         return grad
 
 
-def add(a, b, alpha=1) -> Tensor:
+def add(a, b, alpha=1, out=None) -> Tensor:
     """a + alpha * b, broadcasting."""
     if alpha != 1:
         b = mul(b, alpha)
-    return Add.apply(*operands(a, b))
+    return write_out(out, Add.apply(*operands(a, b)), "add")
 
 
-def sub(a, b, alpha=1) -> Tensor:
+def sub(a, b, alpha=1, out=None) -> Tensor:
     """a - alpha * b, broadcasting."""
     if alpha != 1:
         b = mul(b, alpha)
-    return Sub.apply(*operands(a, b))
+    return write_out(out, Sub.apply(*operands(a, b)), "sub")
 
 
-def mul(a, b) -> Tensor:
+def mul(a, b, out=None) -> Tensor:
     """a * b elementwise, broadcasting."""
-    return Mul.apply(*operands(a, b))
+    return write_out(out, Mul.apply(*operands(a, b)), "mul")
 
 
-def div(a, b) -> Tensor:
-    """a / b elementwise, broadcasting (true division)."""
+def div(a, b, rounding_mode: str | None = None, out=None) -> Tensor:
+    """a / b elementwise, broadcasting: true division, or with ``rounding_mode`` 'trunc' or
+    'floor' the quotient rounded toward zero or down (integer inputs stay integers)."""
     a, b = operands(a, b)
-    if a._data.dtype.kind != "f" and b._data.dtype.kind != "f":
-        a = cast(a, np.float32)
-    return Div.apply(a, b)
+    if rounding_mode is not None:
+        return write_out(out, _rounded_div(a, b, rounding_mode), "div")
+    if a._data.dtype.kind != "f":  # true division of integers gives the default floating type
+        a, b = cast(a, get_default_dtype()), cast(b, get_default_dtype())
+    return write_out(out, Div.apply(a, b), "div")
+
+
+def _rounded_div(a: Tensor, b: Tensor, rounding_mode: str) -> Tensor:
+    """Division rounded toward zero ('trunc') or down ('floor'); zero gradient, as PyTorch."""
+    if rounding_mode not in ("trunc", "floor"):
+        from ..errors import LaminaValueError
+
+        raise LaminaValueError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor', got {rounding_mode!r}")
+    x, y = a._data, b._data
+    if x.dtype.kind == "f":
+        q = np.trunc(x / y) if rounding_mode == "trunc" else np.floor(x / y)
+    elif rounding_mode == "floor":
+        q = np.floor_divide(x, y)
+    else:
+        q = (np.abs(x) // np.abs(y)) * np.sign(x) * np.sign(y)
+    return Tensor._wrap(q.astype(x.dtype, copy=False))
 
 
 def neg(x: Tensor) -> Tensor:
@@ -389,7 +410,7 @@ def minimum(a, b) -> Tensor:
 
 def where(condition, a, b) -> Tensor:
     """Elements of ``a`` where ``condition`` holds, else of ``b`` (all broadcast together)."""
-    cond = condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition, dtype=bool))
+    cond = condition if isinstance(condition, Tensor) else Tensor._wrap(np.asarray(condition, dtype=bool))
     if cond._data.dtype != np.bool_:
         cond = Tensor._wrap(cond._data.astype(bool))
     a, b = operands(a, b)

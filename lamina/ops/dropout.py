@@ -13,6 +13,8 @@ reproducible.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -114,4 +116,15 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     """Channel dropout for (N, C, H, W) or (C, H, W) inputs: zero whole feature maps with
     probability ``p`` (one draw per sample and channel), scale the kept ones by
     ``1 / (1 - p)`` (PyTorch's ``F.dropout2d``, Tompson et al.'s spatial dropout)."""
+    if input.ndim not in (3, 4):
+        # PyTorch accepts other ranks with a deprecation warning: a 2-D (or 1-D) input is
+        # dropped element-wise, a higher-rank one per (sample, channel).
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
+                      "deprecated; use dropout for element-wise dropout. dropout2d is channel-"
+                      "wise dropout for (N, C, H, W) or (C, H, W) inputs.", UserWarning, stacklevel=2)
+        p = _check_p(p)
+        if not training:
+            return input
+        mask_shape = input.shape if input.ndim <= 2 else input.shape[:2] + (1,) * (input.ndim - 2)
+        return _apply(input, p, mask_shape, inplace)
     return _feature_dropout(input, p, training, inplace, (3, 4), "dropout2d")

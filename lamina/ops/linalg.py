@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..errors import ShapeError
-from ._util import as_tensor
+from ._util import as_tensor, write_out
 
 __all__ = ["matmul", "mm", "bmm", "linear", "dot"]
 
@@ -77,7 +77,7 @@ class Linear(Function):
         return gx, gw, (np.add.reduce(g2, axis=0) if needs[2] else None)
 
 
-def matmul(a, b) -> Tensor:
+def matmul(a, b, out=None) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics (1-D operands, broadcast batch dims)."""
     a = as_tensor(a)
     b = as_tensor(b)
@@ -88,28 +88,28 @@ def matmul(a, b) -> Tensor:
     if ka != kb:
         raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not fit "
                          f"(inner sizes {ka} and {kb} must be equal)")
-    return MatMul.apply(a, b)
+    return write_out(out, MatMul.apply(a, b), "matmul")
 
 
-def mm(a: Tensor, b: Tensor) -> Tensor:
+def mm(a: Tensor, b: Tensor, out=None) -> Tensor:
     """Product of two matrices."""
     if a.ndim != 2 or b.ndim != 2:
         raise ShapeError(f"mm expects two 2-D tensors, got {a.shape} and {b.shape}")
-    return matmul(a, b)
+    return matmul(a, b, out=out)
 
 
-def bmm(a: Tensor, b: Tensor) -> Tensor:
+def bmm(a: Tensor, b: Tensor, out=None) -> Tensor:
     """Batched product of (B, n, k) and (B, k, m)."""
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
         raise ShapeError(f"bmm expects (B, n, k) and (B, k, m), got {a.shape} and {b.shape}")
-    return matmul(a, b)
+    return matmul(a, b, out=out)
 
 
-def dot(a: Tensor, b: Tensor) -> Tensor:
+def dot(a: Tensor, b: Tensor, out=None) -> Tensor:
     """Inner product of two 1-D tensors."""
     if a.ndim != 1 or b.ndim != 1:
         raise ShapeError(f"dot expects two 1-D tensors, got {a.shape} and {b.shape}")
-    return matmul(a, b)
+    return matmul(a, b, out=out)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import creation
+from ..autograd.grad_mode import _state
 from ..autograd.tensor import Tensor
+from ..backend import check_device
+from ..errors import LaminaTypeError, LaminaValueError
 from . import activation, arithmetic, extremum, indexing, join, linalg, reduction, shape
 from ._util import as_tensor
 
@@ -27,12 +31,117 @@ def _reflected(fn):
     return method
 
 
-def _to(self, *args, dtype=None, **kwargs):
-    """``x.to(dtype)`` (devices other than 'cpu' are not available in this build)."""
+def _to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False,
+        memory_format=None):
+    """``x.to(dtype)``, ``x.to(device)``, ``x.to(device, dtype)``, ``x.to(other_tensor)``.
+
+    Only devices this build computes on are accepted (see :mod:`lamina.backend`)."""
     for a in args:
-        if isinstance(a, (np.dtype, type)) or (isinstance(a, str) and a not in ("cpu",)):
+        if isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, (np.dtype, type)) and not isinstance(a, str):
             dtype = a
-    return self if dtype is None else arithmetic.cast(self, dtype)
+        elif a is not None:
+            device = a
+    if device is not None:
+        check_device(device)
+    result = self if dtype is None else arithmetic.cast(self, dtype)
+    return arithmetic.clone(result) if copy and result is self else result
+
+
+def _type(self, dtype=None, non_blocking: bool = False):
+    """``x.type()`` names the legacy type ('lamina.FloatTensor'); ``x.type(lm.float64)``,
+    ``x.type(lm.DoubleTensor)`` or ``x.type('torch.DoubleTensor')`` converts."""
+    from ..creation import LEGACY_TYPES
+
+    if dtype is None:
+        for name, cls in LEGACY_TYPES.items():
+            if cls.dtype == self.dtype:
+                return f"lamina.{name}"
+        raise LaminaTypeError(f"no legacy tensor type for dtype {self.dtype}")
+    if isinstance(dtype, str):
+        name = dtype.rsplit(".", 1)[-1]
+        if name not in LEGACY_TYPES:
+            raise LaminaTypeError(f"unknown tensor type {dtype!r} (expected e.g. 'torch.FloatTensor')")
+        dtype = LEGACY_TYPES[name]
+    dtype = getattr(dtype, "dtype", dtype)
+    return arithmetic.cast(self, dtype)
+
+
+def _new(make):
+    def method(self, *size, dtype=None, device=None, requires_grad: bool = False,
+               layout=None, pin_memory: bool = False):
+        return make(size, self.dtype if dtype is None else dtype, device, requires_grad)
+
+    return method
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
+              layout=None, pin_memory: bool = False):
+    from .. import creation
+
+    return creation.full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                         device=device, requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False,
+                layout=None, pin_memory: bool = False):
+    from .. import creation
+
+    if dtype is None and not isinstance(data, (Tensor, np.ndarray)):
+        dtype = self.dtype
+    return creation.tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _arith_inplace(name, op, raw):
+    """``x.add_(y)`` and friends: NumPy's in-place operator when nothing is recorded, else the
+    recorded form (see ``Tensor._inplace``)."""
+
+    def method(self, other, *args, alpha=None, **kwargs):
+        if args:  # PyTorch's deprecated overload add_(Number alpha, Tensor other)
+            alpha, other = other, args[0]
+        if alpha is not None and alpha != 1:
+            kwargs["alpha"] = alpha
+        if (not (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+                or not _state.enabled):
+            value = other._data if isinstance(other, Tensor) else other
+            if "alpha" in kwargs:
+                value = value * kwargs["alpha"]
+            if self._data.dtype.kind != "f" and raw is np.true_divide:
+                raise LaminaTypeError(f"{name}: result type float can't be cast to the desired "
+                                      f"output type {self._data.dtype}")
+            try:
+                raw(self._data, value, out=self._data, casting="same_kind")
+            except TypeError as exc:  # NumPy's casting errors are TypeErrors
+                raise LaminaTypeError(f"{name}: {exc}") from None
+            except ValueError as exc:
+                raise LaminaValueError(f"{name}: {exc}") from None
+            return self._bump()
+        return self._inplace(name, op, other, **kwargs)
+
+    return method
+
+
+def _unary_inplace(name, op):
+    def method(self, *args, **kwargs):
+        return self._inplace(name, op, *args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+def _reshape_inplace(name, op):
+    """``x.unsqueeze_(0)``: this tensor takes the view's shape (and, in the graph, its node)."""
+
+    def method(self, *args):
+        self._check_inplace(name)
+        result = op(self, *args)
+        self._data = result._data
+        if result._node is not None:
+            self._node, self._out_index = result._node, result._out_index
+        return self
+
+    return method
 
 
 def install() -> None:
@@ -86,11 +195,44 @@ def install() -> None:
     T.T = property(lambda self: shape.permute(self, *reversed(range(self.ndim))))
     T.mT = property(lambda self: shape.transpose(self, -2, -1))
     T.to = _to
-    T.float = lambda self: arithmetic.cast(self, np.float32)
-    T.double = lambda self: arithmetic.cast(self, np.float64)
-    T.long = lambda self: arithmetic.cast(self, np.int64)
-    T.int = lambda self: arithmetic.cast(self, np.int32)
-    T.bool = lambda self: arithmetic.cast(self, np.bool_)
-    T.type = lambda self, dtype: arithmetic.cast(self, dtype)
-    T.contiguous = lambda self: self
-    T.cpu = lambda self: self
+    T.float = lambda self, memory_format=None: arithmetic.cast(self, np.float32)
+    T.double = lambda self, memory_format=None: arithmetic.cast(self, np.float64)
+    T.half = lambda self, memory_format=None: arithmetic.cast(self, np.float16)
+    T.long = lambda self, memory_format=None: arithmetic.cast(self, np.int64)
+    T.int = lambda self, memory_format=None: arithmetic.cast(self, np.int32)
+    T.short = lambda self, memory_format=None: arithmetic.cast(self, np.int16)
+    T.char = lambda self, memory_format=None: arithmetic.cast(self, np.int8)
+    T.byte = lambda self, memory_format=None: arithmetic.cast(self, np.uint8)
+    T.bool = lambda self, memory_format=None: arithmetic.cast(self, np.bool_)
+    T.type = _type
+    T.type_as = lambda self, other: arithmetic.cast(self, other.dtype)
+    T.cpu = lambda self, memory_format=None: self
+    T.cuda = lambda self, device=None, non_blocking=False, memory_format=None: _to(
+        self, "cuda" if device is None else device)
+    T.t = lambda self: shape.transpose(self, 0, 1) if self.ndim == 2 else self
+    T.new_zeros = _new(lambda size, dtype, device, rg: creation.zeros(
+        *size, dtype=dtype, device=device, requires_grad=rg))
+    T.new_ones = _new(lambda size, dtype, device, rg: creation.ones(
+        *size, dtype=dtype, device=device, requires_grad=rg))
+    T.new_empty = _new(lambda size, dtype, device, rg: creation.empty(
+        *size, dtype=dtype, device=device, requires_grad=rg))
+    T.new_full = _new_full
+    T.new_tensor = _new_tensor
+    # in place
+    T.add_ = _arith_inplace("add_", arithmetic.add, np.add)
+    T.sub_ = _arith_inplace("sub_", arithmetic.sub, np.subtract)
+    T.mul_ = _arith_inplace("mul_", arithmetic.mul, np.multiply)
+    T.div_ = _arith_inplace("div_", arithmetic.div, np.true_divide)
+    T.__iadd__, T.__isub__, T.__imul__, T.__itruediv__ = T.add_, T.sub_, T.mul_, T.div_
+    T.pow_ = _unary_inplace("pow_", arithmetic.pow)
+    T.clamp_ = _unary_inplace("clamp_", arithmetic.clamp)
+    T.clip_ = T.clamp_
+    T.masked_fill_ = _unary_inplace("masked_fill_", indexing.masked_fill)
+    for module, names in ((arithmetic, ("neg", "exp", "log", "sqrt", "abs", "sign", "square")),
+                          (activation, ("sigmoid", "tanh", "relu"))):
+        for name in names:
+            setattr(T, name + "_", _unary_inplace(name + "_", getattr(module, name)))
+    T.t_ = _reshape_inplace("t_", T.t)
+    T.unsqueeze_ = _reshape_inplace("unsqueeze_", shape.unsqueeze)
+    T.squeeze_ = _reshape_inplace("squeeze_", shape.squeeze)
+    T.transpose_ = _reshape_inplace("transpose_", shape.transpose)

@@ -139,9 +139,15 @@ def test_channel_dropout_zeroes_whole_channels(cls, shape):
     assert 0 < np.mean(first == 0) < 1
 
 
-def test_dropout2d_rejects_wrong_rank():
-    with pytest.raises(lm.ShapeError, match="3-D or 4-D"):
-        Dropout2d()(lm.ones(4, 5))
+def test_dropout2d_on_a_2d_input_warns_and_drops_elementwise_as_torch():
+    lm.manual_seed(0)
+    with pytest.warns(UserWarning, match="2-D input to dropout2d"):
+        y = Dropout2d(0.5)(lm.ones(40, 50))
+    values = y.numpy()
+    assert set(np.unique(values)) <= {0.0, 2.0}
+    # element-wise: rows are not all-zero or all-kept, unlike channel dropout
+    assert 0 < (values == 0).mean() < 1
+    assert any(0 < (row == 0).mean() < 1 for row in values)
 
 
 def test_dropout_inplace():
@@ -361,7 +367,6 @@ def test_rnn_dropout_between_layers_only_in_training(rng):
 
 @pytest.mark.parametrize("kwargs,call,match", [
     (dict(nonlinearity="sigmoid"), None, "Unknown nonlinearity"),
-    (dict(bidirectional=True), None, "bidirectional"),
     (dict(dropout=1.5), None, "dropout"),
     ({}, lambda r: r(lm.randn(5, 2, 4)), "input_size"),
     ({}, lambda r: r(lm.randn(5, 2, 3), lm.randn(1, 3, 6)), "Expected hidden size"),

@@ -199,7 +199,7 @@ def test_errors(case):
 
 
 def test_view_error_names_both_shapes():
-    with pytest.raises(lm.ShapeError, match=r"\(4, 4\).*\(2, 3\)"):
+    with pytest.raises(lm.ShapeError, match=r"\(4, 4\).*2, 3"):
         lm.zeros(2, 3).view(4, 4)
 
 

@@ -50,7 +50,7 @@ def test_conv2d_wrong_input_names_the_expected_layout(shape):
 # ---------------------------------------------------------------- line 10
 def test_backward_of_a_non_scalar_without_gradient_raises():
     x = lm.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    with pytest.raises(GraphError, match=r"scalar.*\(3,\)"):
+    with pytest.raises(GraphError, match=r"scalar.*(\(3,\)|\[3\])"):
         (x * 2).backward()
     assert x.grad is None
 

@@ -19,7 +19,8 @@ from ...ops.conv import conv2d
 from ...ops.shape import pad
 from .. import init
 from ..module import Module, Parameter
-from .linear import _check_device, _check_size
+from ..parameter import parameter_dtype
+from .linear import _check_size
 
 __all__ = ["Conv2d"]
 
@@ -52,7 +53,6 @@ class Conv2d(Module):
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device=None, dtype=None) -> None:
         super().__init__()
-        _check_device(device)
         self.in_channels = _check_size(in_channels, "in_channels", allow_zero=False)
         self.out_channels = _check_size(out_channels, "out_channels", allow_zero=False)
         self.groups = _check_size(groups, "groups", allow_zero=False)
@@ -91,7 +91,7 @@ class Conv2d(Module):
         else:
             ph, pw = self.padding
             self._reversed_padding_repeated_twice = (pw, pw, ph, ph)
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        dtype = parameter_dtype(device, dtype)
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         self.weight = Parameter(np.empty(shape, dtype))
         if bias:

@@ -18,6 +18,7 @@ from ...errors import LaminaValueError, ShapeError
 from ...ops.indexing import _normalize_padding_idx, embedding
 from ...random import generator
 from ..module import Module, Parameter
+from ..parameter import parameter_dtype
 
 __all__ = ["Embedding", "embedding"]
 
@@ -35,8 +36,10 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 _weight: Tensor | None = None, _freeze: bool = False, dtype=np.float32) -> None:
+                 _weight: Tensor | None = None, _freeze: bool = False,
+                 device=None, dtype=None) -> None:
         super().__init__()
+        dtype = parameter_dtype(device, dtype)
         for value, name in ((num_embeddings, "num_embeddings"), (embedding_dim, "embedding_dim")):
             if not isinstance(value, (int, np.integer)) or value <= 0:
                 raise LaminaValueError(f"{name} must be a positive integer, got {value!r}")

@@ -16,6 +16,7 @@ from ...errors import LaminaValueError
 from ...ops.linalg import linear
 from .. import init
 from ..module import Module, Parameter
+from ..parameter import parameter_dtype
 
 __all__ = ["Linear"]
 
@@ -25,11 +26,6 @@ def _check_size(value, name: str, allow_zero: bool = True) -> int:
         raise LaminaValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} "
                                f"integer, got {value!r}")
     return int(value)
-
-
-def _check_device(device) -> None:
-    if device is not None and str(device) != "cpu":
-        raise LaminaValueError(f"device {device!r} is not available (expected 'cpu')")
 
 
 class Linear(Module):
@@ -46,10 +42,9 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
                  dtype=None) -> None:
         super().__init__()
-        _check_device(device)
         self.in_features = _check_size(in_features, "in_features")
         self.out_features = _check_size(out_features, "out_features")
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        dtype = parameter_dtype(device, dtype)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype))
         if bias:
             self.bias = Parameter(np.empty(self.out_features, dtype))

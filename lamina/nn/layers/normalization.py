@@ -16,6 +16,7 @@ from ...autograd.tensor import Tensor
 from ...errors import LaminaValueError, ShapeError
 from ...ops.normalization import batch_norm, layer_norm
 from ..module import Module, Parameter
+from ..parameter import parameter_dtype
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
@@ -26,8 +27,10 @@ class _BatchNorm(Module):
     _dims: tuple = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype=np.float32) -> None:
+                 affine: bool = True, track_running_stats: bool = True,
+                 device=None, dtype=None) -> None:
         super().__init__()
+        dtype = parameter_dtype(device, dtype)
         if not isinstance(num_features, (int, np.integer)) or num_features <= 0:
             raise LaminaValueError(f"num_features must be a positive integer, got {num_features!r}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
@@ -128,8 +131,9 @@ class LayerNorm(Module):
     ``nn.LayerNorm``; statistics per sample, so training and evaluation agree)."""
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, dtype=np.float32) -> None:
+                 bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
+        dtype = parameter_dtype(device, dtype)
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (int(normalized_shape),)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)

@@ -24,6 +24,7 @@ from ...errors import LaminaValueError
 from ...ops.radial_basis import rbf
 from ...random import generator
 from ..module import Module, Parameter
+from ..parameter import parameter_dtype
 
 __all__ = ["RBF", "rbf"]
 
@@ -42,8 +43,9 @@ class RBF(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, beta: float = 1.0,
-                 trainable_beta: bool = False, dtype=np.float32) -> None:
+                 trainable_beta: bool = False, device=None, dtype=None) -> None:
         super().__init__()
+        dtype = parameter_dtype(device, dtype)
         for value, name in ((in_features, "in_features"), (out_features, "out_features")):
             if not isinstance(value, (int, np.integer)) or value <= 0:
                 raise LaminaValueError(f"{name} must be a positive integer, got {value!r}")

@@ -6,6 +6,9 @@ with ``Omega(W) = sum_{l,i,j} |(W_l)_{ij}|^p`` (:func:`lp_penalty`); "regulariza
 p <= 1 promotes sparse connectivity", since the sum tends to the number of non-zero weights
 as p -> 0. "Sometimes also noise is added to the weights to favour 'robust' stationary
 points" (:func:`add_weight_noise_`).
+
+The sub-module :mod:`lamina.nn.utils.rnn` (PyTorch's ``torch.nn.utils.rnn``) batches
+sequences of different lengths for the recurrent layers (:func:`~.rnn.pad_sequence`).
 """
 from __future__ import annotations
 
@@ -14,15 +17,16 @@ from typing import Iterable
 
 import numpy as np
 
-from ..autograd.function import Function
-from ..autograd.grad_mode import no_grad
-from ..autograd.tensor import Tensor
-from ..errors import LaminaTypeError, LaminaValueError, ShapeError
-from ..ops.arithmetic import add
-from ..ops.join import cat
-from ..ops.shape import reshape
-from ..random import generator
-from .module import Module
+from ...autograd.function import Function
+from ...autograd.grad_mode import no_grad
+from ...autograd.tensor import Tensor
+from ...errors import LaminaTypeError, LaminaValueError, ShapeError
+from ...ops.arithmetic import add
+from ...ops.join import cat
+from ...ops.shape import reshape
+from ...random import generator
+from ..module import Module
+from . import rnn
 
 __all__ = ["lp_penalty", "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
            "vector_to_parameters", "add_weight_noise_"]
