@@ -16,7 +16,8 @@ from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int8, 
 from .errors import (DataError, FileFormatError, GraphError, InplaceError, LaminaError,
                      LaminaTypeError, LaminaValueError, ShapeError)
 from .ops import *  # noqa: F401,F403
-from .random import get_rng_state, manual_seed, seed, set_rng_state
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
+                     set_rng_state)
 from .size import Size
 
 __version__ = "0.1.0"

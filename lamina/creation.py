@@ -22,7 +22,20 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
            "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like",
            "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "randint_like",
            "normal", "uniform", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
-           "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor"]
+           "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "layout", "strided"]
+
+
+class layout:
+    """A memory layout (PyTorch's ``torch.layout``); lamina's tensors are all ``strided``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"lamina.{self.name}"
+
+
+strided = layout("strided")
 
 
 def _shape(size) -> tuple:

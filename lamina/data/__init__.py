@@ -10,12 +10,20 @@ read the official files from ``root`` or the cache and download them (checksum-v
 only when asked with ``download=True``.
 """
 from . import transforms
-from .datasets import ArrayDataset, Dataset, Digits, TensorDataset
+from .collate import default_collate, default_convert
+from .combine import ChainDataset, ConcatDataset, StackDataset, Subset, random_split
+from .datasets import ArrayDataset, Dataset, Digits, IterableDataset, TensorDataset
 from .download import Resource, cache_dir, data_home, download_file, sha256_file, verify_file
 from .idx import parse_idx, read_idx, write_idx
-from .loader import DataLoader
+from .loader import DataLoader, get_worker_info
+from .samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+                       SubsetRandomSampler, WeightedRandomSampler)
 from .vision import CIFAR10, MNIST, FashionMNIST
 
 __all__ = ["Dataset", "TensorDataset", "ArrayDataset", "Digits", "MNIST", "FashionMNIST",
            "CIFAR10", "DataLoader", "transforms", "read_idx", "parse_idx", "write_idx",
-           "Resource", "download_file", "verify_file", "sha256_file", "cache_dir", "data_home"]
+           "Resource", "download_file", "verify_file", "sha256_file", "cache_dir", "data_home",
+           "default_collate", "default_convert", "ChainDataset", "ConcatDataset", "StackDataset",
+           "Subset", "random_split", "IterableDataset", "get_worker_info", "BatchSampler",
+           "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler"]

@@ -5,14 +5,18 @@ answers :meth:`Dataset.get_batch` with whole arrays: the ones that hold arrays
 (:class:`TensorDataset`, :class:`ArrayDataset` and the image sets built on it) index them
 with the batch's index array in one NumPy operation, so the :class:`~lamina.data.DataLoader`
 does no per-sample Python work. Images come out float32 in [0, 1] with shape (N, C, H, W);
-labels int64.
+labels int64. :func:`batch_fetcher` decides when the loader may use that path: only when the
+class that supplies ``get_batch`` is the one that supplies ``__getitem__`` (or derives from
+it), so a subclass that overrides ``__getitem__`` is always read sample by sample.
+
+:class:`IterableDataset` is PyTorch's stream-style data set: ``iter(ds)`` yields samples.
 """
 from __future__ import annotations
 
 import gzip
 import math
 from importlib import resources as _resources
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -20,7 +24,8 @@ from ..autograd.tensor import Tensor
 from ..errors import DataError, LaminaTypeError, LaminaValueError, ShapeError
 from .transforms import apply_transform
 
-__all__ = ["Dataset", "TensorDataset", "ArrayDataset", "Digits"]
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "ArrayDataset", "Digits",
+           "batch_fetcher"]
 
 Index = np.ndarray | slice
 Transform = Callable[..., np.ndarray]
@@ -43,6 +48,12 @@ class Dataset:
     def __getitem__(self, index: int):
         raise LaminaTypeError(f"{type(self).__name__} does not define __getitem__")
 
+    def __add__(self, other: "Dataset") -> "Dataset":
+        """``a + b`` is ``ConcatDataset([a, b])``, as in PyTorch."""
+        from .combine import ConcatDataset
+
+        return ConcatDataset([self, other])
+
     def get_batch(self, index: Index, rng: np.random.Generator | None = None) -> tuple[np.ndarray, ...]:
         """The samples at ``index`` (an int array or a slice) stacked field by field.
 
@@ -56,6 +67,58 @@ class Dataset:
         if not isinstance(samples[0], tuple):
             return (np.stack([_array(s) for s in samples]),)
         return tuple(np.stack([_array(s[k]) for s in samples]) for k in range(len(samples[0])))
+
+
+class IterableDataset(Dataset):
+    """A data set read as a stream: subclasses implement ``__iter__`` yielding samples.
+
+    The :class:`~lamina.data.DataLoader` groups consecutive samples into batches (no
+    sampler, no shuffling: the stream's order is the order). ``a + b`` chains two streams
+    (:class:`~lamina.data.combine.ChainDataset`).
+
+    >>> class Count(IterableDataset):
+    ...     def __iter__(self):
+    ...         return iter(range(5))
+    >>> [b.tolist() for b in DataLoader(Count(), batch_size=2)]
+    [[0, 1], [2, 3], [4]]
+    """
+
+    def __iter__(self) -> Iterator:
+        raise LaminaTypeError(f"{type(self).__name__} does not define __iter__")
+
+    def __getitem__(self, index: int):
+        raise LaminaTypeError(f"{type(self).__name__} is an IterableDataset: iterate over it "
+                              "instead of indexing it")
+
+    def __add__(self, other: "Dataset") -> "Dataset":
+        from .combine import ChainDataset
+
+        return ChainDataset([self, other])
+
+
+def _owner(cls: type, name: str) -> type | None:
+    return next((klass for klass in cls.__mro__ if name in vars(klass)), None)
+
+
+def batch_fetcher(dataset: Any) -> Callable | None:
+    """``dataset.get_batch`` if it may stand in for ``[dataset[i] for i in index]`` followed by
+    :func:`~lamina.data.collate.default_collate`, else None.
+
+    That holds when ``get_batch`` is not the generic per-sample one and is defined by the
+    class that defines ``__getitem__`` or by a subclass of it; a wrapper such as
+    :class:`~lamina.data.combine.Subset` may also say so per instance with a ``_batchable``
+    attribute.
+    """
+    if isinstance(dataset, IterableDataset):
+        return None
+    batchable = getattr(dataset, "_batchable", None)
+    if batchable is not None:
+        return dataset.get_batch if batchable else None
+    cls = type(dataset)
+    batch_owner, item_owner = _owner(cls, "get_batch"), _owner(cls, "__getitem__")
+    if batch_owner is None or batch_owner is Dataset or item_owner is None:
+        return None
+    return dataset.get_batch if issubclass(batch_owner, item_owner) else None
 
 
 class TensorDataset(Dataset):
