@@ -15,7 +15,7 @@ from ..dtypes import get_default_dtype
 from ._util import operands, write_out
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sign",
-           "clamp", "maximum", "minimum", "where", "cast", "clone", "square"]
+           "clamp", "maximum", "minimum", "where", "cast", "clone", "square", "floor_divide"]
 
 
 class Add(Function):
@@ -432,3 +432,8 @@ def cast(x: Tensor, dtype) -> Tensor:
 def clone(x: Tensor) -> Tensor:
     """A copy of x that stays in the graph."""
     return Clone.apply(x)
+
+
+def floor_divide(input, other, out=None) -> Tensor:
+    """``input // other``: division rounded down (PyTorch's ``floor_divide``)."""
+    return div(input, other, rounding_mode="floor", out=out)

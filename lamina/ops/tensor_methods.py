@@ -12,7 +12,9 @@ from ..autograd.grad_mode import _state
 from ..autograd.tensor import Tensor
 from ..backend import check_device
 from ..errors import LaminaTypeError, LaminaValueError
-from . import activation, arithmetic, extremum, indexing, join, linalg, reduction, shape
+from . import activation, arithmetic, extremum, indexing, join, linalg, logical, reduction, shape
+from . import (aliases, cumulative, exponential, interpolation, rounding, sorting,
+               trigonometric)
 from ._util import as_tensor
 
 
@@ -187,6 +189,16 @@ def install() -> None:
         (indexing, ("masked_fill", "gather", "index_select", "take_along_dim")),
         (linalg, ("matmul", "mm", "bmm", "dot")),
         (activation, ("sigmoid", "tanh", "relu", "softmax", "log_softmax")),
+        (trigonometric, ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh",
+                         "acosh", "atanh", "atan2", "hypot", "arcsin", "arccos", "arctan",
+                         "arcsinh", "arccosh", "arctanh", "arctan2")),
+        (exponential, ("exp2", "expm1", "log2", "log10", "log1p", "rsqrt", "reciprocal", "erf",
+                       "erfinv")),
+        (rounding, ("floor", "ceil", "round", "trunc", "fix", "frac", "fmod", "remainder")),
+        (interpolation, ("lerp",)),
+        (aliases, ("negative", "true_divide")),
+        (sorting, ("sort", "argsort", "topk")),
+        (cumulative, ("cumsum", "cumprod")),
     ):
         for name in names:
             setattr(T, name, getattr(module, name))
@@ -236,3 +248,14 @@ def install() -> None:
     T.unsqueeze_ = _reshape_inplace("unsqueeze_", shape.unsqueeze)
     T.squeeze_ = _reshape_inplace("squeeze_", shape.squeeze)
     T.transpose_ = _reshape_inplace("transpose_", shape.transpose)
+    # tests, comparisons and counting (no gradient), and the triangles
+    for name in ("any", "all", "isnan", "isinf", "isfinite", "nonzero", "argwhere", "unique",
+                 "bincount", "count_nonzero", "equal", "isclose", "allclose", "logical_not",
+                 "logical_and", "logical_or", "logical_xor", "tril", "triu"):
+        setattr(T, name, getattr(logical, name))
+    T.__mod__ = lambda self, other: rounding.remainder(self, other)
+    T.__rmod__ = lambda self, other: rounding.remainder(as_tensor(other, self), self)
+    T.__floordiv__ = lambda self, other: arithmetic.div(self, other, rounding_mode="floor")
+    T.__rfloordiv__ = lambda self, other: arithmetic.div(as_tensor(other, self), self,
+                                                         rounding_mode="floor")
+    T.floor_divide = T.__floordiv__

@@ -25,7 +25,7 @@ from ..errors import LaminaTypeError, LaminaValueError
 from .optimizer import Optimizer, check_hyperparameter
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
-           "CosineAnnealingLR", "InverseTimeLR"]
+           "CosineAnnealingLR", "InverseTimeLR", "ReduceLROnPlateau"]
 
 
 class LRScheduler(abc.ABC):
@@ -264,3 +264,6 @@ class InverseTimeLR(LRScheduler):
     def get_lr(self) -> list[float]:
         denominator = (self.last_epoch + self.offset) ** self.power
         return [base_lr / denominator for base_lr in self.base_lrs]
+
+
+from .plateau import ReduceLROnPlateau  # noqa: E402  (its own module; listed here at torch's path)

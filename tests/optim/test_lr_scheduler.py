@@ -141,3 +141,20 @@ def test_bad_arguments_raise(make, error, shown):
     opt, _ = _optimizers()
     with pytest.raises(error, match=shown):
         make(opt)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(mode="max", patience=1, factor=0.5),
+                                    dict(patience=2, cooldown=2, min_lr=0.004),
+                                    dict(threshold_mode="abs", threshold=0.05, patience=0)])
+def test_reduce_lr_on_plateau_matches_torch(kwargs):
+    torch = pytest.importorskip("torch")
+    metrics = [1.0, 0.9, 0.95, 0.91, 0.92, 0.93, 0.5, 0.51, 0.52, 0.53, 0.54, 0.55] * 3
+    ours = lm.optim.SGD([lm.zeros(1, requires_grad=True)], lr=0.1)
+    theirs = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    s = lm.optim.lr_scheduler.ReduceLROnPlateau(ours, **kwargs)
+    t = torch.optim.lr_scheduler.ReduceLROnPlateau(theirs, **kwargs)
+    for m in metrics:
+        s.step(lm.tensor(m))
+        t.step(m)
+        assert s.get_last_lr() == pytest.approx(t.get_last_lr(), rel=1e-12)
+        assert (s.num_bad_epochs, s.cooldown_counter) == (t.num_bad_epochs, t.cooldown_counter)

@@ -1,0 +1,167 @@
+"""Comparisons, tests and counting: operations whose results carry no gradient.
+
+``eq ne lt le gt ge`` (also the operators), ``equal``, ``isclose``, ``allclose``, ``isnan``,
+``isinf``, ``isfinite``, ``logical_and/or/xor/not``, ``any``, ``all``, ``nonzero``,
+``argwhere``, ``count_nonzero``, ``bincount`` and ``unique``, with PyTorch's signatures. Their
+results are bool or integer tensors (or Python bools), outside the graph, as in PyTorch.
+``tril``/``triu`` (differentiable: the mask is a constant) live here too, beside the tests
+that build their masks.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ..backend import get_array_module
+from ..errors import LaminaValueError
+from ._util import normalize_dim
+
+__all__ = ["eq", "ne", "lt", "le", "gt", "ge", "equal", "isclose", "allclose", "isnan", "isinf",
+           "isfinite", "logical_and", "logical_or", "logical_xor", "logical_not", "any", "all",
+           "nonzero", "argwhere", "count_nonzero", "bincount", "unique", "tril", "triu"]
+
+
+def _raw(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _wrap(array) -> Tensor:
+    return Tensor._wrap(get_array_module(array).asarray(array))
+
+
+def _binary(ufunc_name: str):
+    def op(input, other) -> Tensor:
+        xp = get_array_module(_raw(input), _raw(other))
+        return _wrap(getattr(xp, ufunc_name)(_raw(input), _raw(other)))
+
+    op.__name__ = ufunc_name
+    return op
+
+
+eq, ne = _binary("equal"), _binary("not_equal")
+lt, le, gt, ge = _binary("less"), _binary("less_equal"), _binary("greater"), _binary("greater_equal")
+logical_and, logical_or, logical_xor = (_binary("logical_and"), _binary("logical_or"),
+                                        _binary("logical_xor"))
+for _f, _n in ((eq, "eq"), (ne, "ne"), (lt, "lt"), (le, "le"), (gt, "gt"), (ge, "ge")):
+    _f.__name__ = _n
+    _f.__doc__ = f"Elementwise ``input {_n} other`` as a bool tensor (no gradient)."
+
+
+def logical_not(input: Tensor) -> Tensor:
+    return _wrap(np.logical_not(input._data))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True if both tensors have the same shape and the same values."""
+    a, b = input._data, other._data
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def isclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """|input - other| <= atol + rtol |other| elementwise."""
+    return _wrap(np.isclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True if :func:`isclose` holds everywhere."""
+    return bool(np.allclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isnan(input: Tensor) -> Tensor:
+    return _wrap(np.isnan(input._data))
+
+
+def isinf(input: Tensor) -> Tensor:
+    return _wrap(np.isinf(input._data))
+
+
+def isfinite(input: Tensor) -> Tensor:
+    return _wrap(np.isfinite(input._data))
+
+
+def _reduce_bool(name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
+    data = input._data
+    axis = None if dim is None else (tuple(normalize_dim(d, data.ndim) for d in dim)
+                                     if isinstance(dim, (tuple, list)) else normalize_dim(dim, data.ndim))
+    result = getattr(np, name)(data, axis=axis, keepdims=keepdim and dim is not None)
+    return _wrap(np.asarray(result, dtype=np.uint8 if data.dtype == np.uint8 else bool))
+
+
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Whether any element (along ``dim``) is non-zero."""
+    return _reduce_bool("any", input, dim, keepdim)
+
+
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Whether every element (along ``dim``) is non-zero."""
+    return _reduce_bool("all", input, dim, keepdim)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one 1-D tensor per
+    dimension with ``as_tuple``."""
+    idx = np.nonzero(input._data if input.ndim else input._data.reshape(1))
+    if as_tuple:
+        return tuple(_wrap(i.astype(np.int64)) for i in idx)
+    return _wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
+
+
+def argwhere(input: Tensor) -> Tensor:
+    return nonzero(input)
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    return _wrap(np.asarray(np.count_nonzero(input._data, axis=dim), dtype=np.int64))
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, ..., max(input) occurs in the 1-D non-negative int tensor
+    ``input`` (summed ``weights`` instead of counts when given)."""
+    data = input._data
+    if data.ndim != 1 or data.dtype.kind not in "iu" or (data.size and data.min() < 0):
+        raise LaminaValueError(
+            f"bincount expects a 1-D tensor of non-negative integers, got shape {tuple(data.shape)} "
+            f"and dtype {data.dtype}")
+    w = None if weights is None else weights._data
+    counts = np.bincount(data, weights=w, minlength=minlength)
+    return _wrap(counts.astype(np.int64 if w is None else (w.dtype if w.dtype.kind == "f" else np.float64)))
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None):
+    """The distinct values (sorted), optionally with each element's index into them and the
+    count of each value."""
+    if dim is not None:
+        values, inverse, counts = np.unique(input._data, return_inverse=True, return_counts=True,
+                                            axis=normalize_dim(dim, input.ndim))
+    else:
+        values, inverse, counts = np.unique(input._data, return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(input._data.shape)
+    out = [_wrap(values)]
+    if return_inverse:
+        out.append(_wrap(inverse.astype(np.int64)))
+    if return_counts:
+        out.append(_wrap(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _triangle(input: Tensor, diagonal: int, lower: bool) -> Tensor:
+    from .arithmetic import mul
+
+    rows, cols = input._data.shape[-2:]
+    keep = (np.tri(rows, cols, diagonal, dtype=bool) if lower
+            else ~np.tri(rows, cols, diagonal - 1, dtype=bool))
+    return mul(input, Tensor._wrap(keep.astype(input._data.dtype)))
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle (j <= i + diagonal) of the last two dimensions, zeros elsewhere;
+    the gradient passes through the kept elements."""
+    return _triangle(input, diagonal, True)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle (j >= i + diagonal) of the last two dimensions, zeros elsewhere."""
+    return _triangle(input, diagonal, False)
