@@ -1,6 +1,6 @@
 """Saving and loading tensors and checkpoints in the safetensors format.
 
-``lm.save(obj, path)`` writes a state dict, or any nesting of dicts, lists and tuples of
+``lm.save(obj, f)`` writes a state dict, or any nesting of dicts, lists and tuples of
 tensors, NumPy arrays, numbers, strings, bools and None (an optimiser's state dict, an RNG
 state, an epoch counter), as one safetensors file:
 
@@ -10,13 +10,18 @@ state, an epoch counter), as one safetensors file:
 * the structure and the non-tensor values are JSON in the file's metadata, under the key
   ``'__lamina__'``.
 
+``f`` is a path or a binary file object (``open(p, 'wb')``, ``io.BytesIO()``), as for
+``torch.save``; ``lm.load(f)`` reads either back, and accepts ``torch.load``'s
+``map_location`` and ``weights_only`` keywords. A module or an optimiser is saved through its
+``state_dict()``, never itself.
+
 ``lm.load(path)`` rebuilds the object with lamina Tensors (dtypes kept). A safetensors
 file from elsewhere (e.g. ``safetensors.torch.save_file``) loads as a flat dict of
 Tensors. Loading never executes code: there is no pickle anywhere, and anything that is
 not a well-formed safetensors file (a truncated file, a ``.npy``, a pickle, a
 ``torch.save`` archive) raises :class:`~lamina.errors.FileFormatError`.
 
-Writes are atomic: the bytes go to a temporary file in the target's directory, which is
+Writes to a path are atomic: the bytes go to a temporary file in the target's directory, which is
 flushed, fsync'ed and then renamed over ``path``, so a crash never leaves a half-written
 checkpoint behind.
 
@@ -25,15 +30,18 @@ checkpoint behind.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import struct
+import sys
 from typing import Any
 
 import numpy as np
 
 from .atomic import atomic_write_bytes
 from .autograd.tensor import Tensor
+from .backend import check_device, device
 from .errors import FileFormatError, LaminaTypeError
 
 __all__ = ["save", "load"]
@@ -85,6 +93,12 @@ class _Encoder:
         if isinstance(obj, (list, tuple)):
             items = [self.encode(value, path + (i,)) for i, value in enumerate(obj)]
             return {"tuple": items} if isinstance(obj, tuple) else {"list": items}
+        owner = _state_dict_owner(obj)
+        if owner is not None:
+            raise LaminaTypeError(
+                f"lm.save cannot store the {owner} {type(obj).__name__} itself (at "
+                f"{self._where(path)}): lamina files hold no code; save its state_dict() instead, "
+                "e.g. lm.save(model.state_dict(), f), and restore it with load_state_dict()")
         raise LaminaTypeError(
             f"lm.save cannot store a {type(obj).__name__} (at {self._where(path)}); expected tensors, "
             "arrays, numbers, strings, bools, None, and dicts, lists or tuples of them")
@@ -130,15 +144,48 @@ def _decode(node, tensors: dict[str, Tensor]):
 
 
 # ---------------------------------------------------------------------- save
-def save(obj: Any, path: str | os.PathLike) -> None:
-    """Write ``obj`` (tensors, arrays, numbers, strings and containers of them) to ``path``.
+def _state_dict_owner(obj) -> str | None:
+    """What kind of object ``obj`` is if it should be saved through its ``state_dict()``
+    (a module, an optimiser, a scheduler), else None. Checked without importing lamina.nn."""
+    if not callable(getattr(obj, "state_dict", None)):
+        return None
+    module = sys.modules.get("lamina.nn.module")
+    if module is not None and isinstance(obj, module.Module):
+        return "nn.Module"
+    optimizer = sys.modules.get("lamina.optim.optimizer")
+    if optimizer is not None and isinstance(obj, optimizer.Optimizer):
+        return "optimizer"
+    return "object with a state_dict()"
 
-    The file is a standard safetensors file (see the module docstring); the write is
-    atomic, so an existing file at ``path`` is replaced only once the new one is complete.
+
+def _is_path(f) -> bool:
+    return isinstance(f, (str, os.PathLike))
+
+
+def _describe(f) -> str:
+    """How messages name the destination or source: the path, or the file object's name."""
+    if _is_path(f):
+        return f"'{os.fspath(f)}'"
+    name = getattr(f, "name", None)
+    return f"the file object '{name}'" if isinstance(name, str) else "the file object"
+
+
+def save(obj: Any, f, pickle_module=None, pickle_protocol=None,
+         _use_new_zipfile_serialization: bool = True) -> None:
+    """Write ``obj`` (tensors, arrays, numbers, strings and containers of them) to ``f``.
+
+    ``f`` is a path (str or ``os.PathLike``) or a binary file object with ``write`` (an open
+    file, ``io.BytesIO()``), as for ``torch.save``. The file is a standard safetensors file
+    (see the module docstring); writing to a path is atomic, so an existing file there is
+    replaced only once the new one is complete. A module or optimiser is not stored itself:
+    save its ``state_dict()``. ``pickle_module`` and the other pickle settings of
+    ``torch.save`` are accepted and unused: lamina never pickles.
     """
     from safetensors.numpy import save as serialize  # optional at import time
 
-    path = os.fspath(path)
+    if not _is_path(f) and not callable(getattr(f, "write", None)):
+        raise LaminaTypeError(f"lm.save: f must be a path (str or os.PathLike) or a binary file "
+                              f"object with write(), got {type(f).__name__}")
     encoder = _Encoder()
     tree = encoder.encode(obj)
     metadata = {_META_KEY: json.dumps({"version": _FORMAT_VERSION, "tree": tree},
@@ -147,29 +194,52 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         data = serialize(encoder.arrays, metadata=metadata)
     except Exception as exc:  # safetensors' own error type: report it as lamina's
         raise LaminaTypeError(f"lm.save: safetensors could not serialise the tensors: {exc}") from exc
-    atomic_write_bytes(path, data)
+    if _is_path(f):
+        atomic_write_bytes(os.fspath(f), data)
+        return
+    try:
+        f.write(data)
+    except TypeError:
+        raise LaminaTypeError(f"lm.save: {_describe(f)} does not accept bytes; open it in binary "
+                              "mode ('wb')") from None
 
 
 # ---------------------------------------------------------------------- load
-def load(path: str | os.PathLike) -> Any:
+def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = None,
+         mmap: bool | None = None, **pickle_load_args) -> Any:
     """Read a file written by :func:`save` (or any safetensors file) back as lamina Tensors.
 
-    Raises FileNotFoundError for a missing file and :class:`FileFormatError` for anything
-    that is not a complete safetensors file; nothing in the file is ever executed.
-    """
-    from safetensors.numpy import load_file
+    ``f`` is a path or a binary file object with ``read`` (read from its current position),
+    as for ``torch.load``. ``map_location`` may be None, 'cpu', a :class:`lamina.device`, a
+    dict of location names or a function as in PyTorch; this build computes on the CPU only,
+    so tensors always load there, and a device it does not have raises. ``weights_only``
+    (and ``mmap``, ``pickle_module``) are accepted: lamina files hold only tensors and plain
+    values, and loading never unpickles or executes anything.
 
-    path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            header = _read_header(f, size, path)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"lm.load: no such file: '{path}'") from None
-    try:
-        arrays = load_file(path)
-    except Exception as exc:  # safetensors' own error type
-        raise FileFormatError(f"'{path}' is not a valid safetensors file: {exc}") from None
+    Raises FileNotFoundError for a missing file and :class:`FileFormatError` for anything
+    that is not a complete safetensors file.
+    """
+    _check_map_location(map_location)
+    label = _describe(f)
+    if _is_path(f):
+        path = os.fspath(f)
+        try:
+            with open(path, "rb") as stream:
+                header = _read_header(stream, os.fstat(stream.fileno()).st_size, label)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"lm.load: no such file: '{path}'") from None
+        arrays = _deserialize(path, label)
+    else:
+        if not callable(getattr(f, "read", None)):
+            raise LaminaTypeError(f"lm.load: f must be a path (str or os.PathLike) or a binary "
+                                  f"file object with read(), got {type(f).__name__}")
+        data = f.read()
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise LaminaTypeError(f"lm.load: {label} gave {type(data).__name__}, not bytes; open "
+                                  "it in binary mode ('rb')")
+        data = bytes(data)
+        header = _read_header(io.BytesIO(data), len(data), label)
+        arrays = _deserialize(data, label)
     tensors = {name: Tensor._wrap(array if array.flags.writeable else array.copy())
                for name, array in arrays.items()}
     metadata = header.get("__metadata__") or {}
@@ -180,35 +250,57 @@ def load(path: str | os.PathLike) -> Any:
         document = json.loads(encoded)
         tree = document["tree"]
     except (ValueError, TypeError, KeyError, RecursionError):
-        raise FileFormatError(f"'{path}' has a corrupted '{_META_KEY}' structure entry") from None
+        raise FileFormatError(f"{label} has a corrupted '{_META_KEY}' structure entry") from None
     try:
         return _decode(tree, tensors)
     except FileFormatError as exc:
-        raise FileFormatError(f"'{path}': {exc}") from None
+        raise FileFormatError(f"{label}: {exc}") from None
     except RecursionError:
-        raise FileFormatError(f"'{path}': the file's structure is nested too deeply") from None
+        raise FileFormatError(f"{label}: the file's structure is nested too deeply") from None
 
 
-def _read_header(f, size: int, path: str) -> dict:
+def _deserialize(source, label: str) -> dict:
+    """The arrays of a safetensors file, from its path or its bytes."""
+    from safetensors.numpy import load as load_bytes, load_file
+
+    try:
+        return load_file(source) if isinstance(source, str) else load_bytes(source)
+    except Exception as exc:  # safetensors' own error type
+        raise FileFormatError(f"{label} is not a valid safetensors file: {exc}") from None
+
+
+def _check_map_location(map_location) -> None:
+    """Accept PyTorch's forms of ``map_location``; any device named must exist in this build."""
+    if map_location is None or callable(map_location):
+        return
+    targets = map_location.values() if isinstance(map_location, dict) else (map_location,)
+    for target in targets:
+        if not isinstance(target, (str, int, device)):
+            raise LaminaTypeError(f"lm.load: map_location must be None, a device, a string, a dict "
+                                  f"or a function, got {type(target).__name__}")
+        check_device(target)
+
+
+def _read_header(f, size: int, label: str) -> dict:
     """Parse and check the safetensors header: 8-byte length, JSON, offsets within the file."""
     start = f.read(8)
     if len(start) < 8:
-        raise FileFormatError(f"'{path}' is too short ({size} bytes) to be a safetensors file")
+        raise FileFormatError(f"{label} is too short ({size} bytes) to be a safetensors file")
     (length,) = struct.unpack("<Q", start)
     if length > size - 8 or length > _MAX_HEADER:
-        raise FileFormatError(f"'{path}' is not a safetensors file{_foreign_kind(start)}: its first 8 "
+        raise FileFormatError(f"{label} is not a safetensors file{_foreign_kind(start)}: its first 8 "
                               f"bytes announce a {length}-byte header but the file has {size} bytes "
                               "(truncated or another format)")
     raw = f.read(length)
     if not raw.startswith(b"{"):
-        raise FileFormatError(f"'{path}' is not a safetensors file{_foreign_kind(start)}: "
+        raise FileFormatError(f"{label} is not a safetensors file{_foreign_kind(start)}: "
                               "the header is not a JSON object")
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise FileFormatError(f"'{path}' has a corrupted safetensors header (invalid JSON)") from None
+        raise FileFormatError(f"{label} has a corrupted safetensors header (invalid JSON)") from None
     if not isinstance(header, dict):
-        raise FileFormatError(f"'{path}' has a corrupted safetensors header (not a JSON object)")
+        raise FileFormatError(f"{label} has a corrupted safetensors header (not a JSON object)")
     end = 0
     for name, entry in header.items():
         if name == "__metadata__":
@@ -218,14 +310,14 @@ def _read_header(f, size: int, path: str) -> dict:
             count = int(np.prod(entry["shape"], dtype=np.int64))
             nbytes = count * _DTYPE_BYTES[entry["dtype"]]
         except (KeyError, TypeError, ValueError):
-            raise FileFormatError(f"'{path}' has a malformed header entry for tensor {name!r}") from None
+            raise FileFormatError(f"{label} has a malformed header entry for tensor {name!r}") from None
         if stop - begin != nbytes:
-            raise FileFormatError(f"'{path}': tensor {name!r} has {stop - begin} bytes of data, "
+            raise FileFormatError(f"{label}: tensor {name!r} has {stop - begin} bytes of data, "
                                   f"its dtype and shape need {nbytes}")
         end = max(end, stop)
     available = size - 8 - length
     if available < end:
-        raise FileFormatError(f"'{path}' is truncated: its header lists {end} bytes of tensor data, "
+        raise FileFormatError(f"{label} is truncated: its header lists {end} bytes of tensor data, "
                               f"the file holds {available}")
     return header
 

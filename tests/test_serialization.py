@@ -274,3 +274,123 @@ def test_saved_file_is_not_private(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# ---------------------------------------------------------------------- file objects, torch's keywords
+def test_file_objects_round_trip(tmp_path):
+    import io
+
+    sd = _flat_state_dict()
+    buffer = io.BytesIO()
+    lm.save(sd, buffer)
+    path = tmp_path / "model.safetensors"
+    lm.save(sd, path)
+    assert buffer.getvalue() == path.read_bytes()   # the same bytes as a file on disk
+    buffer.seek(0)
+    loaded = lm.load(buffer)
+    for key in sd:
+        _assert_same(loaded[key], sd[key])
+    with open(tmp_path / "opened.safetensors", "wb") as f:
+        f.write(b"")          # a file object that already wrote nothing; then lm.save appends
+        lm.save({"w": lm.ones(2)}, f)
+    with open(tmp_path / "opened.safetensors", "rb") as f:
+        _assert_same(lm.load(f)["w"], lm.ones(2))
+
+
+def test_load_reads_from_the_current_position():
+    import io
+
+    buffer = io.BytesIO()
+    buffer.write(b"prefix")
+    lm.save({"epoch": 4}, buffer)
+    buffer.seek(len(b"prefix"))
+    assert lm.load(buffer) == {"epoch": 4}
+
+
+def test_bad_file_object_content_is_refused_and_named():
+    import io
+
+    class Named(io.BytesIO):
+        name = "stream.bin"
+
+    with pytest.raises(FileFormatError, match="stream.bin"):
+        lm.load(Named(b"not a safetensors file at all"))
+    with pytest.raises(FileFormatError, match="file object"):
+        lm.load(io.BytesIO(pickle.dumps({"a": 1})))
+    with pytest.raises(LaminaTypeError, match="binary"):
+        lm.load(io.StringIO("text"))
+    with pytest.raises(LaminaTypeError, match="path"):
+        lm.save({"a": 1}, 42)
+
+
+def test_pathlike_and_torch_keywords_are_accepted(tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    lm.save({"w": lm.ones(2)}, path)
+    for kwargs in ({"map_location": "cpu"}, {"map_location": lm.device("cpu")},
+                   {"map_location": None, "weights_only": True}, {"weights_only": False},
+                   {"map_location": {"cpu": "cpu"}}, {"map_location": lambda storage, loc: storage}):
+        _assert_same(lm.load(str(path), **kwargs)["w"], lm.ones(2))
+    with pytest.raises(AssertionError, match="cuda"):  # as torch's CPU build
+        lm.load(path, map_location="cuda:0")
+
+
+def test_checkpoint_with_a_real_optimizer_round_trips(tmp_path):
+    import io
+
+    def make():
+        lm.manual_seed(0)
+        model = lm.nn.Sequential(lm.nn.Linear(3, 4), lm.nn.Tanh(), lm.nn.Linear(4, 1))
+        return model, lm.optim.Adam(model.parameters(), lr=0.01, betas=(0.8, 0.99))
+
+    x, y = lm.randn(8, 3), lm.randn(8, 1)
+
+    def train(model, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = lm.nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+        return loss.item()
+
+    model, opt = make()
+    train(model, opt, 3)
+    ckpt = {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}
+    buffer = io.BytesIO()
+    lm.save(ckpt, buffer)
+    buffer.seek(0)
+    loaded = lm.load(buffer)
+    assert loaded["epoch"] == 3
+    saved_groups = opt.state_dict()["param_groups"]
+    assert loaded["optimizer"]["param_groups"] == saved_groups
+    assert isinstance(loaded["optimizer"]["param_groups"][0]["params"], list)
+    assert isinstance(loaded["optimizer"]["param_groups"][0]["lr"], float)
+    restored, restored_opt = make()
+    restored.load_state_dict(loaded["model"])
+    restored_opt.load_state_dict(loaded["optimizer"])
+    assert train(restored, restored_opt, 2) == train(model, opt, 2)  # resumes exactly
+    for a, b in zip(restored.parameters(), model.parameters()):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+def test_saving_a_module_or_optimizer_asks_for_its_state_dict(tmp_path):
+    model = lm.nn.Linear(2, 2)
+    opt = lm.optim.SGD(model.parameters(), lr=0.1)
+    path = tmp_path / "x.safetensors"
+    with pytest.raises(LaminaTypeError, match=r"nn\.Module Linear.*state_dict\(\)"):
+        lm.save(model, path)
+    with pytest.raises(LaminaTypeError, match=r"optimizer SGD.*key optimizer.*state_dict\(\)"):
+        lm.save({"model": model.state_dict(), "optimizer": opt}, path)
+    assert not path.exists()
+
+
+def test_serialization_does_not_import_nn():
+    import subprocess
+    import sys
+
+    code = ("import sys, io, lamina as lm; lm.save({'a': lm.ones(1)}, io.BytesIO()); "
+            "print('lamina.nn.module' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    imported_by_lamina = subprocess.run(
+        [sys.executable, "-c", "import sys, lamina; print('lamina.nn.module' in sys.modules)"],
+        capture_output=True, text=True, check=True)
+    assert out.stdout == imported_by_lamina.stdout   # saving imports nothing more

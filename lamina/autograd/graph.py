@@ -1,6 +1,6 @@
 """Draw the computational graph: ``to_dot(output)`` returns Graphviz DOT text.
 
-Operations are boxes (``MulBackward``), tensors are ellipses labelled with their shape;
+Operations are boxes (``MulBackward0``), tensors are ellipses labelled with their shape;
 leaves that require grad are shaded. Render with ``dot -Tpng graph.dot -o graph.png``.
 """
 from __future__ import annotations

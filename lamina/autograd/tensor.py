@@ -434,7 +434,7 @@ class Tensor:
 
         suffixes = []
         if self._node is not None:
-            suffixes.append(f"grad_fn={self._node!r}")
+            suffixes.append(f"grad_fn=<{self._node.name}>")
         elif self.requires_grad:
             suffixes.append("requires_grad=True")
         return tensor_repr(self._data, suffixes)

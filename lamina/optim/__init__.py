@@ -2,7 +2,10 @@
 
 Each optimiser implements w^{(k+1)} = w^{(k)} - alpha^{(k)} d^{(k)} for its own direction
 d^{(k)}: :class:`SGD` (with momentum / Nesterov), :class:`Adagrad`, :class:`RMSprop`,
-:class:`Adam` and :class:`AdamW`; :mod:`.lr_scheduler` changes alpha^{(k)} over time.
+:class:`Adadelta`, :class:`Adam` and :class:`AdamW`, :class:`Adamax` (infinity norm),
+:class:`NAdam` (Nesterov momentum), :class:`RAdam` (rectified warm-up), and the
+quasi-Newton :class:`LBFGS` (whose ``step(closure)`` re-evaluates the loss, optionally in a
+strong Wolfe line search); :mod:`.lr_scheduler` changes alpha^{(k)} over time.
 
 >>> opt = lm.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 >>> for x, y in loader:
@@ -11,10 +14,16 @@ d^{(k)}: :class:`SGD` (with momentum / Nesterov), :class:`Adagrad`, :class:`RMSp
 ...     opt.step()
 """
 from . import lr_scheduler
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .lbfgs import LBFGS
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax",
+           "NAdam", "RAdam", "LBFGS", "lr_scheduler"]

@@ -10,8 +10,8 @@ from lamina.labs.graph import run
 def test_nodes_in_topological_order_with_shapes(tmp_path):
     report = run(quick=True, out=str(tmp_path))
     rows = report.tables[0].rows
-    assert [r[1] for r in rows] == ["LinearBackward", "SigmoidBackward", "LinearBackward",
-                                    "MSEBackward"]
+    assert [r[1] for r in rows] == ["AddmmBackward0", "SigmoidBackward0", "AddmmBackward0",
+                                    "MseLossBackward0"]
     assert [r[2] for r in rows] == ["(4, 3)", "(4, 3)", "(4, 1)", "()"]
     assert rows[0][3] == "data (4, 2), fc1.weight (3, 2), fc1.bias (3,)"
     assert rows[2][3] == "#2, fc2.weight (1, 3), fc2.bias (1,)"
@@ -24,7 +24,7 @@ def test_dot_file_names_the_parameters(tmp_path):
     assert str(path) in report.files
     dot = path.read_text()
     assert dot.startswith("digraph lamina {") and dot.rstrip().endswith("}")
-    for name in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "loss", "MSEBackward"):
+    for name in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "loss", "MseLossBackward0"):
         assert name in dot
     assert dot.count("->") == 8  # 4 parameter edges + 3 operation edges + loss node
 

@@ -1,0 +1,516 @@
+"""torch.autograd.Function as users write it: each program below is PyTorch source, run once
+with ``torch`` bound to the real torch and once with ``torch`` bound to lamina; everything it
+``report``s (outputs, .grad, needs_input_grad, names, which errors were raised) must agree."""
+import numpy as np
+import pytest
+
+import lamina as lm
+
+torch = pytest.importorskip("torch")
+
+
+def run(source: str, framework) -> list:
+    """Execute ``source`` with ``torch`` = ``framework``; the (name, value) pairs it reported."""
+    reports = []
+
+    def report(name, value):
+        reports.append((name, _plain(value, framework)))
+
+    def fixture(name, shape, dtype="float32"):
+        rng = np.random.default_rng(sum(map(ord, name)))
+        return framework.tensor(rng.standard_normal(shape).astype(dtype))
+
+    exec(compile(source, "<program>", "exec"),
+         {"torch": framework, "report": report, "fixture": fixture, "np": np})
+    return reports
+
+
+def _plain(value, fw):
+    if isinstance(value, fw.Tensor):
+        return ("tensor", str(value.dtype).rsplit(".", 1)[-1], tuple(value.shape),
+                bool(value.requires_grad), np.array(value.detach().numpy(), copy=True))
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, fw) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _same(expected, actual, where: str) -> None:
+    if isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), \
+            f"{where}: lamina {actual!r}, torch {expected!r}"
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            _same(e, a, f"{where}[{i}]")
+    elif isinstance(expected, tuple) and expected[:1] == ("tensor",):
+        assert isinstance(actual, tuple) and actual[:4] == expected[:4], \
+            f"{where}: lamina {actual[:4] if isinstance(actual, tuple) else actual!r}, torch {expected[:4]}"
+        np.testing.assert_allclose(actual[4], expected[4], rtol=1e-5, atol=1e-6, err_msg=where)
+    elif isinstance(expected, float):
+        assert actual == pytest.approx(expected, rel=1e-6), f"{where}: lamina {actual}, torch {expected}"
+    else:
+        assert actual == expected, f"{where}: lamina {actual!r}, torch {expected!r}"
+
+
+def check(source: str) -> list:
+    expected = run(source, torch)
+    actual = run(source, lm)
+    assert [n for n, _ in actual] == [n for n, _ in expected]
+    for (name, e), (_, a) in zip(expected, actual):
+        _same(e, a, name)
+    return actual
+
+
+def test_exp_with_a_non_tensor_argument():
+    check('''
+class MyExp(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, k):
+        report("needs_input_grad in forward", list(ctx.needs_input_grad))
+        report("grad mode in forward", torch.is_grad_enabled())
+        y = x.exp() * k
+        ctx.save_for_backward(y)
+        ctx.k = k
+        return y
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        (y,) = ctx.saved_tensors           # torch raises here the second time
+        report("grad mode in backward", torch.is_grad_enabled())
+        report("saved output", y)
+        return grad_out * y, None
+
+x = fixture("x", (2, 3)).requires_grad_()
+y = MyExp.apply(x, 2.0)
+report("y", y)
+report("name", y.grad_fn.name())
+report("repr", repr(y.grad_fn).startswith("<") and "MyExpBackward" in repr(y.grad_fn))
+report("k on the node", y.grad_fn.k)
+report("needs_input_grad on the node", list(y.grad_fn.needs_input_grad))
+(y * y).sum().backward()
+report("x.grad", x.grad)
+try:
+    (y * 3).sum().backward()
+    report("second backward", "ran")
+except RuntimeError:
+    report("second backward", "raised")
+''')
+
+
+def test_multiple_outputs_and_materialized_or_none_gradients():
+    check('''
+class SumProd(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a + b, a * b
+
+    @staticmethod
+    def backward(ctx, g_sum, g_prod):
+        report("grads received", [g_sum, g_prod])
+        a, b = ctx.saved_tensors
+        return g_sum + g_prod * b, g_sum + g_prod * a
+
+class Lazy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.set_materialize_grads(False)
+        return a * 2, a * 3
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        report("None received", [g1 is None, g2 is None])
+        g = 0
+        if g1 is not None:
+            g = g + 2 * g1
+        if g2 is not None:
+            g = g + 3 * g2
+        return g
+
+class WithNumbers(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        return a * 2, 7, "label"
+
+    @staticmethod
+    def backward(ctx, g, g_int, g_str):
+        report("non-tensor outputs get None", [g_int is None, g_str is None])
+        return g * 2
+
+a = fixture("a", (3,)).requires_grad_()
+b = fixture("b", (3,)).requires_grad_()
+s, p = SumProd.apply(a, b)
+report("outputs", [s, p])
+report("one node", s.grad_fn is p.grad_fn)
+p.sum().backward()                       # s gets no gradient: zeros
+report("grads", [a.grad, b.grad])
+a.grad = b.grad = None
+s, p = SumProd.apply(a, b)
+(s * 2 + p).sum().backward()
+report("grads both", [a.grad, b.grad])
+a.grad = None
+u, v = Lazy.apply(a)
+v.sum().backward()
+report("lazy grad", a.grad)
+a.grad = None
+out = WithNumbers.apply(a)
+report("mixed outputs", [out[0], out[1], out[2]])
+out[0].sum().backward()
+report("mixed grad", a.grad)
+''')
+
+
+def test_none_gradients_needs_input_grad_and_grad_mode():
+    check('''
+class Affine(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, shift, scale=1.0):
+        report("needs", list(ctx.needs_input_grad))
+        ctx.save_for_backward(x, w)
+        ctx.scale = scale
+        return (x * w + shift) * scale
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        gx = g * w * ctx.scale if ctx.needs_input_grad[0] else None
+        gw = g * x * ctx.scale if ctx.needs_input_grad[1] else None
+        return gx, gw, None, None
+
+x = fixture("x", (4,)).requires_grad_()
+w = fixture("w", (4,)).requires_grad_()
+c = fixture("c", (4,))
+y = Affine.apply(x, w, c, 0.5)
+y.sum().backward()
+report("grads", [x.grad, w.grad, c.grad])
+y = Affine.apply(x.detach(), w, 1.0, 2.0)    # x without grad: gets no gradient
+x.grad = w.grad = None
+y.sum().backward()
+report("only w", [x.grad, w.grad])
+y = Affine.apply(c, c, c, 1.0)
+report("nothing requires grad", [y.requires_grad, y.grad_fn is None])
+with torch.no_grad():
+    y = Affine.apply(x, w, c, 1.0)
+report("under no_grad", [y.requires_grad, y.grad_fn is None])
+
+class DropW(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w):
+        return x * w
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None                        # w requires grad but gets None
+
+x.grad = w.grad = None
+DropW.apply(x, w).sum().backward()
+report("None gradient leaves .grad None", [x.grad, w.grad is None])
+''')
+
+
+def test_non_differentiable_outputs_and_integer_outputs():
+    check('''
+class SortWithIndices(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        values, indices = x.sort()
+        ctx.mark_non_differentiable(indices)
+        ctx.save_for_backward(indices)
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, g_values, g_indices):
+        report("index gradient", g_indices)
+        (indices,) = ctx.saved_tensors
+        grad = torch.zeros_like(g_values)
+        grad[indices] = g_values
+        return grad
+
+class ArgMax(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.argmax()
+
+    @staticmethod
+    def backward(ctx, g):
+        return None
+
+x = fixture("x", (5,)).requires_grad_()
+values, indices = SortWithIndices.apply(x)
+report("values", values)
+report("indices", indices)
+report("indices have no grad_fn", indices.grad_fn is None)
+(values * torch.arange(5.0)).sum().backward()
+report("x.grad", x.grad)
+m = ArgMax.apply(x)
+report("integer output", [m, m.grad_fn is None])
+''')
+
+
+def test_setup_context_style_with_defaults():
+    check('''
+class Cube(torch.autograd.Function):
+    @staticmethod
+    def forward(x, scale=3.0):
+        report("grad mode in forward", torch.is_grad_enabled())
+        return x ** 3 * scale
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, scale = inputs
+        report("inputs seen", [len(inputs), scale])
+        ctx.save_for_backward(x)
+        ctx.scale = scale
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x ** 2 * ctx.scale, None
+
+x = fixture("x", (2, 2)).requires_grad_()
+y = Cube.apply(x)
+report("y", y)
+report("name", y.grad_fn.name())
+y.sum().backward()
+report("x.grad", x.grad)
+x.grad = None
+Cube.apply(x, scale=0.5).sum().backward()
+report("x.grad scale keyword", x.grad)
+''')
+
+
+def test_mark_dirty_and_returned_inputs():
+    check('''
+class DoubleInPlace(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        a.mul_(2)
+        ctx.mark_dirty(a)
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+class Identity(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 3
+
+x = fixture("x", (3,)).requires_grad_()
+h = x * 1
+out = DoubleInPlace.apply(h)
+report("same object", out is h)
+report("h changed", h)
+report("h name", h.grad_fn.name())
+(out * out).sum().backward()
+report("x.grad", x.grad)
+try:
+    DoubleInPlace.apply(x)
+    report("dirty leaf", "allowed")
+except RuntimeError:
+    report("dirty leaf", "raised")
+x.grad = None
+i = Identity.apply(x)
+report("identity is a new tensor", [i is x, i.grad_fn.name()])
+i.sum().backward()
+report("identity grad", x.grad)
+''')
+
+
+def test_returned_gradients_are_summed_to_shape_and_cast():
+    check('''
+class Broadcasting(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, bias):
+        return x + bias
+
+    @staticmethod
+    def backward(ctx, g):
+        # for bias (3,) return the full (4, 3) gradient, in float64
+        return g, g.double()
+
+x = fixture("x", (4, 3)).requires_grad_()
+b = fixture("b", (3,)).requires_grad_()
+Broadcasting.apply(x, b).sum().backward()
+report("bias grad", b.grad)
+report("x grad", x.grad)
+
+class KeepDim(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.sum(1, keepdim=True)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g                          # (4, 1) for an input of (4, 3): never expanded
+
+try:
+    KeepDim.apply(x).sum().backward()
+    report("smaller gradient", "accepted")
+except RuntimeError:
+    report("smaller gradient", "raised")
+''')
+
+
+def test_saved_tensor_modified_in_place_raises():
+    check('''
+class Square(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * a
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return 2 * a * g
+
+x = fixture("x", (3,)).requires_grad_()
+h = x * 1
+y = Square.apply(h)
+with torch.no_grad():
+    h.add_(1)
+try:
+    y.sum().backward()
+    report("backward", "ran")
+except RuntimeError:
+    report("backward", "raised")
+y = Square.apply(x)
+y.sum().backward()
+try:
+    y.grad_fn.saved_tensors
+    report("freed", "readable")
+except RuntimeError:
+    report("freed", "raised")
+''')
+
+
+WRONG = '''
+class WrongCount(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, k):
+        return x * k
+
+    @staticmethod
+    def backward(ctx, g):
+        return g                              # forgot the None for k
+
+class WrongShape(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, k):
+        return x * k
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[:2], None
+
+class GradForNumber(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, k):
+        return x * k
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+class NotATensor(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return 1.0
+
+class ExtraNones(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2, None, None
+
+x = fixture("x", (3,)).requires_grad_()
+for fn in (WrongCount, WrongShape, GradForNumber):
+    try:
+        fn.apply(x, 2.0).sum().backward()
+        report(fn.__name__, "ran")
+    except RuntimeError as e:
+        report(fn.__name__, "raised")
+        messages.append(str(e))
+try:
+    NotATensor.apply(x).sum().backward()
+    report("NotATensor", "ran")
+except (RuntimeError, TypeError) as e:
+    report("NotATensor", "raised")
+    messages.append(str(e))
+ExtraNones.apply(x).sum().backward()
+report("trailing Nones allowed", x.grad)
+'''
+
+
+def test_wrong_gradients_raise_under_both():
+    check("messages = []\n" + WRONG)
+
+
+def test_wrong_gradient_messages_name_the_function_and_the_input():
+    namespace = {"torch": lm, "report": lambda *a: None, "messages": [],
+                 "fixture": lambda name, shape: lm.randn(*shape)}
+    exec(compile(WRONG, "<program>", "exec"), namespace)
+    count, shape, number, not_tensor = namespace["messages"]
+    assert "WrongCountBackward" in count and "expected 2, got 1" in count
+    assert "WrongShapeBackward" in shape and "index 0" in shape and "[2]" in shape and "[3]" in shape
+    assert "GradForNumberBackward" in number and "position 2" in number and "not a Tensor" in number
+    assert "NotATensorBackward" in not_tensor and "float" in not_tensor and "input 0" in not_tensor
+
+
+def test_custom_function_matches_gradcheck_and_torch_class_layout():
+    class Tanh(lm.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.tanh()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * (1 - y * y)
+
+    x = lm.randn(5, dtype=lm.float64, requires_grad=True)
+    assert lm.autograd.gradcheck(Tanh.apply, (x,))
+    assert lm.autograd.function.FunctionCtx is lm.autograd.FunctionCtx
+    assert isinstance(Tanh.apply(x).grad_fn, lm.autograd.FunctionCtx)
+    # lamina's own operations keep the raw-array base class
+    from lamina.ops.arithmetic import Exp
+
+    assert issubclass(Exp, lm.autograd.function.Function)
+    assert not issubclass(Exp, lm.autograd.Function)
+
+
+def test_a_custom_function_inside_a_recording_tape_invalidates_it():
+    from lamina.autograd.tape import Tape, recording
+
+    class Twice(lm.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = lm.randn(3)
+    w = lm.randn(3, requires_grad=True)
+    tape = Tape([x])
+    with recording(tape):
+        loss = Twice.apply(x * w).sum()
+    tape.finish(loss)
+    assert not tape.valid

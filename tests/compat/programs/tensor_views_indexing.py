@@ -1,0 +1,57 @@
+# Sizes, indexing, views sharing storage, transposes, item(), printing and f-strings.
+import torch
+
+x = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+report("size()", x.size())
+report("size(1)", x.size(1))
+report("shape[0]", x.shape[0])
+report("numel", x.numel())
+report("dim", x.dim())
+report("len", len(x))
+print(x.size())
+print(x.shape)
+print(x)
+
+report("row", x[1])
+report("column", x[:, 2])
+report("slice", x[0:2, 1:3])
+report("step slice", x[:, ::2])
+report("negative index", x[-1, -1])
+report("mask", x[x > 6])
+report("index list", x[[0, 2]])
+report("index tensor", x[torch.tensor([2, 0]), torch.tensor([1, 3])])
+report("ellipsis", x[..., 1])
+report("none axis", x[None, 1].shape)
+
+v = x.view(4, 3)
+v[0, 0] = 100.0
+report("view writes base", x[0, 0])
+report("view(-1)", x.view(-1)[:5])
+report("t()", x.t())
+report("t() is contiguous", x.t().is_contiguous())
+report("transpose", x.transpose(0, 1).contiguous().view(-1)[:4])
+report("permute", torch.zeros(2, 3, 4).permute(2, 0, 1).shape)
+report("unsqueeze", x.unsqueeze(0).shape)
+report("squeeze", torch.zeros(1, 3, 1).squeeze().shape)
+report("flatten", torch.zeros(2, 3, 4).flatten(1).shape)
+report("reshape", x.reshape(2, -1).shape)
+
+x[1] = torch.tensor([-1.0, -2.0, -3.0, -4.0])
+x[2, 1:3] = 0.5
+report("after setitem", x)
+x += 1
+report("after +=", x)
+x.mul_(2)
+report("after mul_", x)
+
+s = x.sum()
+report("item", s.item())
+report("0-d", s)
+loss = torch.tensor(0.123456)
+print(f"loss: {loss.item():.4f}")
+print(f"{loss:.3f}")
+print(f"{s}")
+print("sum is", s)
+print(x[0])
+report("tolist", x[:2, :2].tolist())
+report("int item", torch.tensor([7]).item())
