@@ -17,8 +17,9 @@ the data set has a transform, every rank builds and transforms the whole global 
 draws depend on the batch's size) and keeps its share; without transforms each rank loads
 only its own rows.
 
-lamina's DataLoader has no ``sampler`` argument, so the role of PyTorch's
-``DistributedSampler`` is played by :class:`ShardedLoader`, which wraps a DataLoader.
+The role of PyTorch's ``DistributedSampler`` is played by :class:`ShardedLoader`, which wraps
+a DataLoader and rebuilds its batches from the loader's epoch permutation: a ``sampler``,
+``batch_sampler`` or ``collate_fn`` given to that DataLoader is not used by the sharded one.
 """
 from __future__ import annotations
 
