@@ -1,4 +1,4 @@
-"""The neurons and learning rules that came before backpropagation (seed 003), and
+"""The neurons and learning rules that came before backpropagation (Dehaqani, "Introduction to Neural Networks"), and
 backpropagation itself written out as the lectures' delta recursion (seeds 000, 002, 004).
 
 - :mod:`.mcculloch_pitts`: all-or-none units with absolute inhibition, gates, XOR and any
@@ -9,7 +9,7 @@ backpropagation itself written out as the lectures' delta recursion (seeds 000, 
 - :mod:`.adaline`: ADALINE (LMS / Widrow-Hoff) and the generalized delta rule.
 - :mod:`.madaline`: MADALINE trained by MRII.
 - :mod:`.rbf`: k-means and Gaussian RBF networks.
-- :mod:`.backprop`: explicit backpropagation, and seed 002's worked example.
+- :mod:`.backprop`: explicit backpropagation, and the backpropagation lecture's worked example.
 
 The models follow scikit-learn's conventions (``fit(X, y)`` returns ``self``, ``predict``,
 ``score`` = accuracy, fitted attributes end in ``_``) on NumPy arrays.

@@ -34,7 +34,7 @@ _TARGETS = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "identity": (-1.0, 1.0)}
 
 
 class DeltaRule(ClassifierMixin):
-    """A single unit y = f(w . [1, x]) trained by the generalized delta rule (seed 003).
+    """A single unit y = f(w . [1, x]) trained by the generalized delta rule (Dehaqani, "Introduction to Neural Networks").
 
     Online (default): for each sample in order, ``w <- w + eta (d - f(z)) f'(z) [1, x]``.
     ``batch=True``: one step per epoch along the mean of those updates, i.e. gradient

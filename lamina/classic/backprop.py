@@ -9,7 +9,7 @@ a_l = sigma(z_l), a_0 = x, and the quadratic loss L = ||f(x) - y||^2:
                              dL/db_l = delta_l,  dL/dW_l = delta_l a_{l-1}^T
 
 so delta_l = dL/dz_l. Seed 000's network has no activation on the output layer; with
-``output_activation=True`` the output is a_L = sigma(z_L) and, as in seed 004
+``output_activation=True`` the output is a_L = sigma(z_L) and, as in Ghauch & Ghadikolaei, "Fundamentals of Deep Neural Networks"
 ("Backprop in Action"), delta_L = 2 (f(x) - y) o sigma'(z_L).
 
 Seed 002 ("Backpropagation", "An Example for Backpropagation") uses the loss
@@ -44,7 +44,7 @@ def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + e^-z) without overflow warnings
 
 
-# name -> (f, f') with f' written in terms of z; the derivatives are seed 003's table
+# name -> (f, f') with f' written in terms of z; the derivatives are Dehaqani's lecture's table
 # ("Some popular activations and their derivatives").
 ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
     "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z))),
@@ -148,8 +148,8 @@ def explicit_backprop(weights: Sequence, biases: Sequence | None, x, y,
                       output_activation: bool = False) -> BackpropResult:
     """Seed 000's backprop for L = ||f(x) - y||^2; ``delta[l-1]`` is delta_l = dL/dz_l.
 
-    ``output_activation=False`` (seed 000): f(x) = z_L and delta_L = 2 (f(x) - y).
-    ``output_activation=True`` (seed 004): f(x) = sigma(z_L) and
+    ``output_activation=False`` (Grohs, "Introduction to (Convolutional) Neural Networks"): f(x) = z_L and delta_L = 2 (f(x) - y).
+    ``output_activation=True`` (Ghauch & Ghadikolaei's lecture): f(x) = sigma(z_L) and
     delta_L = 2 (f(x) - y) o sigma'(z_L). Hidden layers: delta_l = diag(sigma'(z_l))
     W_{l+1}^T delta_{l+1}; gradients dL/dW_l = delta_l a_{l-1}^T, dL/db_l = delta_l
     (summed over the samples of a batch).
@@ -238,7 +238,7 @@ def seed002_example() -> dict:
     ``explicit``: :func:`sensitivity_backprop` and one step of :func:`sgd_update`.
     ``autodiff``: the same forward pass on float64 lamina tensors, ``backward()``, and one
     step of ``lm.optim.SGD(lr=1)``; the deltas are ``-z.grad`` of the pre-activations kept
-    with ``retain_grad()`` (seed 002's sensitivities are -dL/dnet).
+    with ``retain_grad()`` (the backpropagation lecture's sensitivities are -dL/dnet).
     """
     import lamina as lm
     from lamina.nn import functional as F

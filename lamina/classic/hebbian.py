@@ -1,4 +1,4 @@
-"""Hebb's rule: neurons that fire together wire together (seed 003, "Hebbian Learning").
+"""Hebb's rule: neurons that fire together wire together (Dehaqani, "Introduction to Neural Networks", "Hebbian Learning").
 
     w_i <- w_i + eta x_i y
 

@@ -4,7 +4,7 @@ Seed 003 ("McCulloch and Pitts Model"): the neuron is an all-or-none process; an
 excitatory synapse transmits its weighted input; "any signal from an inhibitory synapse
 forces output to zero", regardless of the other inputs. Such units compute the Boolean
 propositions of the slide (N3 = N1 or N2, N1 and N2, N1 and not N2) and therefore any
-Boolean function: seed 003's "A one-hidden-layer MLP is a Universal Boolean Function"
+Boolean function: Dehaqani's lecture's "A one-hidden-layer MLP is a Universal Boolean Function"
 writes a truth table in disjunctive normal form (one conjunction per true row, OR-ed
 together), which is a network with one hidden unit per true row and an OR output unit.
 """
@@ -41,7 +41,7 @@ def _check_binary(X, n_inputs: int) -> np.ndarray:
 
 
 class McCullochPitts:
-    """An all-or-none threshold unit with absolute inhibition (seed 003).
+    """An all-or-none threshold unit with absolute inhibition (Dehaqani, "Introduction to Neural Networks").
 
     Output 1 iff ``sum_i w_i x_i >= threshold`` and no inhibitory input is active; an
     active inhibitory input (x_j = 1 for j in ``inhibitory``) forces 0 whatever the others
@@ -126,12 +126,12 @@ class MPNetwork:
 
 
 def and_gate(n: int = 2) -> McCullochPitts:
-    """x_1 and ... and x_n: unit weights, threshold n (seed 003: N3 = N1 and N2)."""
+    """x_1 and ... and x_n: unit weights, threshold n (Dehaqani's lecture: N3 = N1 and N2)."""
     return McCullochPitts(np.ones(n), threshold=n)
 
 
 def or_gate(n: int = 2) -> McCullochPitts:
-    """x_1 or ... or x_n: unit weights, threshold 1 (seed 003: N3 = N1 or N2)."""
+    """x_1 or ... or x_n: unit weights, threshold 1 (Dehaqani's lecture: N3 = N1 or N2)."""
     return McCullochPitts(np.ones(n), threshold=1)
 
 
@@ -143,7 +143,7 @@ def not_gate() -> McCullochPitts:
 def xor_network() -> MPNetwork:
     """XOR with two hidden units and an OR output: (x1 and not x2) or (x2 and not x1).
 
-    Each hidden unit is seed 003's "N3 = N1 and ~N2": one excitatory input with threshold 1
+    Each hidden unit is Dehaqani's lecture's "N3 = N1 and ~N2": one excitatory input with threshold 1
     and the other input inhibitory. A single unit cannot compute XOR (Minsky and Papert);
     two hidden units are the fewest that can.
     """
@@ -163,7 +163,7 @@ def dnf_network(table) -> MPNetwork:
     """The one-hidden-layer McCulloch-Pitts network of a truth table in DNF.
 
     ``table`` has shape (m, n + 1): rows of n binary inputs followed by the output bit;
-    rows with output 1 are the true rows, inputs not listed are false (as in seed 003's
+    rows with output 1 are the true rows, inputs not listed are false (as in Dehaqani's lecture's
     table, which lists only the true rows). Each true row becomes one hidden unit that
     fires on exactly that input: its 1-literals are excitatory inputs of weight 1, the
     threshold is their number, and its 0-literals (the negated variables of the

@@ -9,11 +9,11 @@ trained by the sequential rule
     W <- W + eta (d(x) - y(x)) x,
 
 which changes the weights only when the output is wrong and converges for linearly
-separable classes. As in seed 003's "Learning the perceptron" the threshold is folded into
+separable classes. As in Dehaqani's lecture's "Learning the perceptron" the threshold is folded into
 the weights by augmenting x with a constant input 1 (``w_0 = -T``), so the bias is learned
 like any other weight. Seed 004 ("Perceptron: atom of NNs") writes the same unit as
 ``z = sigma(w^T x)`` with a step sigma. No weight vector separates XOR (Minsky and Papert,
-seed 003), so there the rule never stops changing the weights.
+Dehaqani, "Introduction to Neural Networks"), so there the rule never stops changing the weights.
 
 The classical models follow scikit-learn's conventions: ``fit(X, y)`` returns ``self``,
 constructor arguments are stored unchanged, fitted attributes end in ``_``, NumPy arrays go
@@ -111,10 +111,10 @@ class ClassifierMixin:
 
 
 class Perceptron(ClassifierMixin):
-    """Rosenblatt's perceptron with the bias as a weight (seed 003, seed 004).
+    """Rosenblatt's perceptron with the bias as a weight (Dehaqani's lecture, Ghauch & Ghadikolaei, "Fundamentals of Deep Neural Networks").
 
     Each epoch visits the samples in order; for each one the output
-    ``y = step(w . [1, x])`` (1 iff the net input is > 0, seed 003's threshold logic) is
+    ``y = step(w . [1, x])`` (1 iff the net input is > 0, Dehaqani's lecture's threshold logic) is
     compared with the desired ``d`` in {0, 1} and the weights move by
     ``eta (d - y) [1, x]``: nothing when right, +/- eta x when wrong. The weights start at 0.
 
@@ -214,7 +214,7 @@ class ThresholdNetwork:
         return [X[i:i + rows] for i in range(0, X.shape[0], rows)]
 
     def hidden_sum(self, X) -> np.ndarray:
-        """The number of first-layer units that fire (seed 003's "Sum" for a polygon)."""
+        """The number of first-layer units that fire (Dehaqani's lecture's "Sum" for a polygon)."""
         W, b = self.layers[0]
         return np.concatenate([(x @ W.T + b >= 0).sum(axis=1) for x in self._chunks(X)])
 
@@ -233,7 +233,7 @@ def polygon_network(vertices) -> ThresholdNetwork:
     """The AND of the half-planes of a convex polygon (vertices in counter-clockwise order).
 
     One perceptron per edge fires on the inner side of its edge; the output unit fires iff
-    all N of them do (weights 1, threshold N): seed 003's square, pentagon and hexagon.
+    all N of them do (weights 1, threshold N): Dehaqani's lecture's square, pentagon and hexagon.
     """
     V = np.asarray(vertices, dtype=np.float64)
     if V.ndim != 2 or V.shape[1] != 2 or V.shape[0] < 3:
@@ -262,7 +262,7 @@ def circle_network(center=(0.0, 0.0), radius: float = 1.0, n: int = 16) -> Thres
 
 
 def union_network(networks: list) -> ThresholdNetwork:
-    """The OR of several two-layer polygon networks: the third layer of seed 003's "The need
+    """The OR of several two-layer polygon networks: the third layer of Dehaqani's lecture's "The need
     for depth" (a network that fires in either of two polygons)."""
     for net in networks:
         if len(net.layers) != 2 or net.layers[1][0].shape[0] != 1:
