@@ -1,7 +1,7 @@
 """DistributedDataParallel: one model trained by several processes, each on its share of
 every minibatch.
 
-Minibatch SGD (seed 000 §5) moves the weights against the gradient of the loss averaged over
+Minibatch SGD (Grohs, Introduction to (Convolutional) Neural Networks §5) moves the weights against the gradient of the loss averaged over
 a minibatch of B samples, C = (1/B) sum_x C_x. The sum splits over ranks: if rank r holds
 n_r of the B samples and computes the gradient of its own mean loss, g_r = (1/n_r) sum_{x in
 r} grad C_x, then

@@ -14,18 +14,18 @@ from .report import Report, Table
 __all__ = ["LABS", "run_lab", "Report", "Table"]
 
 LABS = {
-    "backprop-example": ("backprop_example", "seed 002's 2-2-1 backpropagation example, digit by digit"),
+    "backprop-example": ("backprop_example", "the backpropagation lecture's 2-2-1 backpropagation example, digit by digit"),
     "logic": ("logic", "McCulloch-Pitts gates, the perceptron on AND/OR/XOR, a two-layer XOR"),
-    "universal-approximation": ("universal_approximation", "one hidden sigmoid layer fitting continuous functions (seed 000)"),
-    "decision-boundaries": ("decision_boundaries", "polygons and a circle from perceptrons; a trained MLP's boundary (seed 003)"),
-    "gd-vs-sgd": ("gd_vs_sgd", "full gradient descent against SGD and minibatches; variance falling as 1/K (seed 000)"),
-    "depth": ("depth", "seed 000's table: 30 / 30-30 / 30-30-30 hidden sigmoid units"),
-    "vanishing-gradients": ("vanishing_gradients", "per-layer gradient norms, deep sigmoid against ReLU (seed 000 §6)"),
-    "regularization": ("regularization", "L2, Lp (p <= 1) sparsity, dropout, weight noise, augmentation (seed 000)"),
-    "initialization": ("initialization", "uniform 1/sqrt(fan_in) against Glorot against N(0,1) (seed 001)"),
-    "optimizers": ("optimizers", "SGD, momentum, Adagrad, RMSProp, Adam, 1/k and 1/sqrt(k) steps (seed 004)"),
-    "cnn-filters": ("cnn_filters", "first-layer filters of a small CNN; the vertical-edge filter (seed 000)"),
-    "graph": ("graph", "the computational graph of a small network as Graphviz DOT (seed 001)"),
+    "universal-approximation": ("universal_approximation", "one hidden sigmoid layer fitting continuous functions (Grohs, Introduction to (Convolutional) Neural Networks)"),
+    "decision-boundaries": ("decision_boundaries", "polygons and a circle from perceptrons; a trained MLP's boundary (Dehaqani, Introduction to Neural Networks)"),
+    "gd-vs-sgd": ("gd_vs_sgd", "full gradient descent against SGD and minibatches; variance falling as 1/K (Grohs, Introduction to (Convolutional) Neural Networks)"),
+    "depth": ("depth", "Grohs's table: 30 / 30-30 / 30-30-30 hidden sigmoid units"),
+    "vanishing-gradients": ("vanishing_gradients", "per-layer gradient norms, deep sigmoid against ReLU (Grohs, Introduction to (Convolutional) Neural Networks §6)"),
+    "regularization": ("regularization", "L2, Lp (p <= 1) sparsity, dropout, weight noise, augmentation (Grohs, Introduction to (Convolutional) Neural Networks)"),
+    "initialization": ("initialization", "uniform 1/sqrt(fan_in) against Glorot against N(0,1) (Schwing & Telgarsky, Deep Neural Networks)"),
+    "optimizers": ("optimizers", "SGD, momentum, Adagrad, RMSProp, Adam, 1/k and 1/sqrt(k) steps (Ghauch & Ghadikolaei, Fundamentals of Deep Neural Networks)"),
+    "cnn-filters": ("cnn_filters", "first-layer filters of a small CNN; the vertical-edge filter (Grohs, Introduction to (Convolutional) Neural Networks)"),
+    "graph": ("graph", "the computational graph of a small network as Graphviz DOT (Schwing & Telgarsky, Deep Neural Networks)"),
 }
 
 

@@ -79,11 +79,11 @@ def slide_arithmetic() -> dict:
 
 
 def run(quick: bool = False, out: str = "lab-backprop-example") -> Report:
-    """The seed 002 table: lecture value | lamina autodiff | explicit delta rule."""
+    """The the lecture Neural Networks, Multilayer Neural Networks, Backpropagation table: lecture value | lamina autodiff | explicit delta rule."""
     report = Report("backprop-example")
     both = seed002_example()
     auto, explicit, slide = both["autodiff"], both["explicit"], slide_arithmetic()
-    columns = ["quantity", "lecture (seed 002)", "lamina autodiff", "explicit delta rule",
+    columns = ["quantity", "lecture (Neural Networks, Backpropagation)", "lamina autodiff", "explicit delta rule",
                "slide's rounded arithmetic", "exact = lecture?"]
     mismatches = []
     for title, table_values, keys in (

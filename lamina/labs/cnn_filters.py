@@ -1,4 +1,4 @@
-"""Convolutional filters: seed 000's vertical-edge filter, and what a small CNN learns.
+"""Convolutional filters: Grohs's vertical-edge filter, and what a small CNN learns.
 
 Seed 000, "Example: Detecting Vertical Edges", gives the 'vertical-edge-detection-filter'
 
@@ -127,7 +127,7 @@ def _plot(demos: list, filters: np.ndarray, data_name: str, out: str, report: Re
                  "(no padding; responses on one colour scale)")
     save_figure(fig, out, "vertical_edge.png", report)
 
-    kernels = [("seed 000's W", VERTICAL_EDGE)]
+    kernels = [("Grohs's W", VERTICAL_EDGE)]
     kernels += [(f"filter {i + 1}", kernel) for i, kernel in enumerate(filters)]
     columns = min(len(kernels), 5)
     rows = math.ceil(len(kernels) / columns)

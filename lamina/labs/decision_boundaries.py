@@ -1,4 +1,4 @@
-"""Decision boundaries composed from perceptrons by hand, and learned by an MLP (seed 003).
+"""Decision boundaries composed from perceptrons by hand, and learned by an MLP (Dehaqani, Introduction to Neural Networks).
 
 Seed 003 ("Composing complicated decision boundaries"): a perceptron on real inputs fires on
 one side of a line; the AND of N half-plane perceptrons (an output unit with threshold N)
@@ -94,7 +94,7 @@ def _polygons(report: Report, grid: np.ndarray, cell: float) -> dict:
     shapes["square OR pentagon"] = union_network([left, right])
     exact["square OR pentagon"] = 2 * 0.5 ** 2 + 2.5 * 0.6 ** 2 * np.sin(2 * np.pi / 5)
     table = report.table("Polygons as the AND of half-plane perceptrons, wired by hand "
-                         "(seed 003)", ["region", "layers", "perceptrons",
+                         "(Dehaqani, Introduction to Neural Networks)", ["region", "layers", "perceptrons",
                                         "area on the grid", "exact area"])
     regions = {}
     for name, net in shapes.items():
@@ -107,7 +107,7 @@ def _polygons(report: Report, grid: np.ndarray, cell: float) -> dict:
 
 def _circle(report: Report, grid: np.ndarray, sides: list) -> dict:
     table = report.table("A circle (r = 1) as the AND of N half-planes: the circumscribed "
-                         "N-gon (seed 003, 'In the limit: composing a circle')",
+                         "N-gon (Dehaqani, Introduction to Neural Networks, 'In the limit: composing a circle')",
                          ["N sides", "perceptrons", "grid accuracy vs the circle",
                           "excess area / circle area (exact)", "sum / N at distance 2r",
                           "sum / N at distance 10r"])

@@ -172,7 +172,7 @@ def run(quick: bool = False, out: str = "lab-gd-vs-sgd") -> Report:
         "variance of the minibatch gradient at u_0, E||g_K - grad F||^2 (K = 1: exact over all "
         f"m samples; K > 1: {draws} minibatches of K independent uniform draws)",
         ["K", "measured variance", "Var(K=1) / K", "std(K=1) / std(K)",
-         "sqrt(K) (seed 000: sigma/sqrt(n))"])
+         "sqrt(K) (Grohs, Introduction to (Convolutional) Neural Networks: sigma/sqrt(n))"])
     for k, v in zip(sizes, var["variance"]):
         vt.add(k, float(v), float(v1 / k), float(math.sqrt(v1 / v)), float(math.sqrt(k)))
     report.data = {"curves": curves, "variance": var, "m": m, "epochs": epochs}
@@ -190,7 +190,7 @@ def run(quick: bool = False, out: str = "lab-gd-vs-sgd") -> Report:
         f"{epochs - 1} after it, fluctuating from step to step with the gradient noise: the "
         "lecture's 'initially very fast convergence, followed by stagnation'.")
     report.notes.append(
-        "seed 000 says 'increasing the batch size by a factor 100 yields an improvement of the "
+        "Grohs, Introduction to (Convolutional) Neural Networks says 'increasing the batch size by a factor 100 yields an improvement of the "
         "variance by a factor 10'; the factor 10 is that of the standard deviation sigma/sqrt(K) "
         "(column std(K=1)/std(K)), the variance itself falls by a factor 100.")
     _plot(report, curves, var, out)
@@ -214,7 +214,7 @@ def _plot(report: Report, curves: dict, var: dict, out: str) -> None:
         ax.set_ylabel("training loss F(u)")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
-    axes[0].set_title("seed 000: GD against SGD")
+    axes[0].set_title("Grohs, Introduction to (Convolutional) Neural Networks: GD against SGD")
     axes[1].set_title("the same runs against updates")
     k, v = var["sizes"], var["variance"]
     axes[2].loglog(k, v, "o-", label=f"measured (slope {var['slope']:.2f})")

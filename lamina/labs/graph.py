@@ -1,4 +1,4 @@
-"""The computational graph of a small network, as Graphviz DOT (seed 001).
+"""The computational graph of a small network, as Graphviz DOT (Schwing & Telgarsky, Deep Neural Networks).
 
 Seed 001 ("Composite function represented as acyclic graph"): a network with its loss is a
 composite function F(w, x, y) = f_1(w_1, y, f_2(w_2, f_3(w_3, x))), "represented by an
@@ -25,7 +25,7 @@ __all__ = ["run", "TwoLayerNet", "build_graph"]
 
 
 class TwoLayerNet(nn.Module):
-    """f(x) = fc2(sigmoid(fc1(x))): seed 001's f_2(w_2, f_3(w_3, x))."""
+    """f(x) = fc2(sigmoid(fc1(x))): Schwing & Telgarsky's f_2(w_2, f_3(w_3, x))."""
 
     def __init__(self, d_in: int = 2, hidden: int = 3, d_out: int = 1) -> None:
         super().__init__()
@@ -81,7 +81,7 @@ def run(quick: bool = False, out: str = "lab-graph") -> Report:
     report = Report("graph")
     loss, names, nodes = build_graph()
     table = report.table("The computational graph of loss = mse(fc2(sigmoid(fc1(x))), y), "
-                         "operations in topological order (seed 001)",
+                         "operations in topological order (Schwing & Telgarsky, Deep Neural Networks)",
                          ["#", "operation", "output shape", "inputs"])
     for i, node in enumerate(nodes, start=1):
         table.add(i, node["op"], str(node["shape"]), ", ".join(node["inputs"]))
@@ -110,7 +110,7 @@ def run(quick: bool = False, out: str = "lab-graph") -> Report:
     leaves = sum(1 for n in nodes for i in n["inputs"] if not i.startswith(("#", "data")))
     report.notes.append(
         f"{len(nodes)} operation nodes and {leaves} parameter leaves (fc1.weight, fc1.bias, "
-        "fc2.weight, fc2.bias, named by named_parameters()). In seed 001's notation f_3 is fc1 "
+        "fc2.weight, fc2.bias, named by named_parameters()). In Schwing & Telgarsky's notation f_3 is fc1 "
         "(its Linear node), f_2 the sigmoid and fc2, f_1 the loss with the targets y. The data x "
         "and y need no gradient, so the graph keeps only their shapes; backward() visits these "
         "nodes in the reverse of the order above, each exactly once.")

@@ -1,4 +1,4 @@
-"""How the initial weights decide whether a deep network can learn (seed 001, seed 000 §6).
+"""How the initial weights decide whether a deep network can learn (Schwing & Telgarsky, Deep Neural Networks, Grohs, Introduction to (Convolutional) Neural Networks §6).
 
 Seed 001, "Initialization": it "matters", "needs to break symmetry", and two recipes:
 
@@ -6,14 +6,14 @@ Seed 001, "Initialization": it "matters", "needs to break symmetry", and two rec
     Glorot and Bengio:   W_ij ~ U(-sqrt(6/(fan_in+fan_out)), +sqrt(6/(fan_in+fan_out)))
 
 against which the lab sets N(0, 1) for every weight and bias (Nielsen's ``network.py``, the
-initialisation of seed 000's MNIST networks) and, for ReLU, Kaiming's N(0, 2/fan_in). The
+initialisation of Grohs's MNIST networks) and, for ReLU, Kaiming's N(0, 2/fan_in). The
 variance argument: a unit's pre-activation z = sum_j W_ij a_j + b_i has Var z = fan_in Var W
 E[a^2] + Var b, so N(0, 1) weights make z about sqrt(fan_in) = 8 times wider than its inputs
 -- sigmoid and tanh units saturate (sigma'(z) ~ 0) and a ReLU network's activations grow by
 sqrt(fan_in / 2) per layer -- while Var W = 1/(3 fan_in) (uniform) shrinks the signal and
 Glorot's 2/(fan_in + fan_out) (Kaiming's 2/fan_in for ReLU) keeps it. Backward, every layer
 multiplies the gradient by W^T and by sigma'(z); with sigma' <= 1/4 a deep sigmoid network
-loses its gradient (seed 000 §6, vanishing gradients) under any recipe that keeps
+loses its gradient (Grohs, Introduction to (Convolutional) Neural Networks §6, vanishing gradients) under any recipe that keeps
 fan_in Var W near 1, and the lab shows that too.
 
 For a 10-layer network of width 64 on the embedded digits the lab measures, at
@@ -149,7 +149,7 @@ def _plot(stats: dict, out: str, report: Report) -> None:
         axes[1, column].set_title(f"{activation}: log10 |dLoss/dW| per layer", fontsize=10)
         axes[1, column].set_xlabel("layer")
         axes[0, column].legend(fontsize=8)
-    fig.suptitle("Per-layer statistics at initialisation: seed 001's uniform recipes against "
+    fig.suptitle("Per-layer statistics at initialisation: Schwing & Telgarsky's uniform recipes against "
                  "N(0,1), 256 training digits")
     fig.subplots_adjust(left=0.05, right=0.98, top=0.9, bottom=0.07, hspace=0.3, wspace=0.2)
     save_figure(fig, out, "layers.png", report)
@@ -171,7 +171,7 @@ def _conclusions(data: dict) -> list[str]:
         f"widens the activations (std {data[sn]['std'][0]:.2f} against "
         f"{data[sg]['std'][0]:.2f}). Yet at this depth sigma' <= 1/4 per layer dominates: "
         f"with Glorot the first layer's gradient is {data[sg]['grad_ratio']:.1e} of the "
-        f"last layer's (seed 000's vanishing gradient), with N(0,1) "
+        f"last layer's (Grohs's vanishing gradient), with N(0,1) "
         f"{data[sn]['grad_ratio']:.1e}, its 8 times larger weights offsetting the 1/4 "
         f"(gain 4 does the same without saturating). Test accuracy after training: Glorot "
         f"{acc(sg)}, N(0,1) {acc(sn)}.",
@@ -186,7 +186,7 @@ def _conclusions(data: dict) -> list[str]:
         f"sqrt(fan_in / 2) = 5.7 per layer ({data[rn]['std_ratio']:.2g}) and training "
         f"{'diverges' if data[rn]['diverged'] else 'ends at test acc ' + acc(rn)}.",
         "Seed 001 gives the two uniform recipes; N(0,1) (weights and biases) is Nielsen's "
-        "network.py initialisation, used for seed 000's networks.",
+        "network.py initialisation, used for Grohs's networks.",
     ]
 
 

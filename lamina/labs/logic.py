@@ -1,5 +1,5 @@
 """Boolean logic with neurons: McCulloch-Pitts gates, the perceptron on AND/OR/XOR, and a
-two-layer network that solves XOR (seed 003).
+two-layer network that solves XOR (Dehaqani, Introduction to Neural Networks).
 
 Seed 003: McCulloch-Pitts units compute AND, OR and "N1 and not N2" (an inhibitory synapse
 forces the output to zero), hence any Boolean function; a truth table in disjunctive normal
@@ -31,7 +31,7 @@ def _mcculloch_pitts(report: Report) -> dict:
     outputs = {name: unit.predict(X) for name, unit in units.items()}
     outputs["NOT x1"] = not_gate().predict(X[:, :1])
     outputs["XOR (2 hidden + OR)"] = xor_network().predict(X)
-    table = report.table("McCulloch-Pitts units (seed 003): truth tables",
+    table = report.table("McCulloch-Pitts units (Dehaqani, Introduction to Neural Networks): truth tables",
                          ["x1", "x2", "AND (w=1,1; T=2)", "OR (w=1,1; T=1)",
                           "NOT x1 (x1 inhibitory; T=0)", "x1 and not x2 (x2 inhibitory)",
                           "XOR network (2 hidden + OR)"])
@@ -49,7 +49,7 @@ def _dnf(report: Report) -> dict:
     predicted = net.predict(inputs)
     table = report.table("Seed 003's 5-input truth table as a DNF network (one hidden "
                          "McCulloch-Pitts unit per true row, OR output)",
-                         ["X1 X2 X3 X4 X5", "Y (seed 003)", "hidden unit that fires",
+                         ["X1 X2 X3 X4 X5", "Y (Dehaqani, Introduction to Neural Networks)", "hidden unit that fires",
                           "network output"])
     hidden = net.hidden_outputs(SEED003_TRUTH_TABLE[:, :5])
     for row, h, y in zip(SEED003_TRUTH_TABLE, hidden, net.predict(SEED003_TRUTH_TABLE[:, :5])):
@@ -60,7 +60,7 @@ def _dnf(report: Report) -> dict:
         f"DNF network: {len(net.hidden)} hidden units; its output equals the truth table on "
         f"{correct} of the {len(inputs)} inputs (the 26 rows not listed must give 0). Hidden unit "
         "k has the row's 1-bits as excitatory inputs (threshold = their number) and its 0-bits "
-        "as inhibitory inputs, i.e. the conjunction of seed 003's DNF term.")
+        "as inhibitory inputs, i.e. the conjunction of Dehaqani's DNF term.")
     return {"hidden_units": len(net.hidden), "correct": correct, "total": len(inputs)}
 
 

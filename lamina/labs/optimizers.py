@@ -1,4 +1,4 @@
-"""Step sizes and adaptive optimisers on the same problem from the same start (seed 004).
+"""Step sizes and adaptive optimisers on the same problem from the same start (Ghauch & Ghadikolaei, Fundamentals of Deep Neural Networks).
 
 Seed 004 ("Practical Issues"): every method is ``w^{(k+1)} = w^{(k)} - alpha^{(k)} d^{(k)}``
 and the step size ("learning rate") alpha^{(k)} is chosen
@@ -7,7 +7,7 @@ and the step size ("learning rate") alpha^{(k)} is chosen
     decaying:  alpha^{(k)} = 1/k,  alpha^{(k)} = 1/sqrt(k),
     adaptive:  ADAM, ADAGRAD, RMSProp,
 
-with SGD with momentum (seed 001) in between. The lab runs each of them on two problems:
+with SGD with momentum (Schwing & Telgarsky, Deep Neural Networks) in between. The lab runs each of them on two problems:
 
 1. a small MLP (64 -> 32 -> 10, ReLU, cross-entropy) on the embedded digits, minibatches of
    32 in the same order and from the same initial weights for every optimiser; the curve

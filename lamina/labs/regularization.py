@@ -1,4 +1,4 @@
-"""Regularisation against overfitting, and the sparsity of Lp penalties with p <= 1 (seed 000).
+"""Regularisation against overfitting, and the sparsity of Lp penalties with p <= 1 (Grohs, Introduction to (Convolutional) Neural Networks).
 
 Lecture 000, "Dealing with Overfitting: Regularization": rather than minimising
 ``sum_i L(f, x_i, y_i)``, minimise ``sum_i L(f, x_i, y_i) + lambda Omega((W_l)_l)`` with
@@ -161,14 +161,14 @@ def _plot(models: dict, out: str, report: Report) -> None:
     ax.axvline(np.log10(NEAR_ZERO), color="k", linestyle=":", label=f"|w| = {NEAR_ZERO:g}")
     ax.set_xlabel("log10 |w|  (weights below 1e-7 in the first bin)")
     ax.set_ylabel("number of weights")
-    ax.set_title("Weights after training: p <= 1 sends many to zero (seed 000)")
+    ax.set_title("Weights after training: p <= 1 sends many to zero (Grohs, Introduction to (Convolutional) Neural Networks)")
     ax.legend(loc="upper left")
     fig.tight_layout()
     save_figure(fig, out, "weights.png", report)
 
 
 def run(quick: bool = False, out: str = "lab-regularization") -> Report:
-    """Train the same over-parameterised MLP with each remedy of seed 000 and compare.
+    """Train the same over-parameterised MLP with each remedy of Grohs, Introduction to (Convolutional) Neural Networks and compare.
 
     Quick: 200 training digits, hidden width 128, 200 steps, one training subset. Full: 300
     digits, width 256, 500 steps, averaged over three random training subsets (and initial

@@ -278,5 +278,5 @@ def _plot(report: Report, one: dict, two: dict, out: str) -> None:
                           vmin=-0.2, vmax=1.0, cmap="viridis")
         ax.set_title(f"2-D: {title}")
     fig.colorbar(shown, cax=fig.add_axes((0.92, 0.06, 0.015, 0.38)))
-    fig.suptitle("seed 000 §2: universal approximation needs a non-polynomial sigma")
+    fig.suptitle("Grohs, Introduction to (Convolutional) Neural Networks §2: universal approximation needs a non-polynomial sigma")
     save_figure(fig, out, "universal_approximation.png", report)

@@ -88,7 +88,7 @@ def run(quick: bool = False, out: str = "lab-vanishing-gradients") -> Report:
                    float(r["end"][i] / r["end"][-1]))
     summary = report.table(
         "first layer against last layer: ||dC/dW_1|| / ||dC/dW_L||",
-        ["network", "ratio at start", "ratio at end", "test accuracy", "seed 000 §6"])
+        ["network", "ratio at start", "ratio at end", "test accuracy", "Grohs, Introduction to (Convolutional) Neural Networks §6"])
     report.data = {"epochs": epochs, "steps_per_epoch": per_epoch}
     claims = {"sigmoid": "bottom layers learn much slower", "relu": "the remedy: ReLU"}
     for act, r in runs.items():
@@ -136,6 +136,6 @@ def _plot(report: Report, runs: dict, out: str) -> None:
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("||dC/dW_l||")
     axes[1].legend(fontsize=8, loc="lower right")
-    fig.suptitle("seed 000 §6: the vanishing gradient problem ([64, 30 x 6, 10], Glorot init)")
+    fig.suptitle("Grohs, Introduction to (Convolutional) Neural Networks §6: the vanishing gradient problem ([64, 30 x 6, 10], Glorot init)")
     fig.tight_layout()
     save_figure(fig, out, "gradient_norms.png", report)

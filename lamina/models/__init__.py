@@ -3,13 +3,13 @@
 ==================  ============================================  =============================
 builder             network                                       lecture
 ==================  ============================================  =============================
-``mlp``             fully connected, sizes like [784, 30, 10]     seed 000, The Basic Recipe
-``lenet5``          LeNet-5 (the ``Net`` of PyTorchCS446.py)      seed 001
-``tf_cnn``          the TensorFlow MNIST CNN (32, 64 maps, 1024)  seed 000, CNNs
-``alexnet``         small AlexNet                                 seed 001, Popular architectures
-``vgg``             small VGG-11/13/16/19                         seed 001, Popular architectures
-``resnet``          CIFAR-style ResNet-8/14/20                    seed 001, Popular architectures
-``googlenet``       small GoogLeNet (inception modules)           seed 001, Popular architectures
+``mlp``             fully connected, sizes like [784, 30, 10]     Grohs, Introduction to (Convolutional) Neural Networks, The Basic Recipe
+``lenet5``          LeNet-5 (the ``Net`` of PyTorchCS446.py)      Schwing & Telgarsky, Deep Neural Networks
+``tf_cnn``          the TensorFlow MNIST CNN (32, 64 maps, 1024)  Grohs, Introduction to (Convolutional) Neural Networks, CNNs
+``alexnet``         small AlexNet                                 Schwing & Telgarsky, Deep Neural Networks, Popular architectures
+``vgg``             small VGG-11/13/16/19                         Schwing & Telgarsky, Deep Neural Networks, Popular architectures
+``resnet``          CIFAR-style ResNet-8/14/20                    Schwing & Telgarsky, Deep Neural Networks, Popular architectures
+``googlenet``       small GoogLeNet (inception modules)           Schwing & Telgarsky, Deep Neural Networks, Popular architectures
 ==================  ============================================  =============================
 
 All take (N, C, H, W) images (the mlp also (N, D) vectors) and return logits (N, classes);

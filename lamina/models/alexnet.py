@@ -1,4 +1,4 @@
-"""A small AlexNet for 28x28 and 32x32 images (seed 001, "Popular architectures").
+"""A small AlexNet for 28x28 and 32x32 images (Schwing & Telgarsky, Deep Neural Networks, "Popular architectures").
 
 Seed 001 shows AlexNet as the example of "decreasing spatial resolution and the increasing
 number of channels", and notes that it "was run on the GPU" and used "rectified linear units

@@ -1,4 +1,4 @@
-"""A small GoogLeNet for 28x28 and 32x32 images (seed 001, "Popular architectures":
+"""A small GoogLeNet for 28x28 and 32x32 images (Schwing & Telgarsky, Deep Neural Networks, "Popular architectures":
 "GoogLeNet (inception module)"; a layer's output may feed several layers, not just the next).
 
 The inception module (Szegedy et al., 2015) runs four branches side by side on the same input

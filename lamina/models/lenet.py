@@ -1,4 +1,4 @@
-"""LeNet-5, as written in seed 001's PyTorch example (``PyTorchCS446.py``).
+"""LeNet-5, as written in Schwing & Telgarsky's PyTorch example (``PyTorchCS446.py``).
 
 The lecture's ``Net``::
 

@@ -85,7 +85,7 @@ def mlp(sizes: Sequence[int], activation: str = "sigmoid", init: str = "default"
     (N, 1, 28, 28) as well as vectors (N, 784). Dropout (probability ``dropout``) follows each
     hidden activation when ``dropout > 0``.
 
-    Lecture: seed 000, "The Basic Recipe": Nielsen's MNIST networks ``[784, 30, 10]`` with
+    Lecture: Grohs, Introduction to (Convolutional) Neural Networks, "The Basic Recipe": Nielsen's MNIST networks ``[784, 30, 10]`` with
     sigmoid units; ``mlp([784, 30, 10], 'sigmoid', 'normal', output_activation='sigmoid')``
     is that network, initialised as in ``network.py`` (all weights and biases N(0, 1)).
 

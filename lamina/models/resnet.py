@@ -1,4 +1,4 @@
-"""CIFAR-style residual networks (seed 001, "Popular architectures": "ResNet (residual
+"""CIFAR-style residual networks (Schwing & Telgarsky, Deep Neural Networks, "Popular architectures": "ResNet (residual
 connections)"; the seed also notes that a layer's output need not feed only the next layer).
 
 A residual block learns a correction F to the identity, y = relu(F(x) + s(x)), with

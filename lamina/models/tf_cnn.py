@@ -1,4 +1,4 @@
-"""The convolutional network of seed 000's TensorFlow MNIST example ("Convolutional Neural
+"""The convolutional network of Grohs's TensorFlow MNIST example ("Convolutional Neural
 Networks").
 
 The lecture's code::

@@ -1,4 +1,4 @@
-"""Small VGG networks for 28x28 and 32x32 images (seed 001, "Popular architectures":
+"""Small VGG networks for 28x28 and 32x32 images (Schwing & Telgarsky, Deep Neural Networks, "Popular architectures":
 "VGG (16/19 layers, mostly 3x3 convolutions)").
 
 VGG (Simonyan & Zisserman, 2014) stacks 3x3 convolutions (padding 1, so the size is kept)

@@ -1,6 +1,6 @@
 """The training loop: minibatch stochastic gradient descent, epoch by epoch.
 
-Each step is the lecture's recipe (seed 000 §5): take a minibatch, compute the network's
+Each step is the lecture's recipe (Grohs, Introduction to (Convolutional) Neural Networks §5): take a minibatch, compute the network's
 output and the loss, backpropagate to get the gradient of the loss with respect to every
 parameter, and let the optimiser move the parameters against it. After each epoch the model
 is evaluated on held-out data and the callbacks see the epoch's record.

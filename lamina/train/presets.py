@@ -34,33 +34,33 @@ PRESETS = {
         "config": {},
     },
     "nielsen-30": {
-        "source": "seed 000 §5 'The Basic Recipe': [784,30,10] sigmoid, quadratic cost, N(0,1) "
+        "source": "Grohs, Introduction to (Convolutional) Neural Networks §5 'The Basic Recipe': [784,30,10] sigmoid, quadratic cost, N(0,1) "
                   "init, SGD lr 3.0, batch 10, 30 epochs (lecture: 94.84% on MNIST)",
         "config": {"model": "mlp:784,30,10:sigmoid:normal", "dataset": "mnist", "loss": "quadratic",
                    "optimizer": "sgd", "lr": 3.0, "batch_size": 10, "epochs": 30,
                    "train_size": 50000, "val_size": 10000},
     },
     "nielsen-30-30": {
-        "source": "seed 000 §6 'Going Deep': [784,30,30,10] (lecture: 95.81% on MNIST)",
+        "source": "Grohs, Introduction to (Convolutional) Neural Networks §6 'Going Deep': [784,30,30,10] (lecture: 95.81% on MNIST)",
         "config": {"model": "mlp:784,30,30,10:sigmoid:normal", "dataset": "mnist",
                    "loss": "quadratic", "optimizer": "sgd", "lr": 3.0, "batch_size": 10,
                    "epochs": 30, "train_size": 50000, "val_size": 10000},
     },
     "nielsen-30-30-30": {
-        "source": "seed 000 §6 'Going Deep': [784,30,30,30,10] (lecture: 95.07% on MNIST)",
+        "source": "Grohs, Introduction to (Convolutional) Neural Networks §6 'Going Deep': [784,30,30,30,10] (lecture: 95.07% on MNIST)",
         "config": {"model": "mlp:784,30,30,30,10:sigmoid:normal", "dataset": "mnist",
                    "loss": "quadratic", "optimizer": "sgd", "lr": 3.0, "batch_size": 10,
                    "epochs": 30, "train_size": 50000, "val_size": 10000},
     },
     "lenet5": {
-        "source": "seed 001's Net (LeNet-5: conv 6, conv 16, fc 120, 84, 10), cross-entropy, "
+        "source": "Schwing & Telgarsky's Net (LeNet-5: conv 6, conv 16, fc 120, 84, 10), cross-entropy, "
                   "SGD with momentum",
         "config": {"model": "lenet5", "dataset": "mnist", "loss": "cross-entropy",
                    "optimizer": "momentum", "lr": 0.01, "momentum": 0.9, "batch_size": 64,
                    "epochs": 10},
     },
     "tf-cnn": {
-        "source": "seed 000 §7: the TensorFlow CNN (conv 5x5x32, pool, conv 5x5x64, pool, "
+        "source": "Grohs, Introduction to (Convolutional) Neural Networks §7: the TensorFlow CNN (conv 5x5x32, pool, conv 5x5x64, pool, "
                   "fc 1024 + dropout, fc 10), Adam 1e-4, batch 50 (lecture: 0.99 on MNIST)",
         "config": {"model": "tf-cnn", "dataset": "mnist", "loss": "cross-entropy",
                    "optimizer": "adam", "lr": 1e-4, "batch_size": 50, "epochs": 17,

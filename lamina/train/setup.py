@@ -82,7 +82,7 @@ def make_model(config: dict, data: RunData):
                         dropout=dropout if dropout > 0 else None)
     if config["loss"] in ("quadratic", "mse"):
         # The quadratic cost compares the output units' activations with one-hot targets,
-        # so the output layer is made of sigmoid units (seed 000's network).
+        # so the output layer is made of sigmoid units (Grohs's network).
         if isinstance(model, nn.Sequential):
             model.append(nn.Sigmoid())
         else:

@@ -6,7 +6,8 @@ from lamina.labs.backprop_example import SEED002_GRADIENTS, run, slide_arithmeti
 def test_table_has_lecture_autodiff_and_explicit_columns(tmp_path):
     report = run(quick=True, out=str(tmp_path))
     table = report.tables[0]
-    assert table.columns[1:4] == ["lecture (seed 002)", "lamina autodiff", "explicit delta rule"]
+    assert table.columns[1:4] == ["lecture (Neural Networks, Backpropagation)", "lamina autodiff",
+                                  "explicit delta rule"]
     rows = {row[0].split(" ")[0]: row for row in table.rows}
     assert len(table.rows) == len(SEED002_LECTURE) == 10
     assert rows["y"][1:4] == ["0.69", "0.69", "0.69"]
