@@ -13,6 +13,8 @@ __all__ = [
     "ShapeError",
     "GraphError",
     "InplaceError",
+    "IntegerDivisionByZeroError",
+    "DtypeMismatchError",
     "FileFormatError",
     "DataError",
 ]
@@ -40,6 +42,16 @@ class GraphError(LaminaError, RuntimeError):
 
 class InplaceError(GraphError):
     """A tensor that backward still needs was modified in place."""
+
+
+class IntegerDivisionByZeroError(LaminaError, ZeroDivisionError, RuntimeError):
+    """An integer //, %, fmod or rounded division by zero (a RuntimeError, as PyTorch raises,
+    and a ZeroDivisionError, as Python's integers raise)."""
+
+
+class DtypeMismatchError(LaminaTypeError, RuntimeError):
+    """Operands of a layer (Linear, Conv2d) in different dtypes, e.g. float64 data into a
+    float32 model (a RuntimeError, as PyTorch raises; convert with ``.float()``)."""
 
 
 class FileFormatError(LaminaValueError):

@@ -228,7 +228,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
                 header = _read_header(stream, os.fstat(stream.fileno()).st_size, label)
         except FileNotFoundError:
             raise FileNotFoundError(f"lm.load: no such file: '{path}'") from None
-        arrays = _deserialize(path, label)
+        arrays = _deserialize(path, label, header)
     else:
         if not callable(getattr(f, "read", None)):
             raise LaminaTypeError(f"lm.load: f must be a path (str or os.PathLike) or a binary "
@@ -239,7 +239,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
                                   "it in binary mode ('rb')")
         data = bytes(data)
         header = _read_header(io.BytesIO(data), len(data), label)
-        arrays = _deserialize(data, label)
+        arrays = _deserialize(data, label, header)
     tensors = {name: Tensor._wrap(array if array.flags.writeable else array.copy())
                for name, array in arrays.items()}
     metadata = header.get("__metadata__") or {}
@@ -259,14 +259,48 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
         raise FileFormatError(f"{label}: the file's structure is nested too deeply") from None
 
 
-def _deserialize(source, label: str) -> dict:
-    """The arrays of a safetensors file, from its path or its bytes."""
+def _deserialize(source, label: str, header: dict) -> dict:
+    """The arrays of a safetensors file, from its path or its bytes. NumPy has no bfloat16,
+    so a file holding BF16 tensors (as PyTorch writes them) is read here, its BF16 tensors
+    widened exactly to float32 (a bfloat16 is the top half of a float32)."""
     from safetensors.numpy import load as load_bytes, load_file
 
+    if any(isinstance(e, dict) and e.get("dtype") == "BF16" for e in header.values()):
+        return _read_widening_bfloat16(source, label, header)
     try:
         return load_file(source) if isinstance(source, str) else load_bytes(source)
     except Exception as exc:  # safetensors' own error type
         raise FileFormatError(f"{label} is not a valid safetensors file: {exc}") from None
+
+
+_NUMPY_DTYPES = {"BOOL": "?", "U8": "u1", "I8": "i1", "I16": "<i2", "U16": "<u2", "F16": "<f2",
+                 "I32": "<i4", "U32": "<u4", "F32": "<f4", "I64": "<i8", "U64": "<u8", "F64": "<f8"}
+
+
+def _read_widening_bfloat16(source, label: str, header: dict) -> dict:
+    """Every tensor of a (checked) safetensors file, BF16 ones as float32: the 16 bits of a
+    bfloat16 shifted into the high half of a float32 word are that float32's exact value."""
+    if isinstance(source, str):
+        with open(source, "rb") as stream:
+            source = stream.read()
+    start = 8 + struct.unpack("<Q", source[:8])[0]
+    arrays = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, stop = entry["data_offsets"]
+        raw = source[start + begin:start + stop]
+        shape = tuple(entry["shape"])
+        if entry["dtype"] == "BF16":
+            bits = np.frombuffer(raw, "<u2").astype(np.uint32) << 16
+            arrays[name] = bits.view(np.float32).reshape(shape)
+        elif entry["dtype"] in _NUMPY_DTYPES:
+            arrays[name] = np.frombuffer(raw, _NUMPY_DTYPES[entry["dtype"]]).reshape(shape).copy()
+        else:
+            raise FileFormatError(f"{label}: tensor {name!r} has dtype {entry['dtype']}, which lamina "
+                                  "cannot represent (supported: BF16, widened to float32, and "
+                                  f"{', '.join(_NUMPY_DTYPES)})")
+    return arrays
 
 
 def _check_map_location(map_location) -> None:

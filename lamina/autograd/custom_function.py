@@ -251,7 +251,7 @@ _base_setup_context = Function.__dict__["setup_context"].__func__
 
 def _alias(t: Tensor) -> Tensor:
     alias = Tensor._wrap(t._data)
-    alias._version = t._version
+    alias._vc = t._vc  # the same memory, the same version counter
     return alias
 
 
@@ -330,7 +330,7 @@ def _store_saved(ctx: FunctionCtx, out_of: dict, results: list) -> None:
             t = results[index]
         else:
             saved.append(t)
-        checks.append((weakref.ref(t), t._version))
+        checks.append((t._vc, t._vc[0], t.shape))
     ctx.saved = tuple(saved)
     ctx.version_checks = checks or None
 

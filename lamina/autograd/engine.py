@@ -42,12 +42,11 @@ def topological_order(root: Context) -> list:
 
 
 def _check_versions(node: Context) -> None:
-    for ref, version in node.version_checks:
-        tensor = ref()
-        if tensor is not None and tensor._version != version:
+    for counter, version, shape in node.version_checks:
+        if counter[0] != version:
             raise InplaceError(
-                f"a tensor needed by {node.name} (shape {tensor.shape}) was modified in place "
-                f"after it was used (version {tensor._version}, expected {version}); "
+                f"a tensor needed by {node.name} (shape {shape}) was modified in place "
+                f"after it was used (version {counter[0]}, expected {version}); "
                 "clone it before changing it, or change it out of place")
 
 

@@ -166,6 +166,18 @@ def _torch_node_name(fn) -> str:
     return name + "Backward0"
 
 
+def _share_version(result: Tensor, out, inputs, arrays) -> None:
+    """A view (an output whose array is, or looks into, an input's array) shares that input's
+    version counter, so an in-place change through either is seen by every node that saved
+    the other (PyTorch's views do the same)."""
+    import numpy as np
+
+    for t, a in zip(inputs, arrays):
+        if out is a or (a.size and np.may_share_memory(out, a)):
+            result._vc = t._vc
+            return
+
+
 class Function:
     """Base class of all operations (see the module docstring for the contract).
 
@@ -202,8 +214,13 @@ class Function:
             out = cls.forward(ctx, *arrays, **params)
             if type(out) is tuple:
                 results = tuple([Tensor._wrap(o) for o in out])
+                for o, r in zip(out, results):
+                    if o.base is not None or (arrays and o is arrays[0]):
+                        _share_version(r, o, inputs, arrays)
             else:
                 results = Tensor._wrap(out)
+                if out.base is not None or (arrays and out is arrays[0]):
+                    _share_version(results, out, inputs, arrays)
             if state.tape is not None:
                 state.tape.record(cls, ctx, inputs, params, results)
             return results
@@ -223,6 +240,8 @@ class Function:
             r.requires_grad = True
             r._node = ctx
             r._out_index = i
+            if o.base is not None or (arrays and o is arrays[0]):
+                _share_version(r, o, inputs, arrays)
             results.append(r)
         ctx.n_outputs = len(outs)
         if multi:
@@ -237,7 +256,7 @@ class Function:
                     if s is t._data:
                         if checks is None:
                             checks = []
-                        checks.append((weakref.ref(t), t._version))
+                        checks.append((t._vc, t._vc[0], t.shape))
         ctx.version_checks = checks
         results = tuple(results) if multi else results[0]
         if state.tape is not None:

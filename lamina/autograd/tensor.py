@@ -79,7 +79,7 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_node", "_out_index", "_version",
+    __slots__ = ("_data", "grad", "requires_grad", "_node", "_out_index", "_vc",
                  "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
@@ -110,7 +110,7 @@ class Tensor:
         self.requires_grad = False
         self._node = None
         self._out_index = 0
-        self._version = 0
+        self._vc = [0]
         self._retains_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -124,9 +124,21 @@ class Tensor:
         t.requires_grad = False
         t._node = None
         t._out_index = 0
-        t._version = 0
+        t._vc = [0]
         t._retains_grad = False
         return t
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen. A view (slicing,
+        ``view``, ``transpose``, ``detach``, ...) shares its base's counter (the one-element
+        list ``_vc``), so a change made through either is seen by every node that saved the
+        other for backward, as in PyTorch."""
+        return self._vc[0]
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        self._vc[0] = value
 
     # ----------------------------------------------------------------- array facts
     @property
@@ -305,7 +317,7 @@ class Tensor:
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's array, outside the graph."""
         t = Tensor._wrap(self._data)
-        t._version = self._version
+        t._vc = self._vc  # the same memory: one version counter, as in PyTorch
         return t
 
     def detach_(self) -> "Tensor":
@@ -368,13 +380,21 @@ class Tensor:
         if node.saved and any(a is self._data for a in node.saved):
             # The new node needs the old values for its backward: give it its own copy.
             node.saved = tuple(a.copy() if a is self._data else a for a in node.saved)
-            checks = [(ref, v) for ref, v in (node.version_checks or ()) if ref() is not self]
+            checks = [c for c in (node.version_checks or ()) if c[0] is not self._vc]
             node.version_checks = checks or None
         self._store(what, result._data)
         self._node, self._out_index, self.requires_grad = node, result._out_index, True
         return self._bump()
 
+    def _check_writeable(self, what: str) -> None:
+        if not self._data.flags.writeable:
+            raise InplaceError(
+                f"{what}: this tensor's elements share memory locations (it was made by expand, "
+                "or is a read-only array); writing to it in place is unsupported, as in PyTorch. "
+                "clone() it first")
+
     def _store(self, what: str, values) -> None:
+        self._check_writeable(what)
         if values.dtype != self._data.dtype and not np.can_cast(values.dtype, self._data.dtype,
                                                                  "same_kind"):
             raise LaminaTypeError(f"{what}: result type {values.dtype} can't be cast to the "

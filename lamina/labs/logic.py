@@ -1,7 +1,7 @@
 """Boolean logic with neurons: McCulloch-Pitts gates, the perceptron on AND/OR/XOR, and a
 two-layer network that solves XOR (Dehaqani, Introduction to Neural Networks).
 
-Seed 003: McCulloch-Pitts units compute AND, OR and "N1 and not N2" (an inhibitory synapse
+Dehaqani, "Introduction to Neural Networks": McCulloch-Pitts units compute AND, OR and "N1 and not N2" (an inhibitory synapse
 forces the output to zero), hence any Boolean function; a truth table in disjunctive normal
 form is a one-hidden-layer network with one unit per true row ("A one-hidden-layer MLP is
 a Universal Boolean Function", the 5-input table). Rosenblatt's perceptron learns any
@@ -47,7 +47,7 @@ def _dnf(report: Report) -> dict:
     true_rows = {tuple(r) for r in SEED003_TRUTH_TABLE[:, :5]}
     expected = np.array([int(tuple(r) in true_rows) for r in inputs])
     predicted = net.predict(inputs)
-    table = report.table("Seed 003's 5-input truth table as a DNF network (one hidden "
+    table = report.table("Dehaqani's 5-input truth table (Introduction to Neural Networks) as a DNF network (one hidden "
                          "McCulloch-Pitts unit per true row, OR output)",
                          ["X1 X2 X3 X4 X5", "Y (Dehaqani, Introduction to Neural Networks)", "hidden unit that fires",
                           "network output"])

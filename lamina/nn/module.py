@@ -61,13 +61,17 @@ def _addindent(text: str, spaces: int) -> str:
 
 def _as_array(value):
     """The array behind a state-dict value: a lamina Tensor, a NumPy array, or anything
-    with ``.numpy()`` (a torch tensor, detached first) or ``__array__``."""
+    with ``.numpy()`` (a torch tensor, detached first; bfloat16, which NumPy lacks, widened
+    exactly to float32) or ``__array__``."""
     if isinstance(value, Tensor):
         return value._data
     if isinstance(value, np.ndarray):
         return value
     if hasattr(value, "detach") and hasattr(value, "numpy"):
-        return value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        if str(getattr(value, "dtype", "")) == "torch.bfloat16":
+            value = value.float()
+        return value.numpy()
     if hasattr(value, "numpy"):
         return np.asarray(value.numpy())
     return np.asarray(value)

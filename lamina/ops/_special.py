@@ -51,21 +51,20 @@ def _sigmoid(x):
 
 
 def _sigmoid_unit(x):
-    """sigma(x) = 1 / (1 + e^{-x}) in four in-place passes over one fresh array, for the
+    """sigma(x) = 1 / (1 + e^{-x}) in three in-place passes over one fresh array, for the
     Sigmoid unit (it runs in every step of the lectures' networks).
 
-    -x is clamped at the largest exponent with a finite e^t, so nothing overflows; the result
-    has full relative precision wherever it is a normal float (x > -88 in float32) and is
-    about 6e-39 instead of e^x below that. The losses use _sigmoid, which keeps such tiny
-    values (and exact zeros) for their gradients."""
+    As in PyTorch, e^{-x} is allowed to overflow to inf where x is very negative (below about
+    -88.7 in float32), which makes sigma exactly 0 there, and sigma(-inf) = 0; float16 is
+    computed in float32 and rounded once, as PyTorch's kernels do. The losses use _sigmoid,
+    which keeps tiny values (and exact zeros) for their gradients."""
+    if x.dtype.char == "e":
+        return _sigmoid_unit(x.astype(np.float32)).astype(np.float16)
     z = np.negative(x, out=np.empty_like(x))  # out=: a 0-d input would give a scalar
-    np.minimum(z, _EXP_LIMIT.get(z.dtype.char, 88.0), out=z)
-    np.exp(z, out=z)
+    with np.errstate(over="ignore"):
+        np.exp(z, out=z)
     z += 1
     return np.reciprocal(z, out=z)
-
-
-_EXP_LIMIT = {"e": 11.0, "f": 88.0, "d": 709.0}  # largest t with a finite e^t, by dtype
 
 
 # W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23

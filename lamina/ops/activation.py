@@ -55,7 +55,8 @@ class Tanh(Function):
 
 
 class ReLU(Function):
-    """y = ReLU(x) = max{0, x};  dy/dx = [x > 0] = [y > 0] (0 at the kink x = 0, as PyTorch)."""
+    """y = ReLU(x) = max{0, x};  dy/dx = [x > 0] = [y > 0] (0 at the kink x = 0, and 1 for a
+    NaN, which passes its gradient on, as PyTorch's ``not (y <= 0)``)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -66,7 +67,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved
-        return grad * (y > 0)
+        return np.where(y <= 0, 0, grad).astype(grad.dtype, copy=False)
 
 
 class LeakyReLU(Function):
@@ -129,7 +130,7 @@ class Softplus(Function):
             y /= beta
         cut = t > threshold
         if cut.any():
-            y += cut * (x - y)                      # y = x beyond the threshold
+            np.copyto(y, x, where=cut)              # y = x beyond the threshold
         ctx.save(t)
         ctx.threshold = threshold
         return y

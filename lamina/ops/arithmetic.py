@@ -223,9 +223,16 @@ class Clamp(Function):
         return grad * mask
 
 
+def _extremum_grads(grad, a, b, a_loses, b_loses):
+    """PyTorch's rule for max/min: each input gets dL/dz unless it lost the comparison, half of
+    it on a tie; a NaN makes no one lose, so both inputs of a NaN element get dL/dz."""
+    g = np.where(a == b, grad * 0.5, grad).astype(grad.dtype, copy=False)
+    return np.where(a_loses, 0, g), np.where(b_loses, 0, g)
+
+
 class Maximum(Function):
     """z = max(a, b) elementwise; the gradient goes to the larger input (split in half on ties,
-    as PyTorch)."""
+    to both inputs where one is NaN, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -235,13 +242,12 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
-        half = grad * 0.5
-        ga = np.where(a > b, grad, np.where(a == b, half, 0)).astype(grad.dtype, copy=False)
-        return ga, grad - ga
+        return _extremum_grads(grad, a, b, a < b, a > b)
 
 
 class Minimum(Function):
-    """z = min(a, b) elementwise; the gradient goes to the smaller input (split on ties)."""
+    """z = min(a, b) elementwise; the gradient goes to the smaller input (split on ties, to
+    both where one is NaN)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -251,9 +257,7 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
-        half = grad * 0.5
-        ga = np.where(a < b, grad, np.where(a == b, half, 0)).astype(grad.dtype, copy=False)
-        return ga, grad - ga
+        return _extremum_grads(grad, a, b, a > b, a < b)
 
 
 class Where(Function):
@@ -336,6 +340,11 @@ def _rounded_div(a: Tensor, b: Tensor, rounding_mode: str) -> Tensor:
         raise LaminaValueError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor', got {rounding_mode!r}")
     x, y = a._data, b._data
+    if x.dtype.kind in "iub" and y.dtype.kind in "iub" and not np.all(y):
+        from ..errors import IntegerDivisionByZeroError
+
+        raise IntegerDivisionByZeroError(
+            f"div(rounding_mode={rounding_mode!r}): integer division by zero (the divisor holds a 0)")
     if x.dtype.kind == "f":
         q = np.trunc(x / y) if rounding_mode == "trunc" else np.floor(x / y)
     elif rounding_mode == "floor":

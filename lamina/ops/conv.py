@@ -26,7 +26,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..errors import LaminaTypeError, LaminaValueError, ShapeError
+from ..errors import DtypeMismatchError, LaminaTypeError, LaminaValueError, ShapeError
 from ._im2col import (channels_last_runs, im2col_cnhw, im2col_nhwc, output_size, pad_input,
                       positive_pair, window)
 from ._util import as_tensor
@@ -286,7 +286,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         raise ShapeError(f"conv2d: out_channels {o} (weight shape {weight.shape}) is not divisible "
                          f"by groups={groups}")
     if input.dtype.kind != "f" or input.dtype != weight.dtype:
-        raise LaminaTypeError(f"conv2d: input and weight must have the same floating dtype, "
+        raise DtypeMismatchError(f"conv2d: input and weight must have the same floating dtype, "
                               f"got {input.dtype} and {weight.dtype}")
     stride = positive_pair(stride, "stride")
     dilation = positive_pair(dilation, "dilation")
@@ -303,5 +303,5 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         raise ShapeError(f"conv2d: bias must have shape ({o},) for weight of shape {weight.shape}, "
                          f"got {bias.shape}")
     if bias.dtype != weight.dtype:
-        raise LaminaTypeError(f"conv2d: bias dtype {bias.dtype} differs from weight dtype {weight.dtype}")
+        raise DtypeMismatchError(f"conv2d: bias dtype {bias.dtype} differs from weight dtype {weight.dtype}")
     return Conv2d.apply(input, weight, bias, **params)

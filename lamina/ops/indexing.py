@@ -21,7 +21,8 @@ from .shape import expand, reshape
 
 # ``embedding`` is not listed: its public place is ``nn.functional`` (torch.embedding, the
 # top-level name, takes (weight, input) rather than F.embedding's (input, weight)).
-__all__ = ["getitem", "setitem", "gather", "index_select", "take_along_dim", "masked_fill"]
+__all__ = ["getitem", "setitem", "gather", "index_select", "take_along_dim", "masked_fill", "narrow",
+           "select"]
 
 
 def _index_array(value) -> np.ndarray:
@@ -352,3 +353,26 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
                                f"(expected 0 <= index < {n})")
     padding_idx = _normalize_padding_idx(padding_idx, n)
     return EmbeddingLookup.apply(weight, Tensor._wrap(indices), padding_idx=padding_idx)
+
+
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``x`` restricted to indices ``start .. start + length - 1`` along ``dim`` (a view)."""
+    axis = normalize_dim(dim, x.ndim)
+    size = x.shape[axis]
+    start = int(start.item() if isinstance(start, Tensor) else start)
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise LaminaValueError(f"narrow: start {start} and length {length} do not fit dimension "
+                               f"{dim} of size {size}")
+    return getitem(x, (slice(None),) * axis + (slice(start, start + length),))
+
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    """``x[..., index, ...]`` with ``index`` taken along ``dim``, that dimension removed (a view)."""
+    axis = normalize_dim(dim, x.ndim)
+    size = x.shape[axis]
+    if not -size <= index < size:
+        raise LaminaValueError(f"select: index {index} is out of range for dimension {dim} "
+                               f"of size {size}")
+    return getitem(x, (slice(None),) * axis + (int(index),))

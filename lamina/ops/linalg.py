@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..errors import ShapeError
+from ..errors import DtypeMismatchError, ShapeError
 from ._util import as_tensor, write_out
 
 __all__ = ["matmul", "mm", "bmm", "linear", "dot"]
@@ -118,6 +118,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if input.ndim == 0 or input.shape[-1] != in_features:
         raise ShapeError(f"linear: input has shape {input.shape}, expected (..., {in_features}) "
                          f"for a weight of shape {weight.shape}")
+    if input._data.dtype != weight._data.dtype or (bias is not None
+                                                   and bias._data.dtype != weight._data.dtype):
+        raise DtypeMismatchError(
+            f"linear: input ({input.dtype}), weight ({weight.dtype})"
+            + ("" if bias is None else f" and bias ({bias.dtype})")
+            + " must have the same dtype; convert the input, e.g. x.float() for a float32 model")
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)

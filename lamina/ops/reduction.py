@@ -95,6 +95,8 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        if x.dtype.char == "e":  # float16 accumulates in float32, as in PyTorch
+            return np.asarray(np.mean(x, axis=axes, keepdims=keepdim, dtype=np.float32)).astype(x.dtype)
         return np.mean(x, axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -125,8 +127,13 @@ def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 # --------------------------------------------------------------------------- var, std
 def _centred_sum_squares(x, axes, keepdim):
-    centred = x - np.mean(x, axis=axes, keepdims=True)
-    return centred, np.sum(centred * centred, axis=axes, keepdims=keepdim)
+    """(x - mean, sum (x - mean)^2), accumulated in float64 as PyTorch's CPU kernels do, so
+    float16 data and float32 values near 1e19 whose squares overflow their own type still
+    give a finite variance; the centred values come back in ``x``'s dtype for backward."""
+    wide = x.astype(np.float64) if x.dtype.kind == "f" and x.dtype.itemsize < 8 else x
+    centred = wide - np.mean(wide, axis=axes, keepdims=True)
+    ss = np.sum(centred * centred, axis=axes, keepdims=keepdim)
+    return centred.astype(x.dtype, copy=False), ss
 
 
 class Var(Function):
@@ -140,8 +147,8 @@ class Var(Function):
         if ctx.needs_input_grad:
             ctx.save(centred)
             ctx.shape, ctx.axes, ctx.keepdim, ctx.denom = x.shape, axes, keepdim, denom
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return ss / denom
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.asarray(ss / denom).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -158,8 +165,8 @@ class Std(Function):
     def forward(ctx, x, axes, keepdim, correction):
         centred, ss = _centred_sum_squares(x, axes, keepdim)
         denom = builtins.max(_count(x.shape, axes) - correction, 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s = np.sqrt(ss / denom)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            s = np.asarray(np.sqrt(ss / denom)).astype(x.dtype, copy=False)
         if ctx.needs_input_grad:
             ctx.save(centred, s)
             ctx.shape, ctx.axes, ctx.keepdim, ctx.denom = x.shape, axes, keepdim, denom

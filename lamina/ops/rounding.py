@@ -14,7 +14,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
-from ..errors import LaminaTypeError, LaminaValueError
+from ..errors import IntegerDivisionByZeroError, LaminaTypeError, LaminaValueError
 from ._promotion import promote, require_floating
 from ._util import as_tensor, operands
 from .arithmetic import clone
@@ -189,7 +189,7 @@ def _dividing(name: str, input, other) -> tuple[Tensor, Tensor]:
     if kind == "b":
         raise LaminaTypeError(f"{name}: expected floating or integer tensors, got dtype bool")
     if kind in "iu" and (b._data == 0).any():
-        raise LaminaValueError(f"{name}: integer division by zero (the divisor holds a 0)")
+        raise IntegerDivisionByZeroError(f"{name}: integer division by zero (the divisor holds a 0)")
     return a, b
 
 

@@ -19,7 +19,7 @@ from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 from ._util import normalize_dim, normalize_dims
 
 __all__ = ["reshape", "view", "view_as", "reshape_as", "flatten", "transpose", "permute",
-           "squeeze", "unsqueeze", "expand", "expand_as", "repeat", "pad", "flip"]
+           "squeeze", "unsqueeze", "expand", "expand_as", "repeat", "pad", "flip", "diagonal"]
 
 
 def _owned(ctx, i: int, g):
@@ -173,13 +173,48 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     return Permute.apply(x, perm=tuple(perm))
 
 
+class Diagonal(Function):
+    """y_k = x[..., i + k, j + k, ...] along the two axes ``dim1``, ``dim2`` shifted by
+    ``offset`` (a view, writable as PyTorch's is);  dL/dx is zero except on that diagonal,
+    where it is dL/dy."""
+
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        ctx.args = (offset, dim1, dim2)
+        ctx.x_shape = x.shape
+        y = np.diagonal(x, offset, dim1, dim2)
+        if x.flags.writeable:
+            y.flags.writeable = True  # NumPy's diagonal views are read-only by default
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = np.zeros(ctx.x_shape, grad.dtype)
+        d = np.diagonal(g, *ctx.args)
+        d.flags.writeable = True
+        d[...] = grad
+        return g
+
+
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of ``x`` in the plane of ``dim1`` and ``dim2`` (``offset`` > 0 above the
+    main diagonal, < 0 below), as a new last dimension; a view of ``x``."""
+    if x.ndim < 2:
+        raise ShapeError(f"diagonal: needs a tensor with at least 2 dimensions, got shape {x.shape}")
+    a, b = normalize_dim(dim1, x.ndim), normalize_dim(dim2, x.ndim)
+    if a == b:
+        raise LaminaValueError(f"diagonal: dim1 and dim2 must differ, both are {dim1}")
+    return Diagonal.apply(x, offset=int(offset), dim1=a, dim2=b)
+
+
 class Flip(Function):
-    """y = x reversed along ``axes``;  dL/dx = dL/dy reversed along the same axes."""
+    """y = x reversed along ``axes`` (a copy, as PyTorch's flip);  dL/dx = dL/dy reversed
+    along the same axes."""
 
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return np.flip(x, axes)
+        return np.flip(x, axes).copy()
 
     @staticmethod
     def backward(ctx, grad):

@@ -112,6 +112,7 @@ def _arith_inplace(name, op, raw):
             if self._data.dtype.kind != "f" and raw is np.true_divide:
                 raise LaminaTypeError(f"{name}: result type float can't be cast to the desired "
                                       f"output type {self._data.dtype}")
+            self._check_writeable(name)
             try:
                 raw(self._data, value, out=self._data, casting="same_kind")
             except TypeError as exc:  # NumPy's casting errors are TypeErrors
@@ -184,9 +185,9 @@ def install() -> None:
         (reduction, ("sum", "mean", "var", "std", "logsumexp", "prod", "norm")),
         (extremum, ("amax", "amin", "max", "min", "argmax", "argmin")),
         (shape, ("reshape", "view", "flatten", "transpose", "permute", "squeeze", "unsqueeze",
-                 "expand", "expand_as", "view_as", "reshape_as", "repeat", "flip")),
+                 "expand", "expand_as", "view_as", "reshape_as", "repeat", "flip", "diagonal")),
         (join, ("split", "chunk", "unbind")),
-        (indexing, ("masked_fill", "gather", "index_select", "take_along_dim")),
+        (indexing, ("masked_fill", "gather", "index_select", "take_along_dim", "narrow", "select")),
         (linalg, ("matmul", "mm", "bmm", "dot")),
         (activation, ("sigmoid", "tanh", "relu", "softmax", "log_softmax")),
         (trigonometric, ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh",

@@ -1,4 +1,4 @@
-"""The classical models on their textbook cases (seed 003)."""
+"""The classical models on their textbook cases (Dehaqani, "Introduction to Neural Networks")."""
 import warnings
 
 import numpy as np
@@ -22,7 +22,7 @@ GATES = {"and": [0, 0, 0, 1], "or": [0, 1, 1, 1], "xor": [0, 1, 1, 0]}
     (or_gate(), X2, [0, 1, 1, 1]),
     (not_gate(), [[0], [1]], [1, 0]),
     (and_gate(3), truth_table(3), [0] * 7 + [1]),
-    # seed 003: N3 = N1 and not N2 -- the inhibitory input vetoes whatever the sum is
+    # Dehaqani's lecture: N3 = N1 and not N2 -- the inhibitory input vetoes whatever the sum is
     (McCullochPitts([1, 5], 1, inhibitory=[1]), X2, [0, 0, 1, 0]),
 ])
 def test_mcculloch_pitts_gates(unit, inputs, expected):
