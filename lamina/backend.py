@@ -115,10 +115,10 @@ def get_default_device() -> device:
     return _default_device
 
 
-def set_default_device(value) -> None:
-    """Make ``value`` the device of new tensors (only devices this build has are accepted)."""
+def set_default_device(device) -> None:
+    """Make ``device`` the device of new tensors (only devices this build has are accepted)."""
     global _default_device
-    _default_device = CPU if value is None else check_device(value)
+    _default_device = CPU if device is None else check_device(device)
 
 
 def get_array_module(*arrays) -> types.ModuleType:

@@ -21,7 +21,7 @@ from .size import Size
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
            "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like",
            "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "randint_like",
-           "normal", "uniform", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
+           "normal", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
            "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "layout", "strided"]
 
 
@@ -186,13 +186,6 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
     size = size if isinstance(size, (tuple, list)) else (size,)
     values = _rng(generator).normal(mean, std, _shape((size,)))
     return _make(values.astype(_float(dtype)), requires_grad, device)
-
-
-def uniform(low: float, high: float, size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Samples of U(low, high) (lamina's shorthand for ``empty(size).uniform_(low, high)``)."""
-    size = size if isinstance(size, (tuple, list)) else (size,)
-    values = _global_generator().uniform(low, high, _shape((size,)))
-    return _make(values.astype(_float(dtype)), requires_grad)
 
 
 def randint(low: int, high=None, size=None, *, generator=None, dtype=int64,

@@ -45,11 +45,11 @@ def get_default_dtype() -> np.dtype:
     return _default_float
 
 
-def set_default_dtype(dtype) -> None:
-    """Make ``dtype`` (float32 or float64, as PyTorch allows float16 too) the default
+def set_default_dtype(d, /) -> None:
+    """Make ``d`` (float32 or float64, as PyTorch allows float16 too) the default
     floating type: ``lm.tensor([1.5])``, ``lm.zeros(3)`` and new layers' parameters use it."""
     global _default_float
-    dtype = np.dtype(dtype)
+    dtype = np.dtype(d)
     if dtype.kind != "f":
         raise LaminaTypeError(f"set_default_dtype expects a floating type, got {dtype}")
     _default_float = dtype

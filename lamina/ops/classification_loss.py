@@ -321,7 +321,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     loss(x, class) = -log(exp(x[class]) / sum_j exp(x[j])) = -x[class] + log sum_j exp(x[j]),
     computed with the log-sum-exp trick in one fused operation.
 
-    >>> lm.cross_entropy(lm.tensor([[2.0, 0.0, -1.0]]), lm.tensor([0]))
+    >>> lm.ops.cross_entropy(lm.tensor([[2.0, 0.0, -1.0]]), lm.tensor([0]))
     tensor(0.1698)
     """
     name = "cross_entropy"

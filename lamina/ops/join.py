@@ -108,22 +108,22 @@ class Unbind(Function):
         return np.stack(grads, axis=ctx.axis)
 
 
-def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
-    """Cut x along ``dim`` into pieces of ``split_size_or_sections`` entries (the last may
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Cut ``tensor`` along ``dim`` into pieces of ``split_size_or_sections`` entries (the last may
     be smaller) or into pieces of the listed sizes, which must add up to the size of ``dim``."""
-    axis = normalize_dim(dim, x.ndim)
-    n = x.shape[axis]
+    axis = normalize_dim(dim, tensor.ndim)
+    n = tensor.shape[axis]
     if isinstance(split_size_or_sections, (list, tuple)):
         sizes = list(_sizes((split_size_or_sections,), "split"))
         if sum(sizes) != n or any(s < 0 for s in sizes):
             raise ShapeError(f"split: sections {sizes} add up to {sum(sizes)}, but dim {dim} of "
-                             f"the tensor {x.shape} has size {n}")
+                             f"the tensor {tensor.shape} has size {n}")
     else:
         size = _sizes((split_size_or_sections,), "split")[0]
         if size <= 0 and n > 0:
             raise LaminaValueError(f"split: split_size must be positive, got {size}")
         sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
-    return Split.apply(x, bounds=tuple(int(b) for b in np.cumsum([0] + sizes)), axis=axis)
+    return Split.apply(tensor, bounds=tuple(int(b) for b in np.cumsum([0] + sizes)), axis=axis)
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:

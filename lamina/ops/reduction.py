@@ -325,16 +325,16 @@ class Norm(Function):
         return np.sign(x) * np.abs(x) ** (p - 1) * scale
 
 
-def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False) -> Tensor:
     """The vector p-norm over ``dim`` (all entries by default): p a number, +-inf, or
     'fro' (= 2), as ``torch.norm`` with a numeric p."""
-    _require_float(x, "norm")
+    _require_float(input, "norm")
     if p == "fro":
         p = 2
     if isinstance(p, str) or not isinstance(p, (int, float, np.number)) or isinstance(p, bool):
         raise LaminaValueError(f"norm: p must be a number, inf, -inf or 'fro', got {p!r} "
                                "(matrix norms such as 'nuc' are not provided)")
-    axes = _axes(dim, x.ndim)
+    axes = _axes(dim, input.ndim)
     if math.isinf(p):
-        _check_nonempty(x, axes, "norm")
-    return Norm.apply(x, p=float(p), axes=axes, keepdim=keepdim)
+        _check_nonempty(input, axes, "norm")
+    return Norm.apply(input, p=float(p), axes=axes, keepdim=keepdim)

@@ -363,7 +363,7 @@ def pad(x: Tensor, pad, mode: str = "constant", value=0) -> Tensor:
     widths crop; value 0 is the lecture's zero-padding), 'reflect', 'replicate', 'circular'
     (the lecture's periodization).
 
-    >>> lm.pad(lm.tensor([[1., 2., 3.]]), (2, 1), mode="reflect")
+    >>> lm.ops.pad(lm.tensor([[1., 2., 3.]]), (2, 1), mode="reflect")
     tensor([[3., 2., 1., 2., 3., 2.]])
     """
     pad = _sizes((pad,), "pad")

@@ -85,7 +85,7 @@ def test_dropout_p_one_gives_zeros_without_nan(fn):
 
 @pytest.mark.parametrize("p", [-0.1, 1.5, float("nan")])
 @pytest.mark.parametrize("make", [lambda p: lm.dropout(lm.ones(3), p), Dropout, Dropout2d,
-                                  lambda p: lm.dropout2d(lm.ones(2, 3, 4, 4), p)])
+                                  lambda p: lm.ops.dropout2d(lm.ones(2, 3, 4, 4), p)])
 def test_dropout_bad_p_raises(make, p):
     with pytest.raises(lm.LaminaValueError, match="p="):
         make(p)

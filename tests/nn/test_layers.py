@@ -253,7 +253,8 @@ def test_functional_matches_torch(name, fn):
 
 
 LAMINA_EXTRAS = {"heaviside", "quadratic_loss", "Heaviside", "QuadraticLoss", "RBF",
-                 "ModuleAttributeError"}
+                 "ModuleAttributeError", "smooth_structured_hinge_loss",
+                 "SmoothStructuredHingeLoss"}
 
 
 def test_public_names_exist_in_torch():

@@ -58,7 +58,7 @@ def test_overlapping_windows_accumulate(kernel, stride):
     x = np.arange(7 * 8, dtype=np.float32).reshape(1, 1, 7, 8)
     c = np.random.default_rng(0).standard_normal(
         F.max_pool2d(torch.tensor(x), kernel, stride).shape).astype(np.float32)
-    for fn, tfn in ((lm.max_pool2d, F.max_pool2d), (lm.avg_pool2d, F.avg_pool2d)):
+    for fn, tfn in ((lm.max_pool2d, F.max_pool2d), (lm.ops.avg_pool2d, F.avg_pool2d)):
         y, gx, ty, tgx = _run(lambda t: fn(t, kernel, stride), lambda t: tfn(t, kernel, stride), x, c)
         np.testing.assert_allclose(y, ty, rtol=1e-6)
         np.testing.assert_allclose(gx, tgx, rtol=1e-5, atol=1e-6)
@@ -147,7 +147,7 @@ def test_any_memory_layout_gives_the_same_result(case, layout):
     lx = lm.Tensor._wrap(_layout(x, layout)).requires_grad_()
     lw = None if w is None else lm.tensor(w, requires_grad=True)
     tx, tw = torch.tensor(x, requires_grad=True), None if w is None else torch.tensor(w, requires_grad=True)
-    y, ty = fn(lm, lx, lw), fn(module, tx, tw)
+    y, ty = fn(lm.nn.functional, lx, lw), fn(module, tx, tw)
     c = rng.standard_normal(tuple(ty.shape)).astype(np.float32)
     y.backward(gradient=lm.Tensor._wrap(_layout(c, layout)))
     ty.backward(torch.tensor(c))
@@ -166,9 +166,9 @@ def test_dtype_is_kept_through_forward_and_backward(op, dtype):
     b = lm.tensor(rng.standard_normal(17).astype(dtype), requires_grad=True)
     y = {"conv": lambda: lm.conv2d(x, w, b, padding=1),
          "max": lambda: lm.max_pool2d(x, 3, 2, 1),
-         "avg": lambda: lm.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
-         "adaptive_avg": lambda: lm.adaptive_avg_pool2d(x, (4, 5)),
-         "adaptive_max": lambda: lm.adaptive_max_pool2d(x, (4, 5))}[op]()
+         "avg": lambda: lm.ops.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+         "adaptive_avg": lambda: lm.ops.adaptive_avg_pool2d(x, (4, 5)),
+         "adaptive_max": lambda: lm.ops.adaptive_max_pool2d(x, (4, 5))}[op]()
     assert y.dtype == dtype
     y.backward(gradient=lm.tensor(np.ones(y.shape, dtype)))
     leaves = (x, w, b) if op == "conv" else (x,)
@@ -194,7 +194,7 @@ def test_inference_does_not_record():
     x = lm.tensor(np.ones((1, 1, 4, 4), np.float32), requires_grad=True)
     with lm.no_grad():
         for y in (lm.conv2d(x, lm.tensor(np.ones((2, 1, 3, 3), np.float32))), lm.max_pool2d(x, 2),
-                  lm.avg_pool2d(x, 2), lm.adaptive_avg_pool2d(x, 2), lm.adaptive_max_pool2d(x, 2)):
+                  lm.ops.avg_pool2d(x, 2), lm.ops.adaptive_avg_pool2d(x, 2), lm.ops.adaptive_max_pool2d(x, 2)):
             assert y.grad_fn is None and not y.requires_grad
 
 
@@ -232,22 +232,22 @@ ERRORS = [
     ("conv mixed dtypes", lambda: _conv(xdtype=np.float64), LaminaTypeError, "float64 and float32"),
     ("max kernel too large", lambda: lm.max_pool2d(lm.zeros(1, 1, 4, 4), 5), ShapeError,
      r"larger than the padded input \(size 4 \+ 2\*0 = 4 along H\)"),
-    ("avg kernel too large", lambda: lm.avg_pool2d(lm.zeros(1, 1, 6, 3), (2, 4)), ShapeError, "along W"),
+    ("avg kernel too large", lambda: lm.ops.avg_pool2d(lm.zeros(1, 1, 6, 3), (2, 4)), ShapeError, "along W"),
     ("max padding over half", lambda: lm.max_pool2d(lm.zeros(1, 1, 8, 8), 3, padding=2),
      LaminaValueError, "at most half"),
-    ("avg padding over half", lambda: lm.avg_pool2d(lm.zeros(1, 1, 8, 8), 2, padding=2),
+    ("avg padding over half", lambda: lm.ops.avg_pool2d(lm.zeros(1, 1, 8, 8), 2, padding=2),
      LaminaValueError, "at most half"),
     ("pool 2-D input", lambda: lm.max_pool2d(lm.zeros(4, 4), 2), ShapeError,
      r"\(N, C, H, W\) or \(C, H, W\)"),
-    ("pool zero kernel", lambda: lm.avg_pool2d(lm.zeros(1, 1, 4, 4), 0), LaminaValueError,
+    ("pool zero kernel", lambda: lm.ops.avg_pool2d(lm.zeros(1, 1, 4, 4), 0), LaminaValueError,
      "kernel_size must be at least 1"),
-    ("avg integer input", lambda: lm.avg_pool2d(lm.tensor(np.zeros((1, 1, 4, 4), np.int64)), 2),
+    ("avg integer input", lambda: lm.ops.avg_pool2d(lm.tensor(np.zeros((1, 1, 4, 4), np.int64)), 2),
      LaminaTypeError, "floating-point"),
-    ("avg zero divisor", lambda: lm.avg_pool2d(lm.zeros(1, 1, 4, 4), 2, divisor_override=0),
+    ("avg zero divisor", lambda: lm.ops.avg_pool2d(lm.zeros(1, 1, 4, 4), 2, divisor_override=0),
      LaminaValueError, "divisor_override"),
-    ("adaptive bad size", lambda: lm.adaptive_avg_pool2d(lm.zeros(1, 1, 4, 4), (0, 2)),
+    ("adaptive bad size", lambda: lm.ops.adaptive_avg_pool2d(lm.zeros(1, 1, 4, 4), (0, 2)),
      LaminaValueError, "positive ints or None"),
-    ("adaptive triple size", lambda: lm.adaptive_max_pool2d(lm.zeros(1, 1, 4, 4), (1, 2, 3)),
+    ("adaptive triple size", lambda: lm.ops.adaptive_max_pool2d(lm.zeros(1, 1, 4, 4), (1, 2, 3)),
      LaminaValueError, "an int or a pair"),
 ]
 

@@ -34,7 +34,7 @@ def run_both(lm_fn, torch_fn, *arrays, grad=(True,)):
 @pytest.mark.parametrize("name", ["sigmoid", "softplus", "logsigmoid", "silu", "gelu", "elu",
                                   "tanh"])
 def test_elementwise_activation_at_extremes(name, dtype):
-    lm_fn = getattr(lm, name)
+    lm_fn = getattr(lm.ops, name)
     torch_fn = getattr(torch, name, None) or getattr(F, name)
     y, yt, g, gt = run_both(lm_fn, torch_fn, EXTREME.astype(dtype))
     assert y.dtype == dtype and g.dtype == dtype
@@ -46,7 +46,7 @@ def test_elementwise_activation_at_extremes(name, dtype):
 def test_sigmoid_keeps_tiny_values():
     """sigma(-100) = e^{-100} / (1 + e^{-100}) is representable in float64; 1 - tanh tricks lose it."""
     assert lm.sigmoid(lm.tensor([-100.0], dtype=lm.float64)).item() == pytest.approx(np.exp(-100))
-    assert lm.logsigmoid(lm.tensor([100.0], dtype=lm.float64)).item() == pytest.approx(-np.exp(-100))
+    assert lm.ops.logsigmoid(lm.tensor([100.0], dtype=lm.float64)).item() == pytest.approx(-np.exp(-100))
 
 
 ROWS = [
@@ -60,7 +60,7 @@ ROWS = [
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_softmax_family_finite_at_extremes(name, x, dtype):
     x = x.astype(dtype)
-    y, yt, g, gt = run_both(lambda t: getattr(lm, name)(t, dim=1),
+    y, yt, g, gt = run_both(lambda t: getattr(lm.ops, name)(t, dim=1),
                             lambda t: getattr(F, name)(t, dim=1), x)
     np.testing.assert_allclose(y, yt, rtol=1e-6)          # -inf where torch has -inf
     assert np.all(np.isfinite(g))
@@ -74,7 +74,7 @@ def test_all_minus_inf_row_gives_nan_like_torch(name):
     x = np.array([[-INF, -INF], [0.0, 1.0]], np.float32)
     with warnings.catch_warnings():   # NumPy may note the -inf - (-inf); the value is what counts
         warnings.simplefilter("ignore", RuntimeWarning)
-        y = getattr(lm, name)(lm.tensor(x), dim=-1).numpy()
+        y = getattr(lm.ops, name)(lm.tensor(x), dim=-1).numpy()
     yt = getattr(F, name)(torch.tensor(x), dim=-1).numpy()
     np.testing.assert_array_equal(np.isnan(y), np.isnan(yt))
     assert np.isnan(y[0]).all() and np.isfinite(y[1]).all()
@@ -88,7 +88,7 @@ def test_cross_entropy_with_huge_logits_equals_shifted_logits(smoothing, weight,
     results = []
     for logits in (x, x - x.max(axis=1, keepdims=True)):
         a = lm.tensor(logits, requires_grad=True)
-        loss = lm.cross_entropy(a, t, weight=w, label_smoothing=smoothing)
+        loss = lm.ops.cross_entropy(a, t, weight=w, label_smoothing=smoothing)
         loss.backward()
         results.append((loss.item(), a.grad.numpy()))
     (la, ga), (lb, gb) = results
@@ -99,7 +99,7 @@ def test_cross_entropy_with_huge_logits_equals_shifted_logits(smoothing, weight,
 
 def test_cross_entropy_at_1e4_matches_torch():
     x = np.array([[1e4, -1e4, 0.0, 5.0], [-1e4, -1e4, 1e4, 1e4]], np.float32)
-    y, yt, g, gt = run_both(lambda s: lm.cross_entropy(s, lm.tensor([1, 2]), reduction="none"),
+    y, yt, g, gt = run_both(lambda s: lm.ops.cross_entropy(s, lm.tensor([1, 2]), reduction="none"),
                             lambda s: F.cross_entropy(s, torch.tensor([1, 2]), reduction="none"), x)
     np.testing.assert_allclose(y, yt, rtol=1e-6)
     np.testing.assert_allclose(g, gt, rtol=1e-6, atol=1e-7)
@@ -110,7 +110,7 @@ def test_bce_at_exact_zero_and_one(dtype):
     """p = 0 with target 1 and p = 1 with target 0: loss 100 (log clamped), finite gradient."""
     p = np.array([0.0, 1.0, 0.0, 1.0], dtype)
     t = np.array([1.0, 0.0, 0.0, 1.0], dtype)
-    y, yt, g, gt = run_both(lambda a, b: lm.binary_cross_entropy(a, b, reduction="none"),
+    y, yt, g, gt = run_both(lambda a, b: lm.ops.binary_cross_entropy(a, b, reduction="none"),
                             lambda a, b: F.binary_cross_entropy(a, b, reduction="none"), p, t)
     np.testing.assert_allclose(y, [100, 100, 0, 0])
     np.testing.assert_allclose(y, yt)
@@ -139,7 +139,7 @@ def test_bce_with_logits_equals_bce_of_sigmoid_where_representable():
     x = np.linspace(-12, 12, 49)     # beyond, 1 - sigmoid(x) has too few digits for BCE
     t = np.linspace(0, 1, 49)
     logits = lm.binary_cross_entropy_with_logits(lm.tensor(x), lm.tensor(t), reduction="none")
-    probs = lm.binary_cross_entropy(lm.sigmoid(lm.tensor(x)), lm.tensor(t), reduction="none")
+    probs = lm.ops.binary_cross_entropy(lm.sigmoid(lm.tensor(x)), lm.tensor(t), reduction="none")
     np.testing.assert_allclose(logits.numpy(), probs.numpy(), rtol=1e-9, atol=1e-15)
     huge = lm.binary_cross_entropy_with_logits(lm.tensor([1e4, -1e4]), lm.tensor([0.0, 1.0]),
                                                reduction="none")
@@ -153,19 +153,19 @@ def test_kl_div_zeros_in_target_and_batchmean_is_true_kl(rng):
     q = rng.uniform(0.1, 1.0, (4, 6))
     q /= q.sum(axis=1, keepdims=True)
     x = lm.tensor(np.log(q), requires_grad=True)
-    loss = lm.kl_div(x, lm.tensor(p), reduction="batchmean")
+    loss = lm.ops.kl_div(x, lm.tensor(p), reduction="batchmean")
     loss.backward()
     nz = p > 0
     true_kl = np.sum(p[nz] * np.log(p[nz] / q[nz])) / 4
     assert not np.isnan(loss.item()) and not np.isnan(x.grad.numpy()).any()
     assert loss.item() == pytest.approx(true_kl, rel=1e-5)
-    pointwise = lm.kl_div(lm.tensor(np.log(q)), lm.tensor(p), reduction="none").numpy()
+    pointwise = lm.ops.kl_div(lm.tensor(np.log(q)), lm.tensor(p), reduction="none").numpy()
     assert np.all(pointwise[~nz] == 0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)   # torch's note on reduction='mean'
         for red in ("mean", "sum", "batchmean"):
             ref = F.kl_div(torch.tensor(np.log(q)), torch.tensor(p), reduction=red).item()
-            assert lm.kl_div(lm.tensor(np.log(q)), lm.tensor(p), reduction=red).item() == \
+            assert lm.ops.kl_div(lm.tensor(np.log(q)), lm.tensor(p), reduction=red).item() == \
                 pytest.approx(ref, rel=1e-10)
 
 
@@ -181,8 +181,8 @@ def test_heaviside_step_and_zero_gradient():
     (lambda x: lm.softmax(x), "dim"),
     (lambda x: lm.log_softmax(x), "dim"),
     (lambda x: lm.softmax(x, dim=2), "dim 2"),
-    (lambda x: lm.gelu(x, approximate="fast"), "fast"),
-    (lambda x: lm.hardtanh(x, 1.0, -1.0), "min_val"),
+    (lambda x: lm.ops.gelu(x, approximate="fast"), "fast"),
+    (lambda x: lm.ops.hardtanh(x, 1.0, -1.0), "min_val"),
 ])
 def test_activation_argument_errors(call, match):
     with pytest.raises(lm.LaminaValueError, match=match):

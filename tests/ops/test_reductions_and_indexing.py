@@ -157,12 +157,12 @@ def test_split_pieces_used_through_one_node_each():
 # ----------------------------------------------------------------------------- errors
 ERRORS = {
     "view_bad_size": (lambda x: x.view(5, 5), lm.ShapeError),
-    "view_two_unknowns": (lambda x: lm.view(x, -1, -1), lm.ShapeError),
+    "view_two_unknowns": (lambda x: lm.ops.view(x, -1, -1), lm.ShapeError),
     "reshape_bad_size": (lambda x: lm.reshape(x, (7,)), lm.ShapeError),
     "reshape_unknown_indivisible": (lambda x: x.reshape(-1, 5), lm.ShapeError),
-    "expand_incompatible": (lambda x: lm.expand(x, 3, 5), lm.ShapeError),
-    "expand_too_few": (lambda x: lm.expand(x, 4), lm.ShapeError),
-    "repeat_too_few": (lambda x: lm.repeat(x, 2), lm.ShapeError),
+    "expand_incompatible": (lambda x: lm.ops.expand(x, 3, 5), lm.ShapeError),
+    "expand_too_few": (lambda x: lm.ops.expand(x, 4), lm.ShapeError),
+    "repeat_too_few": (lambda x: lm.ops.repeat(x, 2), lm.ShapeError),
     "permute_not_permutation": (lambda x: lm.permute(x, 0, 0), lm.LaminaValueError),
     "dim_out_of_range": (lambda x: lm.sum(x, 2), lm.LaminaValueError),
     "dim_twice": (lambda x: lm.amax(x, (1, -1)), lm.LaminaValueError),
@@ -172,10 +172,10 @@ ERRORS = {
     "stack_mismatch": (lambda x: lm.stack([x, x.T]), lm.ShapeError),
     "split_sections": (lambda x: lm.split(x, [1, 2]), lm.ShapeError),
     "chunk_zero": (lambda x: lm.chunk(x, 0), lm.LaminaValueError),
-    "pad_odd": (lambda x: lm.pad(x, (1,)), lm.LaminaValueError),
-    "pad_reflect_too_wide": (lambda x: lm.pad(x, (4, 0), mode="reflect"), lm.LaminaValueError),
-    "pad_mode": (lambda x: lm.pad(x, (1, 1), mode="mirror"), lm.LaminaValueError),
-    "pad_crop_too_much": (lambda x: lm.pad(x, (-3, -2)), lm.ShapeError),
+    "pad_odd": (lambda x: lm.ops.pad(x, (1,)), lm.LaminaValueError),
+    "pad_reflect_too_wide": (lambda x: lm.ops.pad(x, (4, 0), mode="reflect"), lm.LaminaValueError),
+    "pad_mode": (lambda x: lm.ops.pad(x, (1, 1), mode="mirror"), lm.LaminaValueError),
+    "pad_crop_too_much": (lambda x: lm.ops.pad(x, (-3, -2)), lm.ShapeError),
     "mean_of_ints": (lambda x: lm.mean(lm.tensor([1, 2])), lm.LaminaTypeError),
     "norm_nuc": (lambda x: lm.norm(x, "nuc"), lm.LaminaValueError),
     "amax_empty": (lambda x: lm.amax(lm.zeros(0, 3), 0), lm.LaminaValueError),
@@ -249,7 +249,7 @@ def test_masked_fill_with_neg_inf_matches_torch():
 VIEW_BACKWARDS = {
     "reshape": lambda t: t.reshape(2, 3), "transpose": lambda t: lm.transpose(t, 0, 1).T,
     "flip": lambda t: lm.flip(t, 1), "squeeze": lambda t: lm.unsqueeze(t, 0)[0],
-    "pad": lambda t: lm.pad(t, (1, 1))[:, 1:4], "expand": lambda t: lm.expand(t, 2, 3),
+    "pad": lambda t: lm.ops.pad(t, (1, 1))[:, 1:4], "expand": lambda t: lm.ops.expand(t, 2, 3),
     "sum": lambda t: lm.sum(lm.unsqueeze(t, 0), 0), "cat": lambda t: lm.cat([t], 0),
 }
 
@@ -313,7 +313,7 @@ def test_setitem_after_use_is_detected_by_backward():
 
 
 def test_setitem_on_expanded_tensor_raises_lamina_error():
-    x = lm.expand(lm.zeros(1, 3), 2, 3)
+    x = lm.ops.expand(lm.zeros(1, 3), 2, 3)
     with pytest.raises(lm.LaminaValueError):
         x[0, 0] = 1.0
 

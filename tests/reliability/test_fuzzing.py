@@ -42,7 +42,7 @@ def time_limit(seconds: int):
 
 
 # ---------------------------------------------------------------- composed operations
-UNARY = {"exp": lm.exp, "tanh": lm.tanh, "sigmoid": lm.sigmoid, "softplus": lm.softplus,
+UNARY = {"exp": lm.exp, "tanh": lm.tanh, "sigmoid": lm.sigmoid, "softplus": lm.ops.softplus,
          "square": lm.square}
 BINARY = {"add": lm.add, "mul": lm.mul, "sub": lm.sub,
           # a divisor kept >= 1: no pole for finite differences to straddle

@@ -35,8 +35,8 @@ def _value_and_grad(fn, x, cotangent=None):
 def test_cross_entropy_of_logits_scaled_by_1e8_equals_the_max_shifted_loss(rng):
     x = rng.standard_normal((6, 5)) * 1e8
     target = lm.tensor(rng.integers(0, 5, 6))
-    loss, grad = _value_and_grad(lambda t: lm.cross_entropy(t, target), x)
-    shifted, shifted_grad = _value_and_grad(lambda t: lm.cross_entropy(t, target),
+    loss, grad = _value_and_grad(lambda t: lm.ops.cross_entropy(t, target), x)
+    shifted, shifted_grad = _value_and_grad(lambda t: lm.ops.cross_entropy(t, target),
                                             x - x.max(axis=1, keepdims=True))
     assert np.isfinite(loss) and np.all(np.isfinite(grad))
     assert loss == pytest.approx(shifted, rel=1e-12)
@@ -81,7 +81,7 @@ def test_log_softmax_and_logsumexp_at_1e4_and_minus_inf(kind, dtype):
 def test_bce_at_probabilities_0_and_1_with_the_opposite_target(dtype):
     p, target = np.array([0.0, 1.0], dtype), lm.tensor(np.array([1.0, 0.0], dtype))
     loss, grad = _value_and_grad(
-        lambda t: lm.binary_cross_entropy(t, target, reduction="none"), p)
+        lambda t: lm.ops.binary_cross_entropy(t, target, reduction="none"), p)
     np.testing.assert_array_equal(loss, [100.0, 100.0])       # -log clamped at -100
     assert np.all(np.isfinite(grad))
 
@@ -89,7 +89,7 @@ def test_bce_at_probabilities_0_and_1_with_the_opposite_target(dtype):
 @pytest.mark.parametrize("bad", [-1e-3, 1.0 + 1e-3, float("nan")])
 def test_bce_rejects_a_probability_outside_0_1(bad):
     with pytest.raises(lm.LaminaValueError, match="probabilities"):
-        lm.binary_cross_entropy(lm.tensor([0.5, bad]), lm.tensor([0.0, 1.0]))
+        lm.ops.binary_cross_entropy(lm.tensor([0.5, bad]), lm.tensor([0.0, 1.0]))
 
 
 # ---------------------------------------------------------------- line 3
@@ -104,7 +104,7 @@ def test_bce_with_logits_at_1e4_is_finite_and_equals_bce_of_the_sigmoid():
     x = np.linspace(-12.0, 12.0, 25)
     t = lm.tensor(np.linspace(0.0, 1.0, 25))
     fused = lm.binary_cross_entropy_with_logits(lm.tensor(x), t, reduction="none").numpy()
-    plain = lm.binary_cross_entropy(lm.sigmoid(lm.tensor(x)), t, reduction="none").numpy()
+    plain = lm.ops.binary_cross_entropy(lm.sigmoid(lm.tensor(x)), t, reduction="none").numpy()
     np.testing.assert_allclose(fused, plain, rtol=1e-9, atol=1e-15)
 
 
@@ -115,7 +115,7 @@ def test_kl_div_with_zeros_in_the_target_and_batchmean_is_the_true_kl(rng):
     p /= p.sum(axis=1, keepdims=True)
     q = rng.uniform(0.1, 1.0, (4, 6))
     q /= q.sum(axis=1, keepdims=True)
-    loss, grad = _value_and_grad(lambda t: lm.kl_div(t, lm.tensor(p), reduction="batchmean"),
+    loss, grad = _value_and_grad(lambda t: lm.ops.kl_div(t, lm.tensor(p), reduction="batchmean"),
                                  np.log(q))
     support = p > 0
     true_kl = np.sum(p[support] * np.log(p[support] / q[support])) / len(p)  # mean over rows
@@ -167,7 +167,7 @@ def test_float32_stays_float32_through_training(name, rng):
     for _ in range(4):
         opt.zero_grad()
         out = model(x)
-        loss = lm.cross_entropy(out, y, label_smoothing=0.1) + 1e-3 * (out ** 2).mean()
+        loss = lm.ops.cross_entropy(out, y, label_smoothing=0.1) + 1e-3 * (out ** 2).mean()
         assert out.dtype == lm.float32 and loss.dtype == lm.float32
         loss.backward()
         assert all(p.grad.dtype == lm.float32 for p in model.parameters())

@@ -93,6 +93,6 @@ TABLE = [
     OpInfo("cast64", lambda a: a.double() * 2, lambda a: a.double() * 2, scalar_samples, gradcheck=False),
     OpInfo("clone", lm.clone, torch.clone, scalar_samples),
     OpInfo("matmul", lambda a, b: a @ b, lambda a, b: a @ b, matmul_samples),
-    OpInfo("linear", lambda x, w, b: lm.linear(x, w, b) if b is not None else lm.linear(x, w),
+    OpInfo("linear", lambda x, w, b: lm.ops.linear(x, w, b) if b is not None else lm.ops.linear(x, w),
            lambda x, w, b: torch.nn.functional.linear(x, w, b), linear_samples),
 ]

@@ -108,10 +108,10 @@ TABLE = [
     OpInfo("max_pool2d", lm.max_pool2d, F.max_pool2d, max_samples),
     OpInfo("max_pool2d_indices", lambda x, *a, **kw: lm.max_pool2d(x, *a, return_indices=True, **kw),
            lambda x, *a, **kw: F.max_pool2d(x, *a, return_indices=True, **kw), max_samples),
-    OpInfo("avg_pool2d", lm.avg_pool2d, F.avg_pool2d, avg_samples),
-    OpInfo("adaptive_avg_pool2d", lm.adaptive_avg_pool2d, F.adaptive_avg_pool2d,
+    OpInfo("avg_pool2d", lm.ops.avg_pool2d, F.avg_pool2d, avg_samples),
+    OpInfo("adaptive_avg_pool2d", lm.ops.adaptive_avg_pool2d, F.adaptive_avg_pool2d,
            lambda r: adaptive_samples(r, lambda rng, s: rng.standard_normal(s))),
-    OpInfo("adaptive_max_pool2d", lambda x, s: lm.adaptive_max_pool2d(x, s, return_indices=True),
+    OpInfo("adaptive_max_pool2d", lambda x, s: lm.ops.adaptive_max_pool2d(x, s, return_indices=True),
            lambda x, s: F.adaptive_max_pool2d(x, s, return_indices=True),
            lambda r: adaptive_samples(r, distinct)),
 ]

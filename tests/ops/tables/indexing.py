@@ -88,7 +88,7 @@ def masked_fill_tensor_value(rng):
 
 TABLE = [
     OpInfo("indexing.getitem", lambda x, index: x[index], lambda x, index: x[index], indexed),
-    OpInfo("indexing.getitem_fn", lambda x, index: lm.getitem(x, index),
+    OpInfo("indexing.getitem_fn", lambda x, index: lm.ops.getitem(x, index),
            lambda x, index: x[index], lambda r: indexed(r)[:3]),
     OpInfo("indexing.tensor_index", lambda x, i, where: x[_place(i, where)],
            lambda x, i, where: x[_place(i, where)], tensor_index),

@@ -148,61 +148,61 @@ def bce_logits(fn):
 
 
 TABLE = [
-    OpInfo("cross_entropy", lm.cross_entropy, F.cross_entropy, concat(
+    OpInfo("cross_entropy", lm.ops.cross_entropy, F.cross_entropy, concat(
         per_reduction(logits_indices((4, 5))), per_reduction(logits_indices((5,))),
         per_reduction(logits_indices((2, 3, 4, 2))))),
-    OpInfo("cross_entropy_weight", lm.cross_entropy, F.cross_entropy, concat(
+    OpInfo("cross_entropy_weight", lm.ops.cross_entropy, F.cross_entropy, concat(
         per_reduction(logits_indices((6, 4), weight=True)),
         per_reduction(logits_indices((2, 3, 5), weight=True)))),
-    OpInfo("cross_entropy_ignore", lm.cross_entropy, F.cross_entropy, concat(
+    OpInfo("cross_entropy_ignore", lm.ops.cross_entropy, F.cross_entropy, concat(
         per_reduction(logits_indices((7, 4), ignore=True)),
         per_reduction(logits_indices((7, 4), ignore=True, weight=True)),
         per_reduction(logits_indices((2, 4, 5), ignore=True, weight=True)))),
-    OpInfo("cross_entropy_ignore_index", *ce_with(lm.cross_entropy, F.cross_entropy, ignore_index=2),
+    OpInfo("cross_entropy_ignore_index", *ce_with(lm.ops.cross_entropy, F.cross_entropy, ignore_index=2),
            per_reduction(logits_indices((8, 4), ignore=True, ignore_index=2))),
-    OpInfo("cross_entropy_smoothing", *ce_with(lm.cross_entropy, F.cross_entropy, label_smoothing=0.2),
+    OpInfo("cross_entropy_smoothing", *ce_with(lm.ops.cross_entropy, F.cross_entropy, label_smoothing=0.2),
            concat(per_reduction(logits_indices((6, 4))),
                   per_reduction(logits_indices((7, 4), ignore=True, weight=True)),
                   per_reduction(logits_indices((2, 3, 3), weight=True)))),
-    OpInfo("cross_entropy_transposed", lambda x, t, w=None, **kw: lm.cross_entropy(x.T, t, w, **kw),
+    OpInfo("cross_entropy_transposed", lambda x, t, w=None, **kw: lm.ops.cross_entropy(x.T, t, w, **kw),
            lambda x, t, w=None, **kw: F.cross_entropy(x.T, t, w, **kw),
            concat(per_reduction(transposed_indices(4, 6)),
                   per_reduction(transposed_indices(5, 7, weight=True), [("-smooth", {"label_smoothing": 0.1})]))),
-    OpInfo("nll_loss_transposed", lambda x, t, **kw: lm.nll_loss(x.T, t, **kw),
+    OpInfo("nll_loss_transposed", lambda x, t, **kw: lm.ops.nll_loss(x.T, t, **kw),
            lambda x, t, **kw: F.nll_loss(x.T, t, **kw), per_reduction(transposed_indices(4, 6))),
-    OpInfo("cross_entropy_probs", lm.cross_entropy, F.cross_entropy, concat(
+    OpInfo("cross_entropy_probs", lm.ops.cross_entropy, F.cross_entropy, concat(
         per_reduction(logits_probs((4, 5))), per_reduction(logits_probs((5,))),
         per_reduction(logits_probs((2, 3, 4), weight=True)))),
     OpInfo("cross_entropy_probs_smoothing",
-           *ce_with(lm.cross_entropy, F.cross_entropy, label_smoothing=0.3),
+           *ce_with(lm.ops.cross_entropy, F.cross_entropy, label_smoothing=0.3),
            concat(per_reduction(logits_probs((4, 5))), per_reduction(logits_probs((3, 4), weight=True)))),
-    OpInfo("nll_loss", lm.nll_loss, F.nll_loss, concat(
+    OpInfo("nll_loss", lm.ops.nll_loss, F.nll_loss, concat(
         per_reduction(log_probs_indices((5, 4))), per_reduction(log_probs_indices((4,))),
         per_reduction(log_probs_indices((2, 3, 4), weight=True)),
         per_reduction(log_probs_indices((7, 3), ignore=True, weight=True)))),
-    OpInfo("mse_loss", lm.mse_loss, F.mse_loss, concat(
+    OpInfo("mse_loss", lm.ops.mse_loss, F.mse_loss, concat(
         per_reduction(regression((4, 3))), per_reduction(regression((2, 3, 2))),
         per_reduction(regression(())))),
-    OpInfo("l1_loss", lm.l1_loss, F.l1_loss, concat(
+    OpInfo("l1_loss", lm.ops.l1_loss, F.l1_loss, concat(
         per_reduction(regression((4, 3), gap=0.1, avoid=(0.0,))),
         per_reduction(regression((5,), gap=0.1, avoid=(0.0,))))),
-    OpInfo("smooth_l1_loss", lm.smooth_l1_loss, F.smooth_l1_loss,
+    OpInfo("smooth_l1_loss", lm.ops.smooth_l1_loss, F.smooth_l1_loss,
            per_reduction(regression((4, 5), gap=0.1, avoid=(0.0, 1.0)))),
-    OpInfo("smooth_l1_loss_beta", lambda x, y, **kw: lm.smooth_l1_loss(x, y, beta=0.5, **kw),
+    OpInfo("smooth_l1_loss_beta", lambda x, y, **kw: lm.ops.smooth_l1_loss(x, y, beta=0.5, **kw),
            lambda x, y, **kw: F.smooth_l1_loss(x, y, beta=0.5, **kw),
            per_reduction(regression((4, 5), gap=0.1, avoid=(0.0, 0.5)))),
-    OpInfo("smooth_l1_loss_beta0", lambda x, y, **kw: lm.smooth_l1_loss(x, y, beta=0.0, **kw),
+    OpInfo("smooth_l1_loss_beta0", lambda x, y, **kw: lm.ops.smooth_l1_loss(x, y, beta=0.0, **kw),
            lambda x, y, **kw: F.smooth_l1_loss(x, y, beta=0.0, **kw),
            per_reduction(regression((3, 4), gap=0.1, avoid=(0.0,)))),
-    OpInfo("huber_loss", lm.huber_loss, F.huber_loss,
+    OpInfo("huber_loss", lm.ops.huber_loss, F.huber_loss,
            per_reduction(regression((4, 5), gap=0.1, avoid=(0.0, 1.0)))),
-    OpInfo("huber_loss_delta", lambda x, y, **kw: lm.huber_loss(x, y, delta=0.6, **kw),
+    OpInfo("huber_loss_delta", lambda x, y, **kw: lm.ops.huber_loss(x, y, delta=0.6, **kw),
            lambda x, y, **kw: F.huber_loss(x, y, delta=0.6, **kw),
            per_reduction(regression((4, 5), gap=0.1, avoid=(0.0, 0.6)))),
-    OpInfo("quadratic_loss", lm.quadratic_loss, torch_quadratic, concat(
+    OpInfo("quadratic_loss", lm.ops.quadratic_loss, torch_quadratic, concat(
         per_reduction(regression((4, 3))), per_reduction(regression((5,))),
         per_reduction(regression((2, 3, 4))), per_reduction(regression(())))),
-    OpInfo("binary_cross_entropy", lm.binary_cross_entropy, F.binary_cross_entropy, concat(
+    OpInfo("binary_cross_entropy", lm.ops.binary_cross_entropy, F.binary_cross_entropy, concat(
         per_reduction(probabilities((4, 3))), per_reduction(probabilities((6,), extremes=True)),
         per_reduction(probabilities((3, 4), weight=True)))),
     OpInfo("bce_with_logits", bce_logits(lm.binary_cross_entropy_with_logits),
@@ -217,7 +217,7 @@ TABLE = [
     OpInfo("bce_with_logits_both_weights", bce_logits(lm.binary_cross_entropy_with_logits),
            bce_logits(F.binary_cross_entropy_with_logits),
            per_reduction(logits_targets((4, 3), weight=True, pos_weight=True))),
-    OpInfo("kl_div", lm.kl_div, torch_kl_div, concat(
+    OpInfo("kl_div", lm.ops.kl_div, torch_kl_div, concat(
         per_reduction(kl_pair((4, 5))),
         per_reduction(kl_pair((4, 5), log_target=True), [("-log_target", {"log_target": True})]),
         per_reduction(kl_pair((3, 4), zeros=True)),

@@ -53,7 +53,7 @@ def ln_samples(rng):
 
 
 def row(name, body, **kw):
-    return OpInfo(name, lambda *a: body(*a, fn=lm.batch_norm), lambda *a: body(*a, fn=F.batch_norm),
+    return OpInfo(name, lambda *a: body(*a, fn=lm.ops.batch_norm), lambda *a: body(*a, fn=F.batch_norm),
                   bn_samples, **kw)
 
 

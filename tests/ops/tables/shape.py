@@ -105,5 +105,5 @@ TABLE = [
            each(((3, 4), (), {}), ((2, 3, 4), (), {"dim": -1}))),
     OpInfo("shape.flip", lm.flip, torch.flip,
            each(((3, 4), ((0,),), {}), ((2, 3, 4), ((0, 2),), {}), ((2, 3, 4), ([-1],), {}))),
-    OpInfo("shape.pad", lm.pad, F.pad, pad_cases),
+    OpInfo("shape.pad", lm.ops.pad, F.pad, pad_cases),
 ]
