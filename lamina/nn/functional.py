@@ -4,7 +4,8 @@ The functions are the operations of :mod:`lamina.ops` under PyTorch's names and 
 orders, so lecture code such as ``F.max_pool2d(F.relu(self.conv1(x)), (2, 2))`` runs
 unchanged. ``inplace=True`` is accepted where PyTorch has it and the result is computed out
 of place (use the returned tensor, as PyTorch code does). Lamina extras: ``heaviside``
-(the McCulloch-Pitts step unit) and ``quadratic_loss`` (the lectures' quadratic cost).
+(the McCulloch-Pitts step unit), ``quadratic_loss`` (the lectures' quadratic cost) and
+``smooth_structured_hinge_loss`` (Schwing & Telgarsky's epsilon-smoothed structured hinge).
 """
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from ..ops.dropout import dropout, dropout1d, dropout2d
 from ..ops.indexing import embedding
 from ..ops.linalg import linear
 from ..ops.loss import huber_loss, kl_div, l1_loss, mse_loss, quadratic_loss, smooth_l1_loss
+from ..ops.margin_loss import (hinge_embedding_loss, margin_ranking_loss, multi_margin_loss,
+                               multilabel_margin_loss, smooth_structured_hinge_loss,
+                               soft_margin_loss)
 from ..ops.normalization import batch_norm, layer_norm
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from ..ops.shape import pad
@@ -30,7 +34,8 @@ __all__ = ["sigmoid", "tanh", "relu", "relu6", "leaky_relu", "elu", "softplus", 
            "dropout", "dropout1d", "dropout2d", "batch_norm", "layer_norm", "pad", "embedding",
            "one_hot", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss",
            "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
-           "quadratic_loss"]
+           "quadratic_loss", "multi_margin_loss", "hinge_embedding_loss", "soft_margin_loss",
+           "multilabel_margin_loss", "margin_ranking_loss", "smooth_structured_hinge_loss"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

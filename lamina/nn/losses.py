@@ -3,20 +3,26 @@
 
 Each class stores its options and calls the function of the same name in
 :mod:`lamina.ops.loss` or :mod:`lamina.ops.classification_loss`; class weights (``weight``,
-``pos_weight``) are buffers, as in PyTorch, so they follow ``state_dict``. ``QuadraticLoss``
-(the lectures' quadratic cost C = 1/(2n) sum_x ||y(x) - a||^2) is a lamina extra. PyTorch's
+``pos_weight``) are buffers, as in PyTorch, so they follow ``state_dict``. The margin losses
+call :mod:`lamina.ops.margin_loss`. Lamina extras: ``QuadraticLoss`` (the lectures' quadratic
+cost C = 1/(2n) sum_x ||y(x) - a||^2) and ``SmoothStructuredHingeLoss`` (the epsilon-smoothed
+structured hinge of Schwing & Telgarsky, "Deep Neural Networks"). PyTorch's
 deprecated ``size_average`` and ``reduce`` arguments are accepted and turned into
 ``reduction``.
 """
 from __future__ import annotations
 
 from ..autograd.tensor import Tensor
+from ..errors import LaminaValueError
 from ..ops import classification_loss as C
 from ..ops import loss as L
+from ..ops import margin_loss as M
 from .module import Module
 
 __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
-           "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "QuadraticLoss"]
+           "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "QuadraticLoss", "MultiMarginLoss",
+           "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelMarginLoss", "MarginRankingLoss",
+           "SmoothStructuredHingeLoss"]
 
 
 class _Loss(Module):
@@ -157,3 +163,86 @@ class QuadraticLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return L.quadratic_loss(input, target, reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge loss sum_{i != y} max(0, margin - x[y] + x[i])^p / C (times weight[y])
+    of scores (N, C) or (C,) against class indices (see
+    :func:`lamina.ops.margin_loss.multi_margin_loss`)."""
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                 size_average=None, reduce=None, reduction: str = "mean") -> None:
+        if p not in (1, 2) or isinstance(p, bool):
+            raise LaminaValueError(f"MultiMarginLoss: p must be 1 or 2, got {p!r}")
+        super().__init__(weight, size_average, reduce, reduction)
+        self.p = p
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return M.multi_margin_loss(input, target, p=self.p, margin=self.margin,
+                                   weight=self.weight, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """x where y = 1, max(0, margin - x) where y = -1 (distances of similar / dissimilar pairs)."""
+
+    def __init__(self, margin: float = 1.0, size_average=None, reduce=None,
+                 reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return M.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """Two-class logistic loss ln(1 + exp(-y x)) for labels y in {-1, 1}."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return M.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge sum_{j in targets} sum_{i not in targets} max(0, 1 - (x[j] - x[i])) / C;
+    the target lists each sample's classes, padded with -1."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return M.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class MarginRankingLoss(_Loss):
+    """max(0, -y (x1 - x2) + margin): y = 1 asks x1 to rank above x2, y = -1 the reverse."""
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
+                 reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return M.margin_ranking_loss(input1, input2, target, margin=self.margin,
+                                     reduction=self.reduction)
+
+
+class SmoothStructuredHingeLoss(_Loss):
+    """The epsilon-smoothed structured hinge of Schwing & Telgarsky, "Deep Neural Networks":
+    loss_i = eps ln sum_yhat exp((L(y_i, yhat) + F_i,yhat) / eps) - F_i,y_i of scores F (N, C).
+
+    epsilon = 1 with task_loss "zero" is ``CrossEntropyLoss`` (logistic regression for one
+    linear layer); epsilon = 0 with "zero_one" is the multiclass SVM hinge (Crammer-Singer; the
+    binary hinge for two classes). Add the lecture's regulariser C/2 ||w||^2 separately (see
+    :func:`lamina.ops.margin_loss.smooth_structured_hinge_loss`).
+
+    >>> criterion = nn.SmoothStructuredHingeLoss(epsilon=0.0)   # the multiclass SVM
+    >>> loss = criterion(model(x), labels)
+    """
+
+    def __init__(self, task_loss="zero_one", epsilon: float = 1.0,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        M.check_epsilon("SmoothStructuredHingeLoss", epsilon)
+        self.task_loss = task_loss
+        self.epsilon = epsilon
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return M.smooth_structured_hinge_loss(input, target, task_loss=self.task_loss,
+                                              epsilon=self.epsilon, reduction=self.reduction)
