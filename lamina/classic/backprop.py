@@ -1,18 +1,19 @@
 """Backpropagation written out: the delta recursion of the lectures, without autodiff.
 
-Seed 000 ("The Backprop Algorithm"), for f(x) = z_L with z_l = W_l a_{l-1} + b_l,
-a_l = sigma(z_l), a_0 = x, and the quadratic loss L = ||f(x) - y||^2:
+Grohs, "Introduction to (Convolutional) Neural Networks" ("The Backprop Algorithm"), for
+f(x) = z_L with z_l = W_l a_{l-1} + b_l, a_l = sigma(z_l), a_0 = x, and the quadratic loss
+L = ||f(x) - y||^2:
 
     1. forward pass: keep every z_l and a_l
     2. delta_L = 2 (f(x) - y);  dL/db_L = delta_L,  dL/dW_L = delta_L a_{L-1}^T
     3. for l = L-1, ..., 1:  delta_l = diag(sigma'(z_l)) W_{l+1}^T delta_{l+1}
                              dL/db_l = delta_l,  dL/dW_l = delta_l a_{l-1}^T
 
-so delta_l = dL/dz_l. Seed 000's network has no activation on the output layer; with
-``output_activation=True`` the output is a_L = sigma(z_L) and, as in Ghauch & Ghadikolaei, "Fundamentals of Deep Neural Networks"
-("Backprop in Action"), delta_L = 2 (f(x) - y) o sigma'(z_L).
+so delta_l = dL/dz_l. Grohs's network has no activation on the output layer; with
+``output_activation=True`` the output is a_L = sigma(z_L) and, as in Ghauch & Ghadikolaei,
+"Fundamentals of Deep Neural Networks" ("Backprop in Action"), delta_L = 2 (f(x) - y) o sigma'(z_L).
 
-Seed 002 ("Backpropagation", "An Example for Backpropagation") uses the loss
+The backpropagation lecture ("Backpropagation", "An Example for Backpropagation") uses the loss
 L = 1/2 sum_k (t_k - y_k)^2 with a sigmoid output and the *sensitivities*
 delta_i^l = -dL/dnet_i^l (note the sign):
 
@@ -146,9 +147,10 @@ def _result(loss, acts, zs, deltas, biases, single, grad_sign: float) -> Backpro
 def explicit_backprop(weights: Sequence, biases: Sequence | None, x, y,
                       activation: str = "sigmoid",
                       output_activation: bool = False) -> BackpropResult:
-    """Seed 000's backprop for L = ||f(x) - y||^2; ``delta[l-1]`` is delta_l = dL/dz_l.
+    """Grohs's backprop for L = ||f(x) - y||^2; ``delta[l-1]`` is delta_l = dL/dz_l.
 
-    ``output_activation=False`` (Grohs, "Introduction to (Convolutional) Neural Networks"): f(x) = z_L and delta_L = 2 (f(x) - y).
+    ``output_activation=False`` (Grohs, "Introduction to (Convolutional) Neural Networks"):
+    f(x) = z_L and delta_L = 2 (f(x) - y).
     ``output_activation=True`` (Ghauch & Ghadikolaei's lecture): f(x) = sigma(z_L) and
     delta_L = 2 (f(x) - y) o sigma'(z_L). Hidden layers: delta_l = diag(sigma'(z_l))
     W_{l+1}^T delta_{l+1}; gradients dL/dW_l = delta_l a_{l-1}^T, dL/db_l = delta_l
@@ -168,8 +170,8 @@ def explicit_backprop(weights: Sequence, biases: Sequence | None, x, y,
 
 def sensitivity_backprop(weights: Sequence, biases: Sequence | None, x, t,
                          activation: str = "sigmoid") -> BackpropResult:
-    """Seed 002's backprop for L = 1/2 sum_k (t_k - y_k)^2 with the activation on every
-    layer; ``delta[l-1]`` is the sensitivity delta^l = -dL/dnet^l.
+    """The backpropagation lecture's backprop for L = 1/2 sum_k (t_k - y_k)^2 with the
+    activation on every layer; ``delta[l-1]`` is the sensitivity delta^l = -dL/dnet^l.
 
     delta^L = (t - y) o sigma'(net^L), delta^l = sigma'(net^l) o (W^{l+1})^T delta^{l+1},
     and the returned gradients are dL/dW^l = -delta^l (x^{l-1})^T, dL/db^l = -delta^l.
@@ -193,7 +195,8 @@ def sgd_update(weights: Sequence, biases: Sequence | None, result: BackpropResul
     return new_W, new_b
 
 
-# Seed 002, "An Example for Backpropagation": a 2-2-1 sigmoid network without biases.
+# The backpropagation lecture, "An Example for Backpropagation": a 2-2-1 sigmoid network
+# without biases.
 SEED002 = {
     "x": np.array([0.35, 0.9]),
     "W1": np.array([[0.1, 0.8], [0.4, 0.6]]),  # row i: hidden unit i's weights W^1_i1, W^1_i2
@@ -232,8 +235,9 @@ def _seed002_values(y, delta_out, delta_hidden, W1, W2, grad_W1, grad_W2) -> dic
 
 
 def seed002_example() -> dict:
-    """Seed 002's worked example computed twice; returns ``{'explicit': {...}, 'autodiff':
-    {...}}`` with the keys of :data:`SEED002_LECTURE` plus the gradients ``dL/dW1_ij``.
+    """The backpropagation lecture's worked example computed twice; returns
+    ``{'explicit': {...}, 'autodiff': {...}}`` with the keys of :data:`SEED002_LECTURE` plus
+    the gradients ``dL/dW1_ij``.
 
     ``explicit``: :func:`sensitivity_backprop` and one step of :func:`sgd_update`.
     ``autodiff``: the same forward pass on float64 lamina tensors, ``backward()``, and one

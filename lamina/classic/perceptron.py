@@ -1,6 +1,7 @@
 """Rosenblatt's perceptron, and the input checks shared by the classical models.
 
-Seed 003 ("Rosenblatt's perceptron", "Simplified mathematical model"): a threshold unit
+Dehaqani, "Introduction to Neural Networks" ("Rosenblatt's perceptron", "Simplified mathematical
+model"): a threshold unit
 
     Y = 1  if  sum_i w_i x_i - T > 0,   else 0,
 
@@ -11,7 +12,8 @@ trained by the sequential rule
 which changes the weights only when the output is wrong and converges for linearly
 separable classes. As in Dehaqani's lecture's "Learning the perceptron" the threshold is folded into
 the weights by augmenting x with a constant input 1 (``w_0 = -T``), so the bias is learned
-like any other weight. Seed 004 ("Perceptron: atom of NNs") writes the same unit as
+like any other weight. Ghauch & Ghadikolaei, "Fundamentals of Deep Neural Networks" ("Perceptron:
+atom of NNs") write the same unit as
 ``z = sigma(w^T x)`` with a step sigma. No weight vector separates XOR (Minsky and Papert,
 Dehaqani, "Introduction to Neural Networks"), so there the rule never stops changing the weights.
 
@@ -25,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from ..errors import LaminaValueError, ShapeError
+from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 
 __all__ = ["Perceptron", "ConvergenceWarning", "ThresholdNetwork", "polygon_network",
            "circle_network", "union_network", "check_X", "check_Xy", "augment", "step",
@@ -33,16 +35,28 @@ __all__ = ["Perceptron", "ConvergenceWarning", "ThresholdNetwork", "polygon_netw
 
 
 class ConvergenceWarning(UserWarning):
-    """A learning rule stopped at its epoch limit without reaching zero training errors."""
+    """A learning rule or solver stopped at its iteration limit before meeting its stopping
+    criterion (zero training errors for the perceptron, ``tol`` for the linear models)."""
 
 
 def check_X(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
     """``X`` as a float64 array of shape (n_samples, n_features), checked.
 
-    Raises :class:`ShapeError` for a non-2-D array or a feature count other than
+    Raises :class:`LaminaTypeError` for text (numeric strings such as "1.5" are not parsed
+    silently), :class:`ShapeError` for a non-2-D array or a feature count other than
     ``n_features``, and :class:`LaminaValueError` for NaN or infinite entries.
     """
-    X = np.asarray(X, dtype=np.float64)
+    array = np.asarray(X)
+    if array.dtype.kind in "USO":
+        try:  # Python objects that are numbers are fine; text is not
+            if array.dtype.kind != "O":
+                raise TypeError
+            array = array.astype(np.float64)
+        except (TypeError, ValueError):
+            raise LaminaTypeError(
+                f"{name} must hold numbers, got dtype {array.dtype}; encode text or categorical "
+                "features as numbers first") from None
+    X = np.asarray(array, dtype=np.float64)
     if X.ndim != 2:
         raise ShapeError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
     if X.shape[0] == 0:
@@ -111,7 +125,8 @@ class ClassifierMixin:
 
 
 class Perceptron(ClassifierMixin):
-    """Rosenblatt's perceptron with the bias as a weight (Dehaqani's lecture, Ghauch & Ghadikolaei, "Fundamentals of Deep Neural Networks").
+    """Rosenblatt's perceptron with the bias as a weight (Dehaqani's lecture; Ghauch &
+    Ghadikolaei, "Fundamentals of Deep Neural Networks").
 
     Each epoch visits the samples in order; for each one the output
     ``y = step(w . [1, x])`` (1 iff the net input is > 0, Dehaqani's lecture's threshold logic) is
@@ -191,7 +206,7 @@ class ThresholdNetwork:
 
     ``layers`` is a list of ``(W, b)`` with W of shape (n_out, n_in): layer l computes
     ``y_l = step(W_l y_{l-1} + b_l)`` with step(z) = 1 iff z >= 0, for all samples at once.
-    Seed 003 ("Composing complicated decision boundaries") builds polygons as the AND of
+    Dehaqani's lecture ("Composing complicated decision boundaries") builds polygons as the AND of
     half-plane perceptrons and unions of polygons with a third layer; see
     :func:`polygon_network`, :func:`circle_network` and :func:`union_network`.
     """
@@ -249,7 +264,7 @@ def polygon_network(vertices) -> ThresholdNetwork:
 def circle_network(center=(0.0, 0.0), radius: float = 1.0, n: int = 16) -> ThresholdNetwork:
     """A circle approximated by the regular N-gon circumscribed about it (N half-planes).
 
-    Seed 003, "In the limit: composing a circle": as N grows the polygon's excess area
+    Dehaqani's lecture, "In the limit: composing a circle": as N grows the polygon's excess area
     ``r^2 (N tan(pi/N) - pi)`` goes to 0.
     """
     if n < 3:
@@ -262,8 +277,8 @@ def circle_network(center=(0.0, 0.0), radius: float = 1.0, n: int = 16) -> Thres
 
 
 def union_network(networks: list) -> ThresholdNetwork:
-    """The OR of several two-layer polygon networks: the third layer of Dehaqani's lecture's "The need
-    for depth" (a network that fires in either of two polygons)."""
+    """The OR of several two-layer polygon networks: the third layer of Dehaqani's lecture's
+    "The need for depth" (a network that fires in either of two polygons)."""
     for net in networks:
         if len(net.layers) != 2 or net.layers[1][0].shape[0] != 1:
             raise LaminaValueError("union_network joins two-layer networks with one output "
