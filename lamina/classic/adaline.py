@@ -1,8 +1,9 @@
 """Widrow and Hoff's ADALINE (the LMS / delta rule) and the generalized delta rule.
 
-Seed 003 ("History: ADALINE"): during learning the unit's output is taken to be its linear
-net input z = w . x (the bias as a weight), the error for one input is
-Err(x) = 1/2 (d - z)^2 with dErr/dw_i = -(d - z) x_i, and the online rule after each input
+Dehaqani, "Introduction to Neural Networks", "History: ADALINE": during learning the unit's
+output is taken to be its linear net input z = w . x (the bias as a weight), the error for
+one input is Err(x) = 1/2 (d - z)^2 with dErr/dw_i = -(d - z) x_i, and the online rule
+after each input
 
     delta = d - z,     w_i <- w_i + eta delta x_i
 
@@ -11,7 +12,7 @@ out = 1 if z >= 0 else 0. Because the rule descends the squared error of the *li
 output, it converges (for a small enough eta) to the least-squares solution, not to a
 separating hyperplane as the perceptron does.
 
-Seed 003 ("Generalized delta rule"): for any differentiable activation f, with y = f(z),
+The same lecture, "Generalized delta rule": for any differentiable activation f, with y = f(z),
 
     delta = d - y,     w_i <- w_i + eta delta f'(z) x_i,
 
@@ -34,7 +35,8 @@ _TARGETS = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "identity": (-1.0, 1.0)}
 
 
 class DeltaRule(ClassifierMixin):
-    """A single unit y = f(w . [1, x]) trained by the generalized delta rule (Dehaqani, "Introduction to Neural Networks").
+    """A single unit y = f(w . [1, x]) trained by the generalized delta rule (Dehaqani,
+    "Introduction to Neural Networks").
 
     Online (default): for each sample in order, ``w <- w + eta (d - f(z)) f'(z) [1, x]``.
     ``batch=True``: one step per epoch along the mean of those updates, i.e. gradient

@@ -1,14 +1,19 @@
-"""Hebb's rule: neurons that fire together wire together (Dehaqani, "Introduction to Neural Networks", "Hebbian Learning").
+"""Hebb's rule: neurons that fire together wire together (Dehaqani, "Introduction to Neural
+Networks", "Hebbian Learning").
 
     w_i <- w_i + eta x_i y
 
 "If neuron x_i repeatedly triggers neuron y, the synaptic knob connecting x_i to y gets
-larger." Seed 003 notes that the model is fundamentally unstable: stronger connections
+larger." The lecture notes that the model is fundamentally unstable: stronger connections
 reinforce themselves, nothing reduces a weight, and learning is unbounded. The weight norm
 recorded after every update (``weight_norms_``) shows it: with the targets as y it grows
 linearly with the number of presentations; with the neuron's own output y = w . x it grows
 geometrically (the weights align with the data's leading principal direction and their norm
 is multiplied by about (1 + eta lambda_max) per presentation).
+
+Oja's rule (1982), not in the lecture, is the one-line repair that adds the missing "reduction
+in weights": w <- w + eta y (x - y w). The decay term -eta y^2 w balances the growth, ||w||
+tends to 1 and w to the leading eigenvector of E[x x^T] (``rule='oja'``).
 """
 from __future__ import annotations
 
@@ -30,16 +35,20 @@ class Hebbian(ClassifierMixin):
 
     ``fit(X)`` (no targets) is Hebb's original, unsupervised rule: y = w . [1, x] is the
     neuron's own output, from small random weights (``random_state``); the weights then
-    grow without bound. ``decision_function`` gives w . [1, x]; ``predict`` needs targets.
+    grow without bound. ``rule='oja'`` (unsupervised only) uses Oja's normalised rule
+    ``w <- w + eta y ([1, x] - y w)`` instead, whose norm tends to 1.
+    ``decision_function`` gives w . [1, x]; ``predict`` needs targets.
 
     Fitted attributes: ``coef_``, ``intercept_``, ``weight_norms_`` (||w|| after every
     update, epochs x samples of them), ``classes_`` (supervised only).
     """
 
-    def __init__(self, lr: float = 0.1, epochs: int = 10, random_state=None) -> None:
+    def __init__(self, lr: float = 0.1, epochs: int = 10, random_state=None,
+                 rule: str = "hebb") -> None:
         self.lr = lr
         self.epochs = epochs
         self.random_state = random_state
+        self.rule = rule
 
     def fit(self, X, y=None) -> "Hebbian":
         """Present the samples ``epochs`` times in order, updating after each one."""
@@ -47,6 +56,12 @@ class Hebbian(ClassifierMixin):
             raise LaminaValueError(f"lr must be a positive number, got {self.lr!r}")
         if not (isinstance(self.epochs, (int, np.integer)) and self.epochs >= 1):
             raise LaminaValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if self.rule not in ("hebb", "oja"):
+            raise LaminaValueError(f"rule must be 'hebb' or 'oja', got {self.rule!r}")
+        if self.rule == "oja" and y is not None:
+            raise LaminaValueError("Oja's rule is unsupervised (y is the neuron's own output); "
+                                   "call fit(X) without targets, or use rule='hebb'")
+        oja = self.rule == "oja"
         if y is None:
             X = check_X(X)
             targets = None
@@ -63,11 +78,11 @@ class Hebbian(ClassifierMixin):
         for _ in range(int(self.epochs)):
             for i, x_i in enumerate(Xa):
                 y_i = targets[i] if targets is not None else x_i @ w
-                w += self.lr * y_i * x_i
+                w += self.lr * y_i * (x_i - y_i * w if oja else x_i)
                 norms.append(np.sqrt(w @ w))
         if not np.isfinite(w).all():
             raise LaminaValueError(
-                f"Hebb's rule overflowed after {len(norms)} updates (the rule is unbounded); "
+                f"{'Oja' if oja else 'Hebb'}'s rule overflowed after {len(norms)} updates; "
                 f"use fewer epochs or a smaller lr than {self.lr}")
         self.weight_norms_ = np.array(norms)
         self.intercept_ = float(w[0])

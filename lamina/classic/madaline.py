@@ -1,6 +1,6 @@
 """MADALINE (Many ADALINEs) trained by Widrow's MRII, the minimal-disturbance rule.
 
-Seed 003 ("Multilayer perceptron: MADALINE; training"):
+Dehaqani, "Introduction to Neural Networks", "Multilayer perceptron: MADALINE; training":
 
 - update only on error;
 - if error, find the z that is closest to 0;
@@ -17,7 +17,7 @@ next-closest is tried, and if no single flip does, pairs of units in order of
 alpha-LMS step  w_j <- w_j + eta (h'_j - z_j) x / ||x||^2, which with eta = 1 moves z_j
 exactly onto the new desired output h'_j = +/-1, so the accepted flip really happens.
 
-For threshold units the search is a combinatorial problem (Dehaqani, "Introduction to Neural Networks": "NP-complete"), and
+For threshold units the search is a combinatorial problem (the lecture: "NP-complete"), and
 MRII is a heuristic: from some starting weights it gets stuck. :class:`Madaline` reports
 ``converged_`` rather than promising success. Measured on XOR with 2 hidden units, lr = 1
 and 200 epochs, over the seeds 0..199: with Widrow's bipolar inputs (+/-1) every start

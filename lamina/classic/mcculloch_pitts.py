@@ -1,16 +1,25 @@
-"""McCulloch and Pitts' all-or-none neuron (1943), its gates, and Boolean networks in DNF.
+"""McCulloch and Pitts' all-or-none neuron (1943): gates, Boolean networks in DNF and their
+reduction, and networks with delays and loops that remember.
 
-Seed 003 ("McCulloch and Pitts Model"): the neuron is an all-or-none process; an
-excitatory synapse transmits its weighted input; "any signal from an inhibitory synapse
-forces output to zero", regardless of the other inputs. Such units compute the Boolean
-propositions of the slide (N3 = N1 or N2, N1 and N2, N1 and not N2) and therefore any
-Boolean function: Dehaqani's lecture's "A one-hidden-layer MLP is a Universal Boolean Function"
-writes a truth table in disjunctive normal form (one conjunction per true row, OR-ed
-together), which is a network with one hidden unit per true row and an OR output unit.
+Dehaqani, "Introduction to Neural Networks", "McCulloch and Pitts Model": the neuron is an
+all-or-none process; an excitatory synapse transmits its weighted input; "any signal from an
+inhibitory synapse forces output to zero", regardless of the other inputs. Such units
+compute Boolean propositions, hence any Boolean function: "A one-hidden-layer MLP is a
+Universal Boolean Function" writes a truth table in disjunctive normal form (one
+conjunction per true row, OR-ed together), a network with one hidden unit per true row and
+an OR output unit (:func:`dnf_network`). "Reducing a Boolean Function" merges the true rows
+into groups, "Reduction of the DNF reduces the size of the one-hidden-layer network"
+(:func:`reduce_dnf`, :func:`reduced_dnf_network`).
+
+Every synapse of the 1943 model takes one time step, so a proposition is about the past:
+the slide's N3(t) = N1(t-1) or N2(t-1), N1(t-1) and N2(t-1), N1(t-1) and ~N2(t-1); and
+"Networks with loops can remember" (Kubie, 1930). :class:`DelayedMPNetwork` runs such
+units in discrete time with a delay on every connection and feedback allowed
+(:func:`delayed_gate`, :func:`memory_latch`).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -18,10 +27,14 @@ from ..errors import LaminaValueError, ShapeError
 from .perceptron import check_X, check_Xy
 
 __all__ = ["McCullochPitts", "MPNetwork", "and_gate", "or_gate", "not_gate", "xor_network",
-           "dnf_network", "truth_table", "SEED003_TRUTH_TABLE"]
+           "dnf_network", "truth_table", "SEED003_TRUTH_TABLE", "UNIVERSAL_BOOLEAN_TABLE",
+           "REDUCTION_SLIDE_TERMS", "REDUCTION_SLIDE_VARIABLES", "reduce_dnf",
+           "reduced_dnf_network", "dnf_truth_table", "dnf_expression", "DelayedMPNetwork",
+           "delayed_gate", "memory_latch"]
 
-# Seed 003's 5-input truth table ("A one-hidden-layer MLP is a Universal Boolean Function"):
-# the rows with Y = 1 (columns X1..X5, Y); every other input gives Y = 0.
+# The 5-input truth table of Dehaqani, "Introduction to Neural Networks", "A one-hidden-layer
+# MLP is a Universal Boolean Function": the rows with Y = 1 (columns X1..X5, Y); every other
+# input gives Y = 0. (The name is historical; UNIVERSAL_BOOLEAN_TABLE is the same array.)
 SEED003_TRUTH_TABLE = np.array([
     [0, 0, 1, 1, 0, 1],
     [0, 1, 0, 1, 1, 1],
@@ -30,6 +43,13 @@ SEED003_TRUTH_TABLE = np.array([
     [1, 0, 1, 1, 1, 1],
     [1, 1, 0, 0, 1, 1],
 ])
+UNIVERSAL_BOOLEAN_TABLE = SEED003_TRUTH_TABLE
+
+# "Reducing a Boolean Function" (same lecture): the Karnaugh map of a function of W, X, Y, Z
+# grouped into O = ~Y~Z + ~W X ~Y + ~X Y ~Z, "only 3 hidden units". Each term is a cube: one
+# character per variable, '1' the variable, '0' its negation, '-' absent.
+REDUCTION_SLIDE_VARIABLES = ("W", "X", "Y", "Z")
+REDUCTION_SLIDE_TERMS = ("--00", "010-", "-010")
 
 
 def _check_binary(X, n_inputs: int) -> np.ndarray:
@@ -41,7 +61,8 @@ def _check_binary(X, n_inputs: int) -> np.ndarray:
 
 
 class McCullochPitts:
-    """An all-or-none threshold unit with absolute inhibition (Dehaqani, "Introduction to Neural Networks").
+    """An all-or-none threshold unit with absolute inhibition (Dehaqani, "Introduction to
+    Neural Networks").
 
     Output 1 iff ``sum_i w_i x_i >= threshold`` and no inhibitory input is active; an
     active inhibitory input (x_j = 1 for j in ``inhibitory``) forces 0 whatever the others
@@ -159,6 +180,29 @@ def truth_table(n: int) -> np.ndarray:
     return (k >> np.arange(n - 1, -1, -1)) & 1
 
 
+def _true_rows(table) -> tuple[np.ndarray, int]:
+    """The distinct true input rows of a truth table (m, n + 1), checked, and n."""
+    T = np.asarray(table)
+    if T.ndim != 2 or T.shape[1] < 2:
+        raise ShapeError(f"a truth table must have shape (rows, n_inputs + 1), got {T.shape}")
+    if not np.isin(T, (0, 1)).all():
+        raise LaminaValueError("truth table entries must be 0 or 1")
+    inputs, outputs = T[:, :-1].astype(np.int64), T[:, -1]
+    true_rows = np.unique(inputs[outputs == 1], axis=0)  # a repeated row needs one unit only
+    if (inputs[outputs == 0][:, None, :] == true_rows[None]).all(-1).any():
+        raise LaminaValueError("the truth table lists the same input with outputs 0 and 1")
+    return true_rows, inputs.shape[1]
+
+
+def _term_unit(term: str) -> McCullochPitts:
+    """The hidden unit of one conjunction (a cube such as '1-0'): its plain variables are
+    excitatory with weight 1 and threshold their number, its negated variables inhibitory,
+    its absent variables weight 0. It fires exactly on the inputs inside the cube."""
+    weights = np.array([c == "1" for c in term], dtype=np.float64)
+    return McCullochPitts(weights, threshold=int(weights.sum()),
+                          inhibitory=[i for i, c in enumerate(term) if c == "0"])
+
+
 def dnf_network(table) -> MPNetwork:
     """The one-hidden-layer McCulloch-Pitts network of a truth table in DNF.
 
@@ -173,19 +217,276 @@ def dnf_network(table) -> MPNetwork:
     >>> len(net.hidden), int(net.predict([[0, 0, 1, 1, 0]])[0])
     (6, 1)
     """
-    T = np.asarray(table)
-    if T.ndim != 2 or T.shape[1] < 2:
-        raise ShapeError(f"a truth table must have shape (rows, n_inputs + 1), got {T.shape}")
-    if not np.isin(T, (0, 1)).all():
-        raise LaminaValueError("truth table entries must be 0 or 1")
-    inputs, outputs = T[:, :-1], T[:, -1]
-    true_rows = np.unique(inputs[outputs == 1], axis=0)  # a repeated row needs one unit only
-    contradictions = (inputs[outputs == 0][:, None, :] == true_rows[None]).all(-1).any()
-    if contradictions:
-        raise LaminaValueError("the truth table lists the same input with outputs 0 and 1")
-    n = inputs.shape[1]
-    hidden = [McCullochPitts(row.astype(np.float64), threshold=int(row.sum()),
-                             inhibitory=np.flatnonzero(row == 0)) for row in true_rows]
+    true_rows, n = _true_rows(table)
+    hidden = [_term_unit("".join(map(str, row))) for row in true_rows]
     if not hidden:  # the constant-0 function: an output unit that can never fire
         hidden = [McCullochPitts(np.zeros(n), threshold=1)]
     return MPNetwork(hidden, or_gate(len(hidden)))
+
+
+def _cube_string(value: int, mask: int, n: int) -> str:
+    """The cube (value, mask of absent variables) as a string, X1 first (the top bit)."""
+    return "".join("-" if mask >> (n - 1 - i) & 1 else str(value >> (n - 1 - i) & 1)
+                   for i in range(n))
+
+
+def _prime_implicants(minterms: set, n: int) -> list:
+    """Quine-McCluskey: merge cubes that differ in one present variable until none merge.
+
+    A cube is (value, mask): the inputs m with ``m & ~mask == value``. Two cubes with the
+    same mask whose values differ in one bit merge into one with that bit absent ("find
+    groups"); the cubes that never merge are the prime implicants.
+    """
+    cubes, primes = {(m, 0) for m in minterms}, set()
+    while cubes:
+        merged, used = set(), set()
+        for value, mask in cubes:
+            for bit in range(n):
+                flag = 1 << bit
+                partner = (value ^ flag, mask)
+                if not mask & flag and partner in cubes:
+                    merged.add((value & ~flag, mask | flag))
+                    used.update({(value, mask), partner})
+        primes |= cubes - used
+        cubes = merged
+    return sorted(primes)
+
+
+def _minimum_cover(primes: list, minterms: set, n: int) -> list:
+    """The fewest primes (then the fewest literals) whose union is ``minterms``: an exact
+    branch-and-bound search that branches on the minterm with the fewest covering primes
+    (exponential in the worst case, as minimum cover is NP-hard; instant for lecture tables)."""
+    covered = [{m for m in minterms if m & ~mask == value} for value, mask in primes]
+    literals = [n - bin(mask).count("1") for _, mask in primes]
+    best: list = [None, (np.inf, np.inf)]
+
+    def search(uncovered: set, chosen: list) -> None:
+        cost = (len(chosen), sum(literals[p] for p in chosen))
+        if cost >= best[1]:
+            return
+        if not uncovered:
+            best[:] = [list(chosen), cost]
+            return
+        pivot = min(uncovered, key=lambda m: sum(m in c for c in covered))
+        for p in sorted((p for p in range(len(primes)) if pivot in covered[p]),
+                        key=lambda p: (-len(covered[p] & uncovered), literals[p])):
+            search(uncovered - covered[p], chosen + [p])
+
+    search(set(minterms), [])
+    return [primes[p] for p in best[0]]
+
+
+def reduce_dnf(table) -> list[str]:
+    """A minimal DNF of a truth table: the fewest conjunctions (then the fewest literals).
+
+    Dehaqani, "Introduction to Neural Networks", "Reducing a Boolean Function": "find
+    groups, express as reduced DNF". The true rows are merged Quine-McCluskey fashion
+    (two groups that differ in one variable become one without it) into prime implicants,
+    and an exact search picks the fewest that cover every true row. ``table`` is as for
+    :func:`dnf_network` (unlisted inputs are false). Each term is a cube string, one
+    character per input: '1' the variable, '0' its negation, '-' absent.
+
+    >>> reduce_dnf(dnf_truth_table(REDUCTION_SLIDE_TERMS))   # ~Y ~Z + ~X ~Z + ~W X ~Y
+    ['--00', '-0-0', '010-']
+    """
+    true_rows, n = _true_rows(table)
+    minterms = {int(m) for m in true_rows @ (1 << np.arange(n - 1, -1, -1))}
+    if not minterms:
+        return []
+    cover = _minimum_cover(_prime_implicants(minterms, n), minterms, n)
+    # list the terms in the order of the first true row each covers
+    ordered = sorted((min(m for m in minterms if m & ~mask == value), _cube_string(value, mask, n))
+                     for value, mask in cover)
+    return [term for _, term in ordered]
+
+
+def _check_terms(terms: Sequence[str]) -> int:
+    lengths = {len(t) for t in terms}
+    if len(lengths) != 1 or 0 in lengths or not all(set(t) <= set("01-") for t in terms):
+        raise LaminaValueError("DNF terms must be non-empty strings of one length over '0', '1', "
+                               f"'-' (one character per input), got {list(terms)}")
+    return lengths.pop()
+
+
+def reduced_dnf_network(table) -> MPNetwork:
+    """The one-hidden-layer McCulloch-Pitts network of :func:`reduce_dnf`: one hidden unit
+    per term of the reduced DNF (an absent variable is not connected), an OR output.
+
+    For the lecture's 5-input table only rows 10001 and 11001 differ in one variable, so
+    the reduction merges them into X1 ~X3 ~X4 X5 and needs 5 hidden units instead of 6; the
+    slide's own reduction example (:data:`REDUCTION_SLIDE_TERMS`) needs 3.
+    """
+    terms = reduce_dnf(table)
+    if not terms:
+        return dnf_network(table)  # the constant-0 function
+    return MPNetwork([_term_unit(t) for t in terms], or_gate(len(terms)))
+
+
+def dnf_truth_table(terms: Sequence[str]) -> np.ndarray:
+    """The full truth table (2^n, n + 1) of a DNF given as cube strings, in counting order."""
+    n = _check_terms(terms)
+    X = truth_table(n)
+    y = np.zeros(len(X), dtype=np.int64)
+    for term in terms:
+        y |= np.all([(X[:, i] == int(c)) for i, c in enumerate(term) if c != "-"] or
+                    [np.ones(len(X), bool)], axis=0)
+    return np.column_stack([X, y])
+
+
+def dnf_expression(terms: Sequence[str], names: Sequence[str] | None = None) -> str:
+    """The DNF as text in the slide's notation, e.g. ``'~Y ~Z + ~W X ~Y'`` ('1' for a
+    constant-1 term, '0' for no terms); ``names`` default to X1..Xn."""
+    if not terms:
+        return "0"
+    n = _check_terms(terms)
+    names = list(names) if names is not None else [f"X{i + 1}" for i in range(n)]
+    if len(names) != n:
+        raise LaminaValueError(f"need {n} variable names, got {names}")
+    return " + ".join(" ".join(("" if c == "1" else "~") + names[i]
+                               for i, c in enumerate(t) if c != "-") or "1" for t in terms)
+
+
+class DelayedMPNetwork:
+    """McCulloch-Pitts units in discrete time, a delay on every connection, loops allowed.
+
+    Unit j fires at step t iff ``sum_c w_c s_c(t - d_c) >= T_j`` over its excitatory
+    connections c and none of its inhibitory sources fired at ``t - d_c`` (absolute
+    inhibition, as in the static :class:`McCullochPitts`). Each connection has an integer
+    delay d_c >= 1 (default 1: the 1943 model's synaptic delay), so a unit may feed back
+    into itself or into units that feed it, and ``run`` computes step t from earlier steps
+    only. The input neurons' firing is given for every step; before step 0 the inputs are
+    silent and each unit is in its ``initial`` state.
+
+    >>> net = delayed_gate("or")                   # N3(t) = N1(t-1) or N2(t-1)
+    >>> net.run({"N1": [1, 0, 0, 0], "N2": [0, 0, 1, 0]})[:, 0]
+    array([0, 1, 0, 1])
+    """
+
+    def __init__(self, inputs: Sequence[str]) -> None:
+        self.inputs = [str(name) for name in inputs]
+        if len(set(self.inputs)) != len(self.inputs):
+            raise LaminaValueError(f"input names must be distinct, got {self.inputs}")
+        self.units: dict = {}
+
+    @property
+    def unit_names(self) -> list:
+        """The units' names, in the order of the columns ``run`` returns."""
+        return list(self.units)
+
+    def add_unit(self, name: str, threshold: float,
+                 excitatory: Mapping[str, float] | Sequence[str] = (),
+                 inhibitory: Sequence[str] = (),
+                 delays: Mapping[str, int] | None = None) -> "DelayedMPNetwork":
+        """Add a unit; sources are input or unit names (its own name for self-feedback, or
+        units added later). ``excitatory`` maps a source to its weight (a list means weight
+        1 each); ``delays`` maps a source to its delay (default 1). Returns the network."""
+        name = str(name)
+        if name in self.units or name in self.inputs:
+            raise LaminaValueError(f"the name {name!r} is already used; taken: "
+                                   f"{self.inputs + self.unit_names}")
+        if not isinstance(excitatory, Mapping):
+            excitatory = {source: 1.0 for source in excitatory}
+        excitatory = {str(k): float(v) for k, v in excitatory.items()}
+        inhibitory = [str(source) for source in inhibitory]
+        both = sorted(set(excitatory) & set(inhibitory))
+        if both:
+            raise LaminaValueError(f"unit {name!r}: {both} listed as both excitatory and inhibitory")
+        delays = {str(k): v for k, v in (delays or {}).items()}
+        for source, delay in delays.items():
+            if source not in excitatory and source not in inhibitory:
+                raise LaminaValueError(f"unit {name!r}: a delay for {source!r}, which is not one "
+                                       "of its connections")
+            if not (isinstance(delay, (int, np.integer)) and delay >= 1):
+                raise LaminaValueError(f"unit {name!r}: the delay from {source!r} must be an "
+                                       f"integer >= 1, got {delay!r}")
+        self.units[name] = (float(threshold), excitatory, inhibitory, delays)
+        return self
+
+    def _compile(self) -> tuple:
+        """Weights W[d-1] and inhibition masks I[d-1] (units x all neurons) for each delay d."""
+        names = self.inputs + self.unit_names
+        index = {n: i for i, n in enumerate(names)}
+        connections = []
+        for j, (unit, (_, excitatory, inhibitory, delays)) in enumerate(self.units.items()):
+            for source in list(excitatory) + inhibitory:
+                if source not in index:
+                    raise LaminaValueError(f"unit {unit!r} has a connection from {source!r}, which "
+                                           f"is neither an input nor a unit; known: {names}")
+                connections.append((j, index[source], delays.get(source, 1),
+                                    excitatory.get(source), source in inhibitory))
+        D = max([c[2] for c in connections], default=1)
+        W = np.zeros((D, len(self.units), len(names)))
+        I = np.zeros((D, len(self.units), len(names)))
+        for j, i, d, weight, inhibits in connections:
+            if inhibits:
+                I[d - 1, j, i] = 1.0
+            else:
+                W[d - 1, j, i] += weight
+        thresholds = np.array([spec[0] for spec in self.units.values()])
+        return W, I, thresholds
+
+    def run(self, inputs, initial: Mapping[str, int] | None = None) -> np.ndarray:
+        """The units' 0/1 states at steps 0..T-1, shape (T, n_units) (columns in the order
+        of ``unit_names``), for inputs of shape (T, n_inputs) or a mapping from input name
+        to its T states; a leading batch axis (batch, T, n_inputs) gives (batch, T, n_units)."""
+        if not self.units:
+            raise LaminaValueError("the network has no units; add some with add_unit")
+        if isinstance(inputs, Mapping):
+            missing = sorted(set(self.inputs) - set(inputs))
+            if missing or set(inputs) - set(self.inputs):
+                raise LaminaValueError(f"inputs must name exactly {self.inputs}, got {sorted(inputs)}")
+            inputs = np.stack([np.asarray(inputs[n]) for n in self.inputs], axis=-1)
+        X = np.asarray(inputs)
+        if X.ndim not in (2, 3) or X.shape[-1] != len(self.inputs) or X.shape[-2] == 0:
+            raise ShapeError(f"inputs must have shape (T, {len(self.inputs)}) or (batch, T, "
+                             f"{len(self.inputs)}) with T >= 1, got {X.shape}")
+        if not np.isin(X, (0, 1)).all():
+            raise LaminaValueError("input states must be 0 or 1, got values "
+                                   f"{np.unique(X)[:10].tolist()}")
+        batched = X.ndim == 3
+        X = X.reshape((-1,) + X.shape[-2:]).astype(np.float64)
+        W, I, thresholds = self._compile()
+        D, n_in, (B, T, _) = W.shape[0], len(self.inputs), X.shape
+        start = np.zeros(len(self.units))
+        for name, state in (initial or {}).items():
+            if name not in self.units or state not in (0, 1):
+                raise LaminaValueError(f"initial states are 0 or 1 for units {self.unit_names}, "
+                                       f"got {name!r}: {state!r}")
+            start[self.unit_names.index(name)] = state
+        # history row D + t holds every neuron's state at step t; rows 0..D-1 are the past
+        H = np.zeros((B, D + T, n_in + len(self.units)))
+        H[:, :D, n_in:] = start
+        H[:, D:, :n_in] = X
+        # Discrete time is sequential by definition: step t needs the states of steps < t.
+        for t in range(D, D + T):
+            past = H[:, t - D:t][:, ::-1]  # past[:, d - 1] = the states at t - d
+            net = np.einsum("bdi,dji->bj", past, W)
+            vetoed = np.einsum("bdi,dji->bj", past, I) > 0
+            H[:, t, n_in:] = (net >= thresholds) & ~vetoed
+        states = H[:, D:, n_in:].astype(np.int64)
+        return states if batched else states[0]
+
+
+def delayed_gate(kind: str = "or") -> DelayedMPNetwork:
+    """The slide's propositions with delay, inputs N1, N2 and one unit N3:
+    ``'or'``: N3(t) = N1(t-1) or N2(t-1) (threshold 1); ``'and'``: N1(t-1) and N2(t-1)
+    (threshold 2); ``'and not'``: N1(t-1) and ~N2(t-1) (N2 inhibitory)."""
+    net = DelayedMPNetwork(["N1", "N2"])
+    if kind == "or":
+        return net.add_unit("N3", 1, excitatory=["N1", "N2"])
+    if kind == "and":
+        return net.add_unit("N3", 2, excitatory=["N1", "N2"])
+    if kind == "and not":
+        return net.add_unit("N3", 1, excitatory=["N1"], inhibitory=["N2"])
+    raise LaminaValueError(f"kind must be 'or', 'and' or 'and not', got {kind!r}")
+
+
+def memory_latch() -> DelayedMPNetwork:
+    """A unit that remembers: "networks with loops can remember" (Kubie's closed loops).
+
+    Unit M excites itself and is excited by the input ``set`` (threshold 1), and ``reset``
+    is inhibitory: M(t) = (set(t-1) or M(t-1)) and ~reset(t-1). Once set, M keeps firing
+    with no input until a reset pulse silences it.
+    """
+    return DelayedMPNetwork(["set", "reset"]).add_unit("M", 1, excitatory=["set", "M"],
+                                                       inhibitory=["reset"])

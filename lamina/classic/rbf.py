@@ -1,11 +1,11 @@
-"""Radial-basis-function networks, with their centres from k-means (Dehaqani, "Introduction to Neural Networks", "Brief segue:
-RBF networks").
+"""Radial-basis-function networks, with their centres from k-means (Dehaqani, "Introduction
+to Neural Networks", "Brief segue: RBF networks").
 
 A hidden RBF unit responds to the distance of the input from its centre c_j rather than to
 a projection w . x: with z = ||x - c_j||^2 its typical activation is f(z) = exp(-beta z),
 beta a bandwidth parameter. "Key aspect is radial symmetry, instead of linear symmetry":
-one unit makes the "cylinder" that needs N -> infinity perceptrons (Dehaqani's lecture), which makes
-RBF networks effective approximators. The network is
+one unit makes the "cylinder" that needs N -> infinity perceptrons ("RBF networks as universal
+approximators"), which makes RBF networks effective approximators. The network is
 
     y(x) = b + sum_j v_j exp(-beta ||x - c_j||^2),
 
