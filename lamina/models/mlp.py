@@ -10,6 +10,12 @@ network of sizes ``[d_0, d_1, ..., d_L]`` is the composition
 
 with a fixed activation rho on the hidden layers and an optional output activation rho_L
 (sigmoid for Nielsen's network, none -- logits -- for use with the cross-entropy loss).
+
+With ``activation='identity'`` every rho is the identity and the network is a *deep linear
+network* (Ghauch & Ghadikolaei, Fundamentals of Deep Neural Networks, "Taxonomy of Neural
+Networks": "Activation fncs are set to identity function (sigma_j = I)"): it computes the
+affine map W_L (... (W_1 x + b_1) ...) + b_L, no more expressive than one layer, yet its
+least-squares loss is not jointly convex in (W_1, ..., W_L) ("Training DNNs").
 """
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ ACTIVATIONS: dict[str, str] = {
     "elu": "ELU",
     "softplus": "Softplus",
     "gelu": "GELU",
+    "identity": "Identity",  # sigma_j = I: a deep linear network
 }
 # Names a user may reasonably try that cannot be trained by gradient descent.
 _UNTRAINABLE = ("heaviside", "step", "sign", "threshold")
@@ -56,8 +63,8 @@ def _initialise(linears: list, init: str, activation: str) -> None:
     - ``'normal'``: Nielsen's ``network.py``: every w and b drawn from N(0, 1).
     - ``'xavier'``/``'glorot'``: W ~ U(-a, a), a = sqrt(6 / (d_in + d_out)) (variance
       2 / (d_in + d_out)), b = 0; keeps the signal's variance for tanh/sigmoid-like units.
-    - ``'kaiming'``/``'he'``: W ~ N(0, 2 / d_in) (leaky ReLU's gain for 'leaky_relu'), b = 0;
-      keeps the variance through ReLU units.
+    - ``'kaiming'``/``'he'``: W ~ N(0, 2 / d_in) (leaky ReLU's gain for 'leaky_relu', and
+      N(0, 1 / d_in), gain 1, for 'identity'), b = 0; keeps the variance through ReLU units.
     - ``'default'``: PyTorch's Linear initialisation, U(-1/sqrt(d_in), 1/sqrt(d_in)).
     """
     if init == "default":
@@ -70,7 +77,8 @@ def _initialise(linears: list, init: str, activation: str) -> None:
         if init in ("xavier", "glorot"):
             nn.init.xavier_uniform_(layer.weight)
         else:  # kaiming / he
-            nonlinearity = "leaky_relu" if activation == "leaky_relu" else "relu"
+            nonlinearity = {"leaky_relu": "leaky_relu", "identity": "linear"}.get(activation,
+                                                                                 "relu")
             nn.init.kaiming_normal_(layer.weight, a=0.01 if activation == "leaky_relu" else 0,
                                     nonlinearity=nonlinearity)
         nn.init.zeros_(layer.bias)
@@ -88,6 +96,9 @@ def mlp(sizes: Sequence[int], activation: str = "sigmoid", init: str = "default"
     Lecture: Grohs, Introduction to (Convolutional) Neural Networks, "The Basic Recipe": Nielsen's MNIST networks ``[784, 30, 10]`` with
     sigmoid units; ``mlp([784, 30, 10], 'sigmoid', 'normal', output_activation='sigmoid')``
     is that network, initialised as in ``network.py`` (all weights and biases N(0, 1)).
+
+    ``mlp([4, 8, 8, 2], 'identity')`` (spec ``mlp:4,8,8,2:identity``) is a deep linear
+    network of three layers (Ghauch & Ghadikolaei, Fundamentals of Deep Neural Networks).
 
     Args:
         sizes: at least two positive layer widths, input first.

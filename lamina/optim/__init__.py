@@ -6,6 +6,9 @@ d^{(k)}: :class:`SGD` (with momentum / Nesterov), :class:`Adagrad`, :class:`RMSp
 :class:`NAdam` (Nesterov momentum), :class:`RAdam` (rectified warm-up), and the
 quasi-Newton :class:`LBFGS` (whose ``step(closure)`` re-evaluates the loss, optionally in a
 strong Wolfe line search); :mod:`.lr_scheduler` changes alpha^{(k)} over time.
+:class:`BlockCoordinateDescent` (a lamina extra) updates one parameter group (one layer) per
+step, by a gradient step with its own alpha_j or exactly, as :class:`DeepLinearLeastSquares`
+does for a deep linear network (Ghauch & Ghadikolaei, Fundamentals of Deep Neural Networks).
 
 >>> opt = lm.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 >>> for x, y in loader:
@@ -18,6 +21,7 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
+from .block_coordinate import BlockCoordinateDescent, DeepLinearLeastSquares
 from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import Optimizer
@@ -26,4 +30,5 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax",
-           "NAdam", "RAdam", "LBFGS", "lr_scheduler"]
+           "NAdam", "RAdam", "LBFGS", "BlockCoordinateDescent", "DeepLinearLeastSquares",
+           "lr_scheduler"]
