@@ -32,14 +32,20 @@ def _parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model (with no arguments: an MLP on the embedded digits)")
     train.add_argument("--preset", help="a recipe from the lectures (see `lamina presets`)")
-    train.add_argument("--model", help="model spec, e.g. mlp:784,30,10 or lenet5 (see `lamina models`)")
+    train.add_argument("--task", choices=("classify", "autoencode"),
+                       help="classify: predict the labels (default); autoencode: reconstruct the "
+                            "input through a narrow code (default model: a dense autoencoder "
+                            "sized to the data, loss mse, Adam; writes reconstructions.png)")
+    train.add_argument("--model", help="model spec, e.g. mlp:784,30,10, lenet5 or (with --task "
+                                       "autoencode) autoencoder:784,128,32 (see `lamina models`)")
     train.add_argument("--dataset", help="digits | mnist | fashion-mnist | cifar10")
     train.add_argument("--data-dir", dest="data_dir", help="directory holding the data set's files")
     train.add_argument("--epochs", type=_positive_int)
     train.add_argument("--batch-size", dest="batch_size", type=_positive_int)
     train.add_argument("--lr", type=float)
     train.add_argument("--optimizer", help="sgd | momentum | nesterov | adam | adamw | adagrad | rmsprop")
-    train.add_argument("--loss", help="cross-entropy | quadratic | mse")
+    train.add_argument("--loss", help="cross-entropy | quadratic | mse (classify); mse | bce | "
+                                      "quadratic (autoencode)")
     train.add_argument("--weight-decay", dest="weight_decay", type=float)
     train.add_argument("--dropout", type=float)
     train.add_argument("--augment", action="store_const", const=True, default=None)
@@ -50,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
     train.add_argument("--quiet", action="store_const", const=True, default=None)
 
-    ev = sub.add_parser("eval", help="evaluate a trained run on its test set")
+    ev = sub.add_parser("eval", help="evaluate a trained run on its test set (an autoencoder: "
+                                     "its reconstruction loss)")
     ev.add_argument("run_dir")
     ev.add_argument("--dataset")
     ev.add_argument("--data-dir", dest="data_dir")
@@ -110,6 +117,10 @@ def _eval(args) -> int:
     from .train.inference import evaluate_run
 
     result = evaluate_run(args.run_dir, dataset=args.dataset, data_dir=args.data_dir)
+    if result["task"] == "autoencode":
+        print(f"test reconstruction loss ({result['loss_name']}) {result['loss']:.4f}  "
+              f"({result['count']} images)")
+        return 0
     print(f"test loss {result['loss']:.4f}  test accuracy {result['accuracy']:.4f}  "
           f"({result['count']} images)")
     return 0

@@ -10,17 +10,20 @@ builder             network                                       lecture
 ``vgg``             small VGG-11/13/16/19                         Schwing & Telgarsky, Deep Neural Networks, Popular architectures
 ``resnet``          CIFAR-style ResNet-8/14/20                    Schwing & Telgarsky, Deep Neural Networks, Popular architectures
 ``googlenet``       small GoogLeNet (inception modules)           Schwing & Telgarsky, Deep Neural Networks, Popular architectures
+``Autoencoder``     dense or convolutional autoencoder            Grohs, Introduction to (Convolutional) Neural Networks, What I didn't tell you
 ==================  ============================================  =============================
 
 All take (N, C, H, W) images (the mlp also (N, D) vectors) and return logits (N, classes);
-the convolutional ones work for 28x28 (MNIST) and 32x32 (CIFAR) inputs.
+the convolutional ones work for 28x28 (MNIST) and 32x32 (CIFAR) inputs. An ``Autoencoder``
+returns its reconstruction of the input, in the input's shape.
 
 >>> import lamina as lm
 >>> from lamina.models import build_model
 >>> build_model("lenet5", (1, 28, 28), 10)(lm.zeros(4, 1, 28, 28)).shape
 (4, 10)
 """
-from .alexnet import AlexNet, alexnet
+from .alexnet import AlexNet, AlexNetImageNet, alexnet, alexnet_imagenet, parameter_counts
+from .autoencoder import Autoencoder, NearestUpsample2d
 from .googlenet import GoogLeNet, Inception, googlenet
 from .lenet import LeNet5, lenet5
 from .mlp import ACTIVATIONS, INITS, mlp
@@ -30,5 +33,6 @@ from .tf_cnn import TFCNN, tf_cnn
 from .vgg import VGG, VGG_CONFIGS, vgg
 
 __all__ = ["mlp", "ACTIVATIONS", "INITS", "LeNet5", "lenet5", "TFCNN", "tf_cnn", "AlexNet",
-           "alexnet", "VGG", "VGG_CONFIGS", "vgg", "BasicBlock", "ResNet", "resnet", "Inception",
-           "GoogLeNet", "googlenet", "build_model", "MODEL_SPECS", "KNOWN_SPECS"]
+           "alexnet", "AlexNetImageNet", "alexnet_imagenet", "parameter_counts", "VGG", "VGG_CONFIGS", "vgg", "BasicBlock", "ResNet", "resnet", "Inception",
+           "GoogLeNet", "googlenet", "Autoencoder", "NearestUpsample2d", "build_model", "MODEL_SPECS",
+           "KNOWN_SPECS"]

@@ -4,10 +4,16 @@ Grammar (case-insensitive, spaces ignored)::
 
     mlp:<d_0>,<d_1>,...,<d_L>[:<activation>[:<init>]]   e.g. mlp:784,30,10:sigmoid:normal
     lenet5 | tf-cnn | alexnet | vgg[<depth>] | resnet<depth> | googlenet
+    autoencoder[:<d_0>,<d_1>,...,<d_k>[:<activation>]]    e.g. autoencoder:784,128,32:relu
+    conv-autoencoder[:<c_1>,...,<c_k>[:<activation>]]     e.g. conv-autoencoder:16,32
 
 ``in_shape`` is the shape of one sample without the batch axis: (C, H, W) for images, (D,)
 for vectors. An mlp's first size must be the flattened input size and its last the number of
-classes; the convolutional networks need (C, H, W).
+classes; the convolutional networks need (C, H, W). The autoencoders (``lamina train --task
+autoencode``) reconstruct their input and ignore ``num_classes``: a dense one's first size
+must be the flattened input size (plain ``autoencoder`` picks sizes that fit, see
+:func:`default_autoencoder_sizes`); a convolutional one takes its input channels from
+``in_shape`` and needs H and W divisible by 2^k.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import re
 from .. import nn
 from ..errors import LaminaValueError, ShapeError
 from .alexnet import alexnet
+from .autoencoder import Autoencoder
 from .googlenet import googlenet
 from .lenet import lenet5
 from .mlp import mlp
@@ -24,7 +31,8 @@ from .resnet import resnet
 from .tf_cnn import tf_cnn
 from .vgg import VGG_CONFIGS, vgg
 
-__all__ = ["build_model", "MODEL_SPECS", "KNOWN_SPECS"]
+__all__ = ["build_model", "MODEL_SPECS", "KNOWN_SPECS", "AUTOENCODER_NAMES", "is_autoencoder_spec",
+           "default_autoencoder_sizes"]
 
 # (spec example, description, lecture source), listed by `lamina models`.
 MODEL_SPECS: list[tuple[str, str, str]] = [
@@ -48,10 +56,75 @@ MODEL_SPECS: list[tuple[str, str, str]] = [
     ("resnet20", "CIFAR-style ResNet, 3 stages of 3 residual blocks",
      "Schwing & Telgarsky, Deep Neural Networks, Popular architectures"),
     ("googlenet", "small GoogLeNet with four inception modules", "Schwing & Telgarsky, Deep Neural Networks, Popular architectures"),
+    ("autoencoder:784,128,32", "dense autoencoder (--task autoencode): encoder 784->128->32, "
+     "mirrored decoder, ReLU units, sigmoid output",
+     "Grohs, Introduction to (Convolutional) Neural Networks, What I didn't tell you (autoencoders)"),
+    ("conv-autoencoder:16,32", "convolutional autoencoder (--task autoencode): stride-2 3x3 "
+     "convolutions, nearest upsampling + 3x3 convolutions back",
+     "Grohs, Introduction to (Convolutional) Neural Networks, What I didn't tell you (autoencoders)"),
 ]
 KNOWN_SPECS: tuple[str, ...] = ("mlp:<sizes>[:<activation>[:<init>]]", "lenet5", "tf-cnn",
                                 "alexnet", "vgg", "vgg11", "vgg13", "vgg16", "vgg19", "resnet8",
-                                "resnet14", "resnet20", "resnet<6n+2>", "googlenet")
+                                "resnet14", "resnet20", "resnet<6n+2>", "googlenet",
+                                "autoencoder[:<sizes>[:<activation>]]",
+                                "conv-autoencoder[:<channels>[:<activation>]]")
+# The spec names (before the first ':') of models trained with --task autoencode.
+AUTOENCODER_NAMES: tuple[str, ...] = ("autoencoder", "conv-autoencoder", "conv_autoencoder")
+DEFAULT_CONV_CHANNELS = (16, 32)
+
+
+def is_autoencoder_spec(spec: str) -> bool:
+    """True when ``spec`` names an autoencoder (a model for ``--task autoencode``)."""
+    if not isinstance(spec, str):
+        return False
+    return re.sub(r"\s+", "", spec).lower().partition(":")[0] in AUTOENCODER_NAMES
+
+
+def default_autoencoder_sizes(in_shape: tuple) -> list[int]:
+    """The sizes of plain ``autoencoder`` for inputs of ``in_shape``: [d, min(128, d/2),
+    min(32, d/4)] with d the flattened input size (784 -> [784, 128, 32]; 8x8 digits ->
+    [64, 32, 16])."""
+    d = math.prod(in_shape)
+    return [d, max(1, min(128, d // 2)), max(1, min(32, d // 4))]
+
+
+def _build_autoencoder(spec: str, name: str, body: str, in_shape: tuple) -> nn.Module:
+    parts = body.split(":") if body else []
+    conv = name != "autoencoder"
+    form = ("conv-autoencoder[:<channels>[:<activation>]]" if conv
+            else "autoencoder[:<sizes>[:<activation>]]")
+    if len(parts) > 2:
+        raise LaminaValueError(f"bad autoencoder spec {spec!r}: expected {form}")
+    activation = parts[1] if len(parts) > 1 and parts[1] else "relu"
+    try:
+        sizes = [int(s) for s in parts[0].split(",")] if parts and parts[0] else None
+    except ValueError:
+        raise LaminaValueError(f"bad autoencoder spec {spec!r}: sizes must be comma-separated "
+                               f"integers like {'16,32' if conv else '784,128,32'}, got "
+                               f"{parts[0]!r}") from None
+    if conv:
+        if len(in_shape) != 3:
+            raise ShapeError(f"model {name!r} needs image input of shape (C, H, W), got "
+                             f"in_shape={in_shape}; use a dense autoencoder for vector input")
+        channels, h, w = in_shape
+        sizes = [channels] + (sizes or list(DEFAULT_CONV_CHANNELS))
+        factor = 2 ** (len(sizes) - 1)
+        if h % factor or w % factor:
+            raise ShapeError(f"model spec {spec!r}: {len(sizes) - 1} stride-2 stages need image "
+                             f"sides divisible by {factor}, got {h}x{w}")
+    else:
+        flat = math.prod(in_shape)
+        sizes = sizes or default_autoencoder_sizes(in_shape)
+        if len(sizes) < 2:
+            raise LaminaValueError(f"bad autoencoder spec {spec!r}: needs at least an input and "
+                                   "a code size, e.g. autoencoder:784,128,32")
+        if sizes[0] != flat:
+            raise ShapeError(f"autoencoder spec {spec!r} starts with {sizes[0]} inputs but the "
+                             f"data has in_shape={in_shape}, i.e. {flat} inputs once flattened")
+    try:
+        return Autoencoder(sizes, activation=activation, conv=conv)
+    except LaminaValueError as error:
+        raise LaminaValueError(f"bad autoencoder spec {spec!r}: {error}") from None
 
 
 def _unknown(spec: str) -> LaminaValueError:
@@ -108,7 +181,8 @@ def build_model(spec: str, in_shape: tuple, num_classes: int,
     Args:
         spec: a text spec (see the module docstring and ``MODEL_SPECS``).
         in_shape: one sample's shape without the batch axis, (C, H, W) or (D,).
-        num_classes: number of outputs.
+        num_classes: number of outputs (ignored by the autoencoders, which output their input's
+            shape).
         dropout: the dropout probability of the models that have dropout layers (mlp: after
             every hidden layer; tf-cnn and alexnet: their classifier's dropout); None keeps
             each model's default. Other models have no dropout and refuse a non-zero value.
@@ -141,6 +215,8 @@ def build_model(spec: str, in_shape: tuple, num_classes: int,
     extra = {} if dropout is None else {"dropout": dropout}
     if name == "mlp":
         return _build_mlp(spec, body, in_shape, num_classes, **extra)
+    if name in AUTOENCODER_NAMES:
+        return _build_autoencoder(spec, name, body, in_shape)
     if body:
         raise LaminaValueError(f"model spec {spec!r}: {name!r} takes no ':' options")
     if name in ("lenet5", "lenet"):

@@ -23,7 +23,7 @@ def _traceable_types() -> frozenset:
     no state changed outside operations (BatchNorm's batch counter is such state, so BatchNorm
     and the ResNets are not here). Exact types: a user's subclass may override forward."""
     from .. import nn
-    from ..models import AlexNet, GoogLeNet, LeNet5, TFCNN, VGG
+    from ..models import AlexNet, Autoencoder, GoogLeNet, LeNet5, NearestUpsample2d, TFCNN, VGG
     from ..models.googlenet import Inception
 
     return frozenset((
@@ -32,7 +32,7 @@ def _traceable_types() -> frozenset:
         nn.AdaptiveMaxPool2d, nn.ReLU, nn.Sigmoid, nn.Tanh, nn.LogSigmoid, nn.Softplus,
         nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Hardtanh, nn.Heaviside, nn.Softmax,
         nn.LogSoftmax, nn.Dropout, nn.Embedding, nn.RBF, nn.RNN, nn.LayerNorm,
-        LeNet5, TFCNN, AlexNet, VGG, GoogLeNet, Inception,
+        LeNet5, TFCNN, AlexNet, VGG, GoogLeNet, Inception, Autoencoder, NearestUpsample2d,
     ))
 
 

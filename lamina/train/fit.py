@@ -4,6 +4,10 @@ Each step is the lecture's recipe (Grohs, Introduction to (Convolutional) Neural
 output and the loss, backpropagate to get the gradient of the loss with respect to every
 parameter, and let the optimiser move the parameters against it. After each epoch the model
 is evaluated on held-out data and the callbacks see the epoch's record.
+
+Two tasks: ``'classify'`` (the target of a batch (x, y) is the label y; the records hold
+accuracies) and ``'autoencode'`` (the target is the input x itself, the loss is the
+reconstruction error L(g(f(x)), x) and the records hold no accuracy: the labels are not used).
 """
 from __future__ import annotations
 
@@ -14,12 +18,20 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..errors import LaminaError
+from ..errors import LaminaError, LaminaValueError
 from .compiled import CompiledStep
 from .metrics import RunningMean, accuracy, confusion_matrix, predictions
+from .presets import TASKS
 from .progress import progress
 
 __all__ = ["fit", "evaluate", "Callback", "TrainingDiverged"]
+
+
+def _check_task(task: str) -> bool:
+    """True for 'autoencode', False for 'classify'; raises for anything else."""
+    if task not in TASKS:
+        raise LaminaValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    return task == "autoencode"
 
 
 class TrainingDiverged(LaminaError, FloatingPointError):
@@ -39,8 +51,15 @@ class Callback:
         pass
 
 
-def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None) -> dict:
-    """Mean loss, accuracy and (with ``num_classes``) the confusion matrix over ``loader``."""
+def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None,
+             task: str = "classify") -> dict:
+    """Mean loss, accuracy and (with ``num_classes``) the confusion matrix over ``loader``.
+
+    ``task='autoencode'``: the mean reconstruction loss ``loss_fn(model(x), x)`` only
+    (``accuracy`` and ``confusion`` are None)."""
+    autoencode = _check_task(task)
+    if autoencode:
+        num_classes = None
     was_training = model.training
     model.eval()
     loss_mean, correct, seen = RunningMean(), 0, 0
@@ -51,7 +70,10 @@ def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None) -
             if n == 0:  # a data-parallel rank's empty share of a short batch
                 continue
             out = model(x)
-            loss_mean.add(loss_fn(out, y).item(), n)
+            loss_mean.add(loss_fn(out, x if autoencode else y).item(), n)
+            if autoencode:
+                seen += n
+                continue
             predicted = predictions(out)
             targets = y.numpy()
             correct += int(np.sum(predicted == targets))
@@ -69,6 +91,8 @@ def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None) -
         if matrix is not None:
             matrix = total[3:].astype(np.int64).reshape(matrix.shape)
     # --- end data-parallel ---
+    if autoencode:
+        return {"loss": loss_mean.mean, "accuracy": None, "confusion": None}
     return {"loss": loss_mean.mean, "accuracy": correct / seen if seen else float("nan"),
             "confusion": matrix}
 
@@ -76,12 +100,15 @@ def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None) -
 def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: int,
         scheduler=None, callbacks: Iterable[Callback] = (), start_epoch: int = 0,
         history: list[dict] | None = None, num_classes: int | None = None,
-        quiet: bool = False, compile: bool = True) -> list[dict]:
+        quiet: bool = False, compile: bool = True, task: str = "classify") -> list[dict]:
     """Train ``model`` for epochs ``start_epoch + 1 .. epochs`` and return the history.
 
     ``history`` holds one dict per epoch: ``epoch``, ``train_loss``, ``train_accuracy``,
     ``test_loss``, ``test_accuracy`` (on ``val_loader``), ``lr`` and ``seconds``; the last
     record also carries the test confusion matrix under ``confusion`` (not serialised).
+    ``task='autoencode'`` trains ``model`` to reconstruct its input, ``loss_fn(model(x), x)``:
+    its records have no accuracies, ``train_loss`` and ``test_loss`` being reconstruction
+    losses.
     A NaN or infinite loss raises :class:`TrainingDiverged` naming the epoch and step,
     before the optimiser applies the bad gradient. With ``compile`` (the default) each step's
     forward and backward replay a recorded tape where the model allows it
@@ -92,6 +119,7 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
     and :class:`lamina.distributed.ShardedLoader` loaders, each step uses the mean gradient of
     the global batch and the records hold statistics over every rank's share.
     """
+    autoencode = _check_task(task)
     history = list(history or [])
     callbacks = list(callbacks)
     # --- data-parallel (lamina.distributed): a DistributedDataParallel model syncs gradients
@@ -118,19 +146,25 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
             optimizer.zero_grad()
             n = len(y)
             if n:  # a data-parallel rank's share of a short last batch may be empty
+                # An autoencoder's target is its input: a detached alias, so that the
+                # recorded step sees two placeholders as it does for (x, y).
+                target = x.detach() if autoencode else y
                 with np.errstate(over="ignore", invalid="ignore"):  # reported just below
-                    value, out = train_step(x, y)
+                    value, out = train_step(x, target)
                 if not math.isfinite(value):
                     bar.close()
                     raise TrainingDiverged(
                         f"the loss became {value} at epoch {epoch}, step {step}; lower the "
                         "learning rate or check the input data for NaN or infinite values")
                 loss_mean.add(value, n)
-                acc_mean.add(accuracy(out, y), n)
+                if not autoencode:
+                    acc_mean.add(accuracy(out, y), n)
             if sync is not None:  # data-parallel: the mean gradient of the global batch
                 sync(n)
             optimizer.step()
-            if step % 50 == 0:
+            if step % 50 == 0 and autoencode:
+                bar.set_postfix(loss=f"{loss_mean.mean:.4f}")
+            elif step % 50 == 0:
                 bar.set_postfix(loss=f"{loss_mean.mean:.4f}", acc=f"{acc_mean.mean:.3f}")
         bar.close()
         # --- data-parallel (lamina.distributed): the epoch's statistics over every rank ---
@@ -142,10 +176,15 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
         lr = optimizer.param_groups[0]["lr"]
         if scheduler is not None:
             scheduler.step()
-        result = evaluate(model, val_loader, loss_fn, num_classes)
-        record = {"epoch": epoch, "train_loss": loss_mean.mean, "train_accuracy": acc_mean.mean,
-                  "test_loss": result["loss"], "test_accuracy": result["accuracy"], "lr": lr,
-                  "seconds": time.perf_counter() - started}
+        result = evaluate(model, val_loader, loss_fn, num_classes, task=task)
+        if autoencode:
+            record = {"epoch": epoch, "train_loss": loss_mean.mean, "test_loss": result["loss"],
+                      "lr": lr, "seconds": time.perf_counter() - started}
+        else:
+            record = {"epoch": epoch, "train_loss": loss_mean.mean,
+                      "train_accuracy": acc_mean.mean, "test_loss": result["loss"],
+                      "test_accuracy": result["accuracy"], "lr": lr,
+                      "seconds": time.perf_counter() - started}
         history.append(record)
         for cb in callbacks:
             cb.on_epoch_end(dict(record, confusion=result["confusion"]), history)

@@ -1,4 +1,5 @@
-"""Use a finished run: evaluate it on its test set, or classify image files with it."""
+"""Use a finished run: evaluate it on its test set (an autoencoder run: its reconstruction
+loss), or classify image files with it."""
 from __future__ import annotations
 
 import json
@@ -32,7 +33,10 @@ def load_run(run_dir: str):
 
 
 def evaluate_run(run_dir: str, dataset: str | None = None, data_dir: str | None = None) -> dict:
-    """Test loss and accuracy of a run's model on its (or another) data set's test split."""
+    """Test loss and accuracy of a run's model on its (or another) data set's test split.
+
+    The result also names the run's ``task``; for an autoencoder run (``task='autoencode'``)
+    ``loss`` is the test reconstruction loss and ``accuracy`` is None."""
     from .fit import evaluate
     from .setup import make_data, make_loss
 
@@ -45,8 +49,9 @@ def evaluate_run(run_dir: str, dataset: str | None = None, data_dir: str | None 
     if tuple(data.in_shape) != tuple(config["in_shape"]):
         raise LaminaValueError(f"data set {config['dataset']} has inputs of shape {data.in_shape}, "
                                f"the model expects {tuple(config['in_shape'])}")
-    result = evaluate(model, data.test_loader, make_loss(config, data.num_classes))
-    result["count"] = data.test_size
+    task = config.get("task", "classify")
+    result = evaluate(model, data.test_loader, make_loss(config, data.num_classes), task=task)
+    result.update(count=data.test_size, task=task, loss_name=config["loss"])
     return result
 
 
@@ -99,6 +104,10 @@ def predict_files(run_dir: str, paths: list[str]):
     import lamina as lm
 
     config, model = load_run(run_dir)
+    if config.get("task", "classify") == "autoencode":
+        raise LaminaValueError(f"{run_dir} is an autoencoder run (task autoencode): it "
+                               f"reconstructs images rather than classifying them; use "
+                               f"`lamina eval {run_dir}` for its reconstruction loss")
     in_shape = tuple(config["in_shape"])
     batch = np.stack([load_image(p, in_shape) for p in paths])
     with lm.no_grad():

@@ -4,11 +4,14 @@ A preset is a set of defaults: any flag given on the command line overrides it.
 """
 from __future__ import annotations
 
-__all__ = ["PRESETS", "DEFAULTS"]
+__all__ = ["PRESETS", "DEFAULTS", "TASK_DEFAULTS", "TASKS"]
+
+TASKS = ("classify", "autoencode")
 
 # What `lamina train` does with no arguments: a small MLP on the embedded digits, in seconds.
 DEFAULTS = {
     "preset": None,
+    "task": "classify",
     "model": "mlp:64,64,10:relu",
     "dataset": "digits",
     "data_dir": None,
@@ -26,6 +29,15 @@ DEFAULTS = {
     "seed": 0,
     "out": None,
     "quiet": False,
+}
+
+# What changes when --task autoencode is given and neither a flag nor the preset sets the
+# value: a dense autoencoder sized to the data ('autoencoder', see
+# lamina.models.spec.default_autoencoder_sizes), the per-pixel mean squared reconstruction
+# error, and Adam, since momentum SGD at lr 0.1 stalls at the mean image on the digits.
+TASK_DEFAULTS = {
+    "classify": {},
+    "autoencode": {"model": "autoencoder", "loss": "mse", "optimizer": "adam", "lr": 3e-3},
 }
 
 PRESETS = {

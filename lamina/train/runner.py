@@ -4,7 +4,10 @@ build the model, optimiser and loss, train, and write the run's files.
 Every run writes to its output directory: ``config.json`` (the resolved configuration),
 ``metrics.jsonl`` (one JSON object per epoch), ``model.safetensors``,
 ``checkpoint.safetensors`` (weights, optimiser state, RNG state, epoch, history),
-``curves.png`` and ``confusion.png``. Every file is written atomically.
+``curves.png`` and, for classification, ``confusion.png``; an autoencoder run (``--task
+autoencode``) writes ``reconstructions.png`` (test images over their reconstructions)
+instead of the confusion matrix, and its metrics are reconstruction losses. Every file is
+written atomically.
 """
 from __future__ import annotations
 
@@ -17,33 +20,63 @@ from ..atomic import atomic_write_text
 from ..errors import LaminaValueError
 from .checkpoint import load_checkpoint, restore, save_checkpoint
 from .fit import Callback, fit
-from .presets import DEFAULTS, PRESETS
+from .presets import DEFAULTS, PRESETS, TASK_DEFAULTS, TASKS
 
-__all__ = ["resolve_config", "run", "build_run", "OPTIMIZERS", "LOSSES", "DATASETS"]
+__all__ = ["resolve_config", "run", "build_run", "reconstruct", "preview_images", "OPTIMIZERS",
+           "LOSSES", "DATASETS", "TASKS", "TASK_LOSSES"]
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "adagrad", "rmsprop")
-LOSSES = ("cross-entropy", "quadratic", "mse")
+LOSSES = ("cross-entropy", "quadratic", "mse", "bce")
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+# The losses each task accepts: classification compares outputs with the labels, an
+# autoencoder compares its reconstruction with the input (bce needs outputs in [0, 1]).
+TASK_LOSSES = {"classify": ("cross-entropy", "quadratic", "mse"),
+               "autoencode": ("mse", "bce", "quadratic")}
 
 
 def resolve_config(overrides: dict) -> dict:
-    """Defaults, then the preset's values, then every override that is not None."""
+    """Defaults, then the preset's values, then every override that is not None; with
+    ``task='autoencode'``, the values of ``TASK_DEFAULTS['autoencode']`` that neither the
+    preset nor an override sets."""
     config = dict(DEFAULTS)
+    chosen = {key for key, value in overrides.items() if value is not None}
     preset = overrides.get("preset")
     if preset is not None:
         if preset not in PRESETS:
             raise LaminaValueError(f"unknown preset {preset!r}; known presets: {', '.join(PRESETS)}")
         config.update(PRESETS[preset]["config"])
         config["preset"] = preset
+        chosen |= set(PRESETS[preset]["config"])
     for key, value in overrides.items():
         if value is not None:
+            config[key] = value
+    for key, value in TASK_DEFAULTS.get(config["task"], {}).items():
+        if key not in chosen:
             config[key] = value
     _validate(config)
     return config
 
 
+def _check_task(config: dict) -> None:
+    """The model spec and the loss must suit the task (one-line errors naming both)."""
+    from ..models.spec import is_autoencoder_spec
+
+    task, model, loss = config["task"], config["model"], config["loss"]
+    if task == "classify" and is_autoencoder_spec(model):
+        raise LaminaValueError(f"model {model!r} is an autoencoder but --task is classify; use "
+                               "--task autoencode, or a classifier spec such as mlp:64,64,10")
+    if task == "autoencode" and not is_autoencoder_spec(model):
+        raise LaminaValueError(f"model {model!r} is a classifier but --task is autoencode; use an "
+                               "autoencoder spec such as autoencoder:784,128,32 or "
+                               "conv-autoencoder, or --task classify")
+    if loss not in TASK_LOSSES[task]:
+        raise LaminaValueError(f"--loss {loss} does not suit --task {task}; expected one of "
+                               f"{', '.join(TASK_LOSSES[task])}")
+
+
 def _validate(config: dict) -> None:
     checks = [
+        (config["task"] in TASKS, f"unknown task {config['task']!r}; expected one of {', '.join(TASKS)}"),
         (config["optimizer"] in OPTIMIZERS, f"unknown optimizer {config['optimizer']!r}; expected one of {', '.join(OPTIMIZERS)}"),
         (config["loss"] in LOSSES, f"unknown loss {config['loss']!r}; expected one of {', '.join(LOSSES)}"),
         (config["dataset"] in DATASETS, f"unknown dataset {config['dataset']!r}; expected one of {', '.join(DATASETS)}"),
@@ -59,6 +92,7 @@ def _validate(config: dict) -> None:
     for ok, message in checks:
         if not ok:
             raise LaminaValueError(message)
+    _check_task(config)
 
 
 def _default_out(config: dict) -> str:
@@ -73,20 +107,26 @@ def _say(message: str, quiet: bool = False) -> None:
 
 
 class RunFiles(Callback):
-    """Writes metrics, weights, the checkpoint and the plots after every epoch."""
+    """Writes metrics, weights, the checkpoint and the plots after every epoch.
+
+    ``task='autoencode'`` prints reconstruction losses and draws ``reconstructions.png`` from
+    ``preview``, a few test images (N, ...) as a NumPy array, instead of the confusion matrix.
+    """
 
     def __init__(self, out: str, model, optimizer, scheduler=None, quiet: bool = False,
-                 class_names=None):
+                 class_names=None, task: str = "classify", preview=None):
         self.out, self.model, self.optimizer, self.scheduler = out, model, optimizer, scheduler
         self.quiet = quiet
         self.class_names = class_names
+        self.task = task
+        self.preview = preview
         self.last_confusion = None
         self.last_plot = time.monotonic()
 
     PLOT_EVERY_SECONDS = 30.0  # plotting takes ~0.3 s: on short epochs, plot at the end only
 
     def plot(self, history: list[dict]) -> None:
-        from .plots import have_matplotlib, plot_confusion, plot_curves
+        from .plots import have_matplotlib, plot_confusion, plot_curves, plot_reconstructions
 
         if not have_matplotlib():
             return
@@ -94,6 +134,9 @@ class RunFiles(Callback):
         if self.last_confusion is not None:
             plot_confusion(self.last_confusion, os.path.join(self.out, "confusion.png"),
                            self.class_names)
+        if self.task == "autoencode" and self.preview is not None:
+            plot_reconstructions(self.preview, reconstruct(self.model, self.preview),
+                                 os.path.join(self.out, "reconstructions.png"))
         self.last_plot = time.monotonic()
 
     def on_train_end(self, history: list[dict]) -> None:
@@ -110,19 +153,52 @@ class RunFiles(Callback):
         self.last_confusion = record.get("confusion")
         if time.monotonic() - self.last_plot > self.PLOT_EVERY_SECONDS:
             self.plot(history)
+        if self.task == "autoencode":
+            _say(f"epoch {record['epoch']:3d}  train reconstruction loss {record['train_loss']:.4f}"
+                 f"  |  test reconstruction loss {record['test_loss']:.4f}  "
+                 f"({record['seconds']:.1f}s)", self.quiet)
+            return
         _say(f"epoch {record['epoch']:3d}  train loss {record['train_loss']:.4f}  "
              f"acc {record['train_accuracy']:.4f}  |  test loss {record['test_loss']:.4f}  "
              f"acc {record['test_accuracy']:.4f}  ({record['seconds']:.1f}s)", self.quiet)
 
 
-def build_run(config: dict):
-    """Data loaders, model, loss function and optimiser for ``config`` (seeded)."""
+def reconstruct(model, images):
+    """``model``'s output for the NumPy batch ``images`` (eval mode, no graph), as an array."""
     import lamina as lm
 
+    was_training = model.training
+    model.eval()
+    try:
+        with lm.no_grad():
+            return model(lm.tensor(images)).numpy()
+    finally:
+        model.train(was_training)
+
+
+def preview_images(dataset, count: int = 8):
+    """The first ``count`` inputs of ``dataset`` as one NumPy array (N, ...)."""
+    import numpy as np
+
+    return np.stack([dataset[i][0].numpy() for i in range(min(count, len(dataset)))])
+
+
+def build_run(config: dict):
+    """Data loaders, model, loss function and optimiser for ``config`` (seeded).
+
+    A plain ``autoencoder`` model spec is replaced in ``config`` by the sizes it stands for
+    on this data (e.g. ``autoencoder:64,32,16`` for the 8x8 digits), so that the run's
+    config.json names the network exactly."""
+    import lamina as lm
+
+    from ..models.spec import default_autoencoder_sizes
     from .setup import make_data, make_loss, make_model, make_optimizer
 
     lm.manual_seed(int(config["seed"]))
     data = make_data(config)
+    if config["model"].strip().lower() == "autoencoder":
+        sizes = default_autoencoder_sizes(data.in_shape)
+        config["model"] = "autoencoder:" + ",".join(map(str, sizes))
     model = make_model(config, data)
     optimizer = make_optimizer(config, model)
     loss_fn = make_loss(config, data.num_classes)
@@ -153,6 +229,7 @@ def run(overrides: dict | None = None, resume: str | None = None, parallel=None)
         for key in ("epochs", "quiet"):
             if overrides and overrides.get(key) is not None:
                 config[key] = overrides[key]
+        config.setdefault("task", "classify")  # runs from before --task existed
         config["out"] = resume
         _validate(config)
     else:
@@ -183,12 +260,18 @@ def run(overrides: dict | None = None, resume: str | None = None, parallel=None)
         trained = parallel.wrap_model(model)
         train_loader = parallel.shard_loader(train_loader)
         test_loader = parallel.shard_loader(test_loader)
+    task = config["task"]
     callbacks = []
     if main_rank:
-        callbacks.append(RunFiles(out, model, optimizer, quiet=quiet, class_names=data.class_names))
+        preview = preview_images(data.test_loader.dataset) if task == "autoencode" else None
+        callbacks.append(RunFiles(out, model, optimizer, quiet=quiet, class_names=data.class_names,
+                                  task=task, preview=preview))
     history = fit(trained, train_loader, test_loader, loss_fn, optimizer,
                   int(config["epochs"]), callbacks=callbacks, start_epoch=start_epoch,
-                  history=history, num_classes=data.num_classes, quiet=quiet)
+                  history=history, num_classes=data.num_classes, quiet=quiet, task=task)
     if history and main_rank:
-        print(f"test accuracy: {history[-1]['test_accuracy']:.4f}")
+        if task == "autoencode":
+            print(f"test reconstruction loss: {history[-1]['test_loss']:.4f}")
+        else:
+            print(f"test accuracy: {history[-1]['test_accuracy']:.4f}")
     return history

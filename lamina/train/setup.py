@@ -80,6 +80,8 @@ def make_model(config: dict, data: RunData):
     dropout = float(config.get("dropout") or 0.0)
     model = build_model(config["model"], data.in_shape, data.num_classes,
                         dropout=dropout if dropout > 0 else None)
+    if config.get("task", "classify") == "autoencode":
+        return model  # its decoder ends in its own output activation (sigmoid)
     if config["loss"] in ("quadratic", "mse"):
         # The quadratic cost compares the output units' activations with one-hot targets,
         # so the output layer is made of sigmoid units (Grohs's network).
@@ -91,9 +93,16 @@ def make_model(config: dict, data: RunData):
 
 
 def make_loss(config: dict, num_classes: int):
+    """``loss_fn(output, target)``. Classification: the target is the class labels (one-hot
+    encoded for quadratic and mse). ``task='autoencode'``: the target is the input itself and
+    the loss the per-pixel mean squared error ('mse'), the quadratic cost 1/(2n) sum_x
+    ||g(f(x)) - x||^2 ('quadratic') or the binary cross-entropy ('bce')."""
     from ..nn import functional as F
 
     name = config["loss"]
+    if config.get("task", "classify") == "autoencode":
+        return {"mse": F.mse_loss, "quadratic": F.quadratic_loss,
+                "bce": F.binary_cross_entropy}[name]
     if name == "cross-entropy":
         return F.cross_entropy
     if name == "quadratic":
