@@ -19,13 +19,17 @@ LABS = {
     "universal-approximation": ("universal_approximation", "one hidden sigmoid layer fitting continuous functions (Grohs, Introduction to (Convolutional) Neural Networks)"),
     "decision-boundaries": ("decision_boundaries", "polygons and a circle from perceptrons; a trained MLP's boundary (Dehaqani, Introduction to Neural Networks)"),
     "gd-vs-sgd": ("gd_vs_sgd", "full gradient descent against SGD and minibatches; variance falling as 1/K (Grohs, Introduction to (Convolutional) Neural Networks)"),
-    "depth": ("depth", "Grohs's table: 30 / 30-30 / 30-30-30 hidden sigmoid units"),
+    "depth": ("depth", "Grohs's 30 / 30-30 / 30-30-30 sigmoid networks over 5 seeds: mean, spread, stuck runs"),
     "vanishing-gradients": ("vanishing_gradients", "per-layer gradient norms, deep sigmoid against ReLU (Grohs, Introduction to (Convolutional) Neural Networks §6)"),
     "regularization": ("regularization", "L2, Lp (p <= 1) sparsity, dropout, weight noise, augmentation (Grohs, Introduction to (Convolutional) Neural Networks)"),
     "initialization": ("initialization", "uniform 1/sqrt(fan_in) against Glorot against N(0,1) (Schwing & Telgarsky, Deep Neural Networks)"),
     "optimizers": ("optimizers", "SGD, momentum, Adagrad, RMSProp, Adam, 1/k and 1/sqrt(k) steps (Ghauch & Ghadikolaei, Fundamentals of Deep Neural Networks)"),
-    "cnn-filters": ("cnn_filters", "first-layer filters of a small CNN; the vertical-edge filter (Grohs, Introduction to (Convolutional) Neural Networks)"),
-    "graph": ("graph", "the computational graph of a small network as Graphviz DOT (Schwing & Telgarsky, Deep Neural Networks)"),
+    "cnn-filters": ("cnn_filters", "first-layer filters of a small CNN; conv2d is cross-correlation; a convolution is a circulant matrix product; AlexNet's parameter count (Grohs, Introduction to (Convolutional) Neural Networks)"),
+    "graph": ("graph", "the computational graph of a small network, drawn with its forward values and gradients (Schwing & Telgarsky, Deep Neural Networks)"),
+    "margins": ("margins", "epsilon from 1 to 0 turns cross-entropy into the hinge; logistic regression, linear SVM, one-layer net (Schwing & Telgarsky, Deep Neural Networks)"),
+    "block-coordinate-descent": ("block_coordinate_descent", "BCD against gradient descent on a deep linear net; the Hessian's mixed signs (Ghauch & Ghadikolaei, Fundamentals of Deep Neural Networks)"),
+    "classic-rules": ("classic_rules", "Hebb's instability, ADALINE/LMS, MADALINE on XOR, RBF cylinders, McCulloch-Pitts memory (Dehaqani, Introduction to Neural Networks)"),
+    "autoencoder": ("autoencoder", "an autoencoder's reconstructions and code space (Fashion-MNIST when present, else the digits)"),
 }
 
 

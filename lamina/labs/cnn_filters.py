@@ -1,21 +1,41 @@
-"""Convolutional filters: Grohs's vertical-edge filter, and what a small CNN learns.
+"""Convolutional filters: Grohs's vertical-edge filter, what a small CNN learns, and what
+conv2d computes (Grohs, "Introduction to (Convolutional) Neural Networks", "Convolutional
+Neural Networks").
 
-Seed 000, "Example: Detecting Vertical Edges", gives the 'vertical-edge-detection-filter'
+The lecture defines, for X, Y in R^{n x n}, the convolution Z = X * Y by
+
+    Z[i, j] = sum_{k,l=0}^{n-1} X[i-k, j-l] Y[k, l]
+
+"where periodization or zero-padding of X, Y is used if i - k or j - l is not in
+{0, ..., n-1}", and says "A convolutional layer can be written as a conventional neural
+network layer!". Its "vertical-edge-detection-filter"
 
     W = [[-1, 2, -1],
          [-1, 2, -1],
          [-1, 2, -1]]
 
-(rows top to bottom): a vertical line of 2s between two vertical lines of -1s. Each row sums
-to zero, so a patch that is constant along each row -- any horizontal structure, or a flat
-region -- gives exactly 0, while a bright vertical line one pixel wide gives 3 (2 - 0 - 0)
-times its brightness. The lecture defines Z = X * W with the flipped kernel
-(Z[i, j] = sum_{k,l} X[i-k, j-l] W[k, l]); ``conv2d``, like every deep-learning library,
-correlates without flipping, which for this W (symmetric under a half turn) is the same.
+(rows top to bottom) has every row summing to zero, so a patch constant along each row -- any
+horizontal structure, or a flat region -- gives exactly 0, while a bright vertical line one
+pixel wide gives 3 (2 - 0 - 0) times its brightness.
 
-The lab applies W with :func:`lamina.nn.functional.conv2d` to a digit and to vertical and
-horizontal stripes, then trains a small CNN (conv 8 filters 3x3 -> ReLU -> max-pool 2 ->
-linear) briefly and shows its first-layer filters beside the lecture's.
+What this lab shows, each figure computed:
+
+* ``conv2d`` (lamina's, like every deep-learning library's) is *cross-correlation*,
+  Z[i, j] = sum_{k,l} X[i+k, j+l] K[k, l], not the lecture's flipped sum. Grohs's W is
+  unchanged by a half turn, so with it the two agree and the flip is invisible; with the
+  asymmetric kernel ``ASYMMETRIC`` they differ, and conv2d with K turned 180 degrees gives the
+  lecture's convolution (float64, to 1e-12).
+* A convolution is a matrix product: with periodization, vec(X * K) = C vec(X) for the
+  doubly block circulant matrix C[(i,j), (p,q)] = K[(i-p) mod n, (j-q) mod n] (built here
+  from K alone, not from conv2d); with zero padding, the valid part of conv2d is a doubly
+  block Toeplitz matrix times vec(X). That is the lecture's "conventional layer": a
+  fully connected layer whose weight matrix is sparse and shares its entries.
+* W applied with conv2d to stripes and digits; a small CNN (conv 8 filters 3x3 -> ReLU ->
+  max-pool 2 -> linear) trained briefly, its first-layer filters (each drawn on its own
+  min-max scale, so a filter with small weights is as readable as a large one) and the
+  feature maps they make of one image.
+* Without ``--quick``: AlexNet's parameter counts (the lecture's ~160m against the 61M of
+  the 224x224 ImageNet configuration), from :mod:`lamina.models.alexnet`.
 """
 from __future__ import annotations
 
@@ -35,12 +55,20 @@ from ..nn import functional as F
 from ..optim import Adam
 from .report import Report, one_blas_thread, save_figure
 
-__all__ = ["run", "VERTICAL_EDGE", "stripes", "small_cnn"]
+__all__ = ["run", "VERTICAL_EDGE", "ASYMMETRIC", "stripes", "small_cnn", "cross_correlate",
+           "lecture_convolution", "circulant_matrix", "toeplitz_matrix",
+           "is_doubly_block_circulant", "conv_algebra"]
 
 #: Seed 000's vertical-edge filter, rows top to bottom (conv2d's weight[0, 0] layout).
 VERTICAL_EDGE = np.array([[-1.0, 2.0, -1.0],
                           [-1.0, 2.0, -1.0],
                           [-1.0, 2.0, -1.0]], dtype=np.float32)
+
+#: An asymmetric 3x3 kernel: K != K[::-1, ::-1] and K != K.T, so a flip cannot hide.
+ASYMMETRIC = np.array([[1.0, 2.0, 0.0],
+                       [0.0, -1.0, 3.0],
+                       [-2.0, 0.0, 1.0]])
+TOLERANCE = 1e-12  # float64: "equal" means this close
 
 _FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 
@@ -57,6 +85,123 @@ def _respond(image: np.ndarray, padding: int = 0) -> np.ndarray:
     x = Tensor._wrap(image[None, None].astype(np.float32))
     w = Tensor._wrap(VERTICAL_EDGE[None, None])
     return F.conv2d(x, w, padding=padding)._data[0, 0]
+
+
+def cross_correlate(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Z[i, j] = sum_{k,l} X[i+k, j+l] K[k, l] over the valid region, in NumPy (one shifted
+    slice per kernel offset): what conv2d is claimed to compute."""
+    kh, kw = kernel.shape
+    h, w = x.shape[0] - kh + 1, x.shape[1] - kw + 1
+    z = np.zeros((h, w), dtype=np.result_type(x, kernel))
+    for k in range(kh):
+        for l in range(kw):
+            z += kernel[k, l] * x[k:k + h, l:l + w]
+    return z
+
+
+def lecture_convolution(x: np.ndarray, kernel: np.ndarray, periodic: bool = True) -> np.ndarray:
+    """Grohs's Z[i, j] = sum_{k,l} X[i-k, j-l] K[k, l] for every (i, j) of X's shape, with X
+    periodized (``periodic``) or zero-padded where i - k or j - l leaves it."""
+    z = np.zeros(x.shape, dtype=np.result_type(x, kernel))
+    n1, n2 = x.shape
+    for k in range(kernel.shape[0]):
+        for l in range(kernel.shape[1]):
+            if periodic:
+                # shifted[i, j] = X[(i - k) mod n1, (j - l) mod n2]
+                shifted = np.roll(x, (k, l), axis=(0, 1))
+            else:
+                shifted = np.zeros_like(x)
+                shifted[k:, l:] = x[:n1 - k, :n2 - l]
+            z += kernel[k, l] * shifted
+    return z
+
+
+def circulant_matrix(kernel: np.ndarray, shape: tuple) -> np.ndarray:
+    """C with vec(X * K) = C vec(X) for the periodized convolution of (n1, n2) images
+    (row-major vec): C[(i,j), (p,q)] = K[(i-p) mod n1, (j-q) mod n2], K zero outside its
+    support. Built from K's entries alone."""
+    n1, n2 = shape
+    c = np.zeros((n1 * n2, n1 * n2), dtype=kernel.dtype)
+    i, j = np.indices(shape)
+    rows = (i * n2 + j).ravel()
+    for k in range(kernel.shape[0]):
+        for l in range(kernel.shape[1]):
+            cols = (((i - k) % n1) * n2 + (j - l) % n2).ravel()
+            c[rows, cols] += kernel[k, l]
+    return c
+
+
+def toeplitz_matrix(kernel: np.ndarray, shape: tuple) -> np.ndarray:
+    """T with vec(cross_correlate(X, K)) = T vec(X) for (n1, n2) images, no padding:
+    T[(i,j), (i+k, j+l)] = K[k, l], an (h w) x (n1 n2) doubly block Toeplitz matrix."""
+    n1, n2 = shape
+    kh, kw = kernel.shape
+    h, w = n1 - kh + 1, n2 - kw + 1
+    t = np.zeros((h * w, n1 * n2), dtype=kernel.dtype)
+    i, j = np.indices((h, w))
+    rows = (i * w + j).ravel()
+    for k in range(kh):
+        for l in range(kw):
+            t[rows, ((i + k) * n2 + j + l).ravel()] = kernel[k, l]
+    return t
+
+
+def is_doubly_block_circulant(c: np.ndarray, n1: int, n2: int) -> bool:
+    """Whether the (n1 n2)^2 matrix is block circulant (block (I, P) depends on (I - P) mod
+    n1 only) with circulant n2 x n2 blocks."""
+    blocks = c.reshape(n1, n2, n1, n2).transpose(0, 2, 1, 3)  # blocks[I, P] is n2 x n2
+    first = blocks[0]
+    for big in range(n1):
+        if not np.array_equal(blocks[big], np.roll(first, big, axis=0)):
+            return False
+    for block in first:
+        for small in range(n2):
+            if not np.array_equal(block[small], np.roll(block[0], small)):
+                return False
+    return True
+
+
+def _conv2d64(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """lamina's F.conv2d of one float64 image with one kernel (no padding)."""
+    out = F.conv2d(Tensor._wrap(x[None, None]), Tensor._wrap(kernel[None, None]))
+    return out._data[0, 0]
+
+
+def conv_algebra(n: int = 6, seed: int = 0) -> list:
+    """The comparisons behind "conv2d is cross-correlation" and "a convolution is a matrix
+    product", on a random float64 n x n image: a list of (key, description, max |difference|,
+    or for the structure checks 0.0 when the property holds and 1.0 when it does not)."""
+    x = np.random.default_rng(seed).standard_normal((n, n))
+    k = ASYMMETRIC
+    kh, kw = k.shape
+    lamina_valid = _conv2d64(x, k)
+    lecture_zero = lecture_convolution(x, k, periodic=False)[kh - 1:, kw - 1:]
+    lecture_periodic = lecture_convolution(x, k, periodic=True)
+    padded = F.pad(Tensor._wrap(x[None, None]), (kw - 1, 0, kh - 1, 0), mode="circular")._data[0, 0]
+    flipped = np.ascontiguousarray(k[::-1, ::-1])
+    c, t = circulant_matrix(k, (n, n)), toeplitz_matrix(k, (n, n))
+    w = VERTICAL_EDGE.astype(np.float64)
+    err = lambda a, b: float(np.max(np.abs(a - b)))  # noqa: E731
+    return [
+        ("corr", "F.conv2d(X, K) vs NumPy cross-correlation sum_{k,l} X[i+k, j+l] K[k, l]",
+         err(lamina_valid, cross_correlate(x, k))),
+        ("conv", "F.conv2d(X, K) vs the lecture's convolution sum_{k,l} X[i-k, j-l] K[k, l] "
+                 "(valid part)", err(lamina_valid, lecture_zero)),
+        ("flipped", "F.conv2d(X, K turned 180 degrees) vs the lecture's convolution (valid part)",
+         err(_conv2d64(x, flipped), lecture_zero)),
+        ("symmetric", "Grohs's W: F.conv2d(X, W) vs the lecture's X * W (W = W turned 180 "
+                      "degrees, so the flip is invisible)",
+         err(_conv2d64(x, w), lecture_convolution(x, w, periodic=False)[2:, 2:])),
+        ("circulant", f"C vec(X) vs vec(X * K), periodized ({n * n}x{n * n} circulant C from K)",
+         err((c @ x.ravel()).reshape(n, n), lecture_periodic)),
+        ("circulant_conv2d", "C vec(X) vs F.conv2d(circular pad of X, K turned 180 degrees)",
+         err((c @ x.ravel()).reshape(n, n), _conv2d64(padded, flipped))),
+        ("circulant_structure", "C is doubly block circulant (0 = yes, 1 = no)",
+         0.0 if is_doubly_block_circulant(c, n, n) else 1.0),
+        ("toeplitz", f"T vec(X) vs F.conv2d(X, K), zero padding ({t.shape[0]}x{t.shape[1]} "
+                     "doubly block Toeplitz T)", err((t @ x.ravel()).reshape(lamina_valid.shape),
+                                                      lamina_valid)),
+    ]
 
 
 def small_cnn(side: int, filters: int = 8) -> nn.Sequential:
@@ -108,10 +253,20 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.vdot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
 
 
-def _plot(demos: list, filters: np.ndarray, data_name: str, out: str, report: Report) -> None:
-    plt = report.pyplot()
-    if plt is None:
-        return
+def _off(axes) -> None:
+    for ax in np.ravel(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+
+def _own_scale(ax, image: np.ndarray, cmap: str = "gray") -> tuple:
+    """Draw ``image`` on its own min-max scale (black = its min, white = its max)."""
+    low, high = float(image.min()), float(image.max())
+    ax.imshow(image, cmap=cmap, vmin=low, vmax=high if high > low else low + 1e-12)
+    return low, high
+
+
+def _plot_edges(demos: list, out: str, report: Report, plt) -> None:
     fig, axes = plt.subplots(2, len(demos), figsize=(3.0 * len(demos), 6.4))
     limit = max(float(np.abs(response).max()) for _, _, response in demos)
     for column, (name, image, response) in enumerate(demos):
@@ -120,13 +275,15 @@ def _plot(demos: list, filters: np.ndarray, data_name: str, out: str, report: Re
         shown = axes[1, column].imshow(response, cmap="RdBu_r", vmin=-limit, vmax=limit)
         axes[1, column].set_title("response to W", fontsize=9)
     fig.colorbar(shown, ax=list(axes[1]), fraction=0.02)
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.suptitle("Seed 000's vertical-edge filter W = [[-1,2,-1]] x 3 applied with conv2d "
-                 "(no padding; responses on one colour scale)")
+    _off(axes)
+    fig.suptitle("Grohs's vertical-edge filter W = [[-1,2,-1]] x 3 applied with conv2d "
+                 "(no padding; responses on one colour scale, to compare them)")
     save_figure(fig, out, "vertical_edge.png", report)
 
+
+def _plot_filters(filters: np.ndarray, data_name: str, out: str, report: Report, plt) -> list:
+    """filters.png: Grohs's W and each learned filter, each on its own min-max scale; returns
+    the (min, max) each panel was drawn with."""
     kernels = [("Grohs's W", VERTICAL_EDGE)]
     kernels += [(f"filter {i + 1}", kernel) for i, kernel in enumerate(filters)]
     columns = min(len(kernels), 5)
@@ -134,24 +291,44 @@ def _plot(demos: list, filters: np.ndarray, data_name: str, out: str, report: Re
     fig, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.7 * rows), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
+    scales = []
     for ax, (name, kernel) in zip(axes.ravel(), kernels):
-        limit = max(float(np.abs(kernel).max()), 1e-6)
-        ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
-        ax.set_title(name, fontsize=9)
-    fig.suptitle(f"First-layer 3x3 filters of the CNN trained on {data_name} (red +, blue -)")
+        low, high = _own_scale(ax, kernel)
+        scales.append((low, high))
+        ax.set_title(f"{name}\n[{low:+.2f}, {high:+.2f}]", fontsize=8)
+    fig.suptitle(f"First-layer 3x3 filters of the CNN trained on {data_name}; each on its own "
+                 "scale, black = its min, white = its max", fontsize=9)
     fig.tight_layout()
     save_figure(fig, out, "filters.png", report)
+    return scales[1:]
 
 
-def run(quick: bool = False, out: str = "lab-cnn-filters") -> Report:
-    """The vertical-edge filter on stripes and a digit; a small CNN's learned filters.
+def _plot_feature_maps(image: np.ndarray, filters: np.ndarray, maps: np.ndarray, out: str,
+                       report: Report, plt) -> None:
+    """feature_maps.png: one image, each filter, its conv2d map and the map after ReLU."""
+    n = len(filters)
+    fig, axes = plt.subplots(3, n + 1, figsize=(1.6 * (n + 1), 5.2), squeeze=False)
+    _off(axes)
+    axes[1, 0].imshow(image, cmap="gray", vmin=0.0, vmax=1.0)
+    axes[1, 0].set_title("input", fontsize=8)
+    axes[0, 0].axis("off")
+    axes[2, 0].axis("off")
+    for i in range(n):
+        _own_scale(axes[0, i + 1], filters[i])
+        axes[0, i + 1].set_title(f"filter {i + 1}", fontsize=8)
+        low, high = _own_scale(axes[1, i + 1], maps[i])
+        axes[1, i + 1].set_title(f"[{low:+.1f}, {high:+.1f}]", fontsize=7)
+        _own_scale(axes[2, i + 1], np.maximum(maps[i], 0.0))
+    axes[2, 1].set_ylabel("ReLU", fontsize=8)
+    axes[1, 1].set_ylabel("conv2d", fontsize=8)
+    fig.suptitle("Feature maps of one test image: conv2d with each learned filter (+ bias), "
+                 "then ReLU; each panel on its own scale", fontsize=9)
+    fig.tight_layout()
+    save_figure(fig, out, "feature_maps.png", report)
 
-    Quick: the CNN trains 10 epochs on the 1,437 training digits (8x8); full: 2 epochs on
-    Fashion-MNIST (28x28, 60,000 images) when it is installed, else 30 epochs on Digits."""
-    started = time.perf_counter()
-    report = Report("cnn-filters")
-    report.data = {}
 
+def _edge_table(report: Report) -> list:
+    """W on stripes, a digit and the digit turned; returns (name, image, response) triples."""
     digits_x, digits_y = Digits(train=False).arrays()
     one = digits_x[int(np.flatnonzero(digits_y == 1)[0]), 0]
     flat = np.full((8, 8), 0.5, np.float32)
@@ -164,7 +341,7 @@ def run(quick: bool = False, out: str = "lab-cnn-filters") -> Report:
                 "the 1 turned 90 degrees": "smaller: the stroke now runs across W's rows",
                 "a flat grey image": "0"}
     table = report.table(
-        "Seed 000's vertical-edge filter W = [[-1, 2, -1], [-1, 2, -1], [-1, 2, -1]] applied "
+        "Grohs's vertical-edge filter W = [[-1, 2, -1], [-1, 2, -1], [-1, 2, -1]] applied "
         "with conv2d (no padding)",
         ["input", "mean |response|", "max |response|", "expected from W"])
     demos = []
@@ -175,6 +352,57 @@ def run(quick: bool = False, out: str = "lab-cnn-filters") -> Report:
         report.data[name] = stats
         table.add(name, stats["mean_abs"], stats["max_abs"], expected[name])
         demos.append((name, image, response))
+    return demos
+
+
+def _algebra_table(report: Report) -> None:
+    rows = conv_algebra()
+    report.data["algebra"] = {key: error for key, _, error in rows}
+    table = report.table(
+        f"conv2d is cross-correlation; a convolution is a matrix product (float64, random 6x6 "
+        f"X, asymmetric K = {ASYMMETRIC.astype(int).tolist()})",
+        ["comparison", "max |difference|", f"equal to {TOLERANCE:g}?"])
+    for _, description, error in rows:
+        table.add(description, f"{error:.2e}", "yes" if error < TOLERANCE else "no")
+    report.notes.append(
+        "The lecture's X * K flips the kernel (X[i-k, j-l]); conv2d does not (X[i+k, j+l]), as "
+        "in PyTorch and every deep-learning library. Learned filters make the difference "
+        "immaterial in training (the network learns the flipped filter instead), but it "
+        "matters when a filter from the lecture or a signal-processing text is copied into "
+        "conv2d: turn it 180 degrees first (K[::-1, ::-1]). The circulant C and Toeplitz T are "
+        "built from K's entries by index arithmetic, never from conv2d.")
+
+
+def _alexnet_table(report: Report) -> None:
+    from ..models.alexnet import parameter_counts
+
+    counts = parameter_counts()
+    report.data["alexnet"] = counts
+    table = report.table("AlexNet's parameters: which counts what",
+                         ["configuration", "parameters", "in the fc layers", "source"])
+    table.add("Grohs's slide: 'AlexNet, neural network with ~160m DOFs'", "~160,000,000", "",
+              "the lecture's figure (it does not say what it counts)")
+    for row in counts:
+        table.add(row["name"], f"{row['parameters']:,}",
+                  f"{row['classifier'] / row['parameters']:.0%}", "counted on lamina's module")
+    report.notes.append(
+        "Grohs's ~160m goes with ImageNet's 1.2m images into '~2 * 10^14 flops' per gradient "
+        "step (1.2e6 x 1.6e8); Krizhevsky et al. state 60 million, which the two 224x224 "
+        "configurations above reproduce. Schwing & Telgarsky show AlexNet's layout without a "
+        "count.")
+
+
+def run(quick: bool = False, out: str = "lab-cnn-filters") -> Report:
+    """W on stripes and a digit; conv2d against correlation, convolution and the circulant
+    matrix; a small CNN's learned filters and feature maps; AlexNet's counts (full run only).
+
+    Quick: the CNN trains 10 epochs on the 1,437 training digits (8x8); full: 2 epochs on
+    Fashion-MNIST (28x28, 60,000 images) when it is installed, else 30 epochs on Digits."""
+    started = time.perf_counter()
+    report = Report("cnn-filters")
+    report.data = {}
+    demos = _edge_table(report)
+    _algebra_table(report)
 
     data_name, (x, y), (x_test, y_test) = _data(quick, report.notes)
     side = x.shape[-1]
@@ -197,9 +425,11 @@ def run(quick: bool = False, out: str = "lab-cnn-filters") -> Report:
     horizontal = VERTICAL_EDGE.T
     learned = report.table(
         "Learned first-layer filters against the edge filters (cosine similarity)",
-        ["filter", "cos(vertical W)", "cos(horizontal W^T)", "row sums (0 = blind to horizontal)"])
+        ["filter", "min", "max", "cos(vertical W)", "cos(horizontal W^T)",
+         "row sums (0 = blind to horizontal)"])
     for i, kernel in enumerate(filters):
-        learned.add(f"filter {i + 1}", _cosine(kernel, VERTICAL_EDGE), _cosine(kernel, horizontal),
+        learned.add(f"filter {i + 1}", float(kernel.min()), float(kernel.max()),
+                    _cosine(kernel, VERTICAL_EDGE), _cosine(kernel, horizontal),
                     " ".join(f"{v:+.2f}" for v in kernel.sum(axis=1)))
     report.notes.append(
         "W is the lecture's matrix as written (rows top to bottom), conv2d's weight[0, 0]. "
@@ -207,12 +437,32 @@ def run(quick: bool = False, out: str = "lab-cnn-filters") -> Report:
         "interior. The digit is the first 1 among the held-out Digits (8x8).")
     vertical_cos = [abs(_cosine(k, VERTICAL_EDGE)) for k in filters]
     horizontal_cos = [abs(_cosine(k, horizontal)) for k in filters]
-    report.data["filters"] = {"cos_vertical": vertical_cos, "cos_horizontal": horizontal_cos}
+    report.data["filters"] = {"cos_vertical": vertical_cos, "cos_horizontal": horizontal_cos,
+                              "weights": filters.copy()}
     report.notes.append(
         f"Learned filters: training finds its own detectors rather than the lecture's W "
         f"(largest |cos| with W {max(vertical_cos):.2f}, with W^T {max(horizontal_cos):.2f}; "
         "see filters.png). A filter whose three row sums are all near 0 is, like W, blind "
-        "to horizontal structure; the others respond to it too.")
-    _plot(demos, filters, data_name, out, report)
+        "to horizontal structure; the others respond to it too. Each filter is drawn on its "
+        "own min-max scale (the table gives the ranges).")
+
+    image = x_test[0]
+    with no_grad():
+        maps = model[0](Tensor._wrap(image[None]))._data[0]
+    report.data["feature_maps"] = {"label": int(y_test[0]), "shape": tuple(maps.shape),
+                                   "maps": maps}
+    report.notes.append(f"feature_maps.png: the first test image (label {int(y_test[0])}) "
+                        f"through the first layer, {maps.shape[0]} maps of {maps.shape[1]}x"
+                        f"{maps.shape[2]} (padding 1 keeps the size).")
+    if not quick:
+        _alexnet_table(report)
+    else:
+        report.notes.append("AlexNet's parameter counts (the lecture's ~160m against 61M) are "
+                            "computed by a full run (without --quick); see lamina.models.alexnet.")
+    plt = report.pyplot()
+    if plt is not None:
+        _plot_edges(demos, out, report, plt)
+        report.data["filters"]["scales"] = _plot_filters(filters, data_name, out, report, plt)
+        _plot_feature_maps(image[0], filters, maps, out, report, plt)
     report.notes.append(f"CNN data: {data_name}; {time.perf_counter() - started:.1f} s in all.")
     return report

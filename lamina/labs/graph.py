@@ -1,16 +1,24 @@
-"""The computational graph of a small network, as Graphviz DOT (Schwing & Telgarsky, Deep Neural Networks).
+"""The computational graph of a small network, forward values and backward gradients on its
+edges (Schwing & Telgarsky, "Deep Neural Networks").
 
-Seed 001 ("Composite function represented as acyclic graph"): a network with its loss is a
-composite function F(w, x, y) = f_1(w_1, y, f_2(w_2, f_3(w_3, x))), "represented by an
-acyclic graph (computation graph)" whose nodes are weights, data and functions;
-backpropagation walks it once, in reverse topological order, reusing each node's result
-("To avoid repeated computation, backpropagation on an acyclic graph").
+Schwing & Telgarsky ("Composite function represented as acyclic graph"): a network with its
+loss is a composite function F(w, x, y) = f_1(w_1, y, f_2(w_2, f_3(w_3, x))), "represented
+by an acyclic graph (computation graph)" whose nodes are weights, data and functions; the
+forward pass computes every node's value from its inputs, and backpropagation walks the graph
+once, in reverse topological order, reusing each node's result ("To avoid repeated
+computation, backpropagation on an acyclic graph").
 
-Here f_3 is the first layer (w_3 = fc1's weight and bias), f_2 the second (fc2) and f_1 the
-quadratic loss against the targets y. lamina records one node per operation during the
-forward pass; :func:`lamina.autograd.to_dot` writes the graph with the parameters named by
-``named_parameters()``. The table lists the operations in the topological order the
-backward pass reverses.
+The network is the backpropagation lecture's 2-2-1 example (sigmoid units, no biases,
+x = (0.35, 0.9), W^1 = [[0.1, 0.8], [0.4, 0.6]], W^2 = [[0.3, 0.9]], target t = 0.5,
+L = 1/2 (y - t)^2), written as the lecture writes it, net^1 = W^1 x with x a column:
+f_3 is sigmoid(W^1 x), f_2 is sigmoid(W^2 .), f_1 the loss against t. lamina records one node
+per operation during the forward pass; after ``backward()`` every edge carries two numbers,
+the tensor that flowed forward along it and the gradient dL/d(that tensor) that flowed back.
+The lab lists the operations in topological order, writes the graph as Graphviz DOT
+(:func:`lamina.autograd.to_dot`) and draws it with matplotlib
+(:func:`lamina.autograd.graph.draw_graph`), nodes in topological layers, each edge labelled
+with its value and its gradient; Graphviz is used when its ``dot`` program is installed,
+never required.
 """
 from __future__ import annotations
 
@@ -19,99 +27,179 @@ import shutil
 import subprocess
 
 from .. import nn
-from .report import Report
+from .report import Report, save_figure
 
-__all__ = ["run", "TwoLayerNet", "build_graph"]
+__all__ = ["run", "LectureNet", "build_graph"]
 
 
-class TwoLayerNet(nn.Module):
-    """f(x) = fc2(sigmoid(fc1(x))): Schwing & Telgarsky's f_2(w_2, f_3(w_3, x))."""
+class LectureNet(nn.Module):
+    """y = sigmoid(W2 @ sigmoid(W1 @ x)) for a column x: the backpropagation lecture's 2-2-1
+    network (W^l_ij from unit j of layer l-1 into unit i of layer l, no biases)."""
 
-    def __init__(self, d_in: int = 2, hidden: int = 3, d_out: int = 1) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.fc1 = nn.Linear(d_in, hidden)
-        self.fc2 = nn.Linear(hidden, d_out)
+        import lamina as lm
+        from ..classic.backprop import SEED002
+
+        self.W1 = nn.Parameter(lm.tensor(SEED002["W1"], dtype=lm.float64))
+        self.W2 = nn.Parameter(lm.tensor(SEED002["W2"], dtype=lm.float64))
 
     def forward(self, x):
-        return self.fc2(nn.functional.sigmoid(self.fc1(x)))
+        """(y, [net1, hidden, net2]): the output and the intermediate tensors, which the lab
+        keeps to label the graph's edges."""
+        import lamina as lm
+
+        net1 = self.W1 @ x
+        hidden = lm.sigmoid(net1)
+        net2 = self.W2 @ hidden
+        return lm.sigmoid(net2), [net1, hidden, net2]
 
 
-def build_graph(batch: int = 4) -> tuple:
-    """Run the forward pass of the 2-3-1 network and its MSE loss on a small batch; returns
-    (loss, names, nodes) with ``names`` mapping tensor ids to labels for ``to_dot`` and
-    ``nodes`` the operations in topological order as dicts (op, output shape, inputs)."""
+def build_graph() -> tuple:
+    """Forward and backward pass of the 2-2-1 network on the lecture's example.
+
+    Returns (loss, names, tensors, net): ``names`` maps tensor ids to labels (``W1``, ``W2``,
+    ``x``, ``loss``), ``tensors`` the intermediate tensors in forward order (each kept with
+    ``retain_grad()``, so their ``.grad`` holds dL/d(tensor) after the backward pass)."""
     import lamina as lm
-    from ..autograd.engine import topological_order
-    from ..nn import functional as F
+    from ..classic.backprop import SEED002
 
-    lm.manual_seed(0)
-    net = TwoLayerNet()
-    x = lm.randn(batch, 2)
-    y = lm.randn(batch, 1)
-    loss = F.mse_loss(net(x), y)
+    net = LectureNet()
+    # x requires grad only so that the drawing can show its value (and dL/dx) on its edge
+    x = lm.tensor(SEED002["x"][:, None], dtype=lm.float64, requires_grad=True)
+    y, inner = net(x)
+    error = y - SEED002["t"]
+    square = error ** 2
+    half = 0.5 * square
+    loss = half.sum()
+    tensors = inner + [y, error, square, half, loss]
+    for t in tensors:
+        t.retain_grad()
+    loss.backward()
     names = {id(p): name for name, p in net.named_parameters()}
+    names[id(x)] = "x"
     names[id(loss)] = "loss"
-    order = topological_order(loss.grad_fn)
-    # A node's output shape is recorded where it is consumed (the consumer's input shape).
-    out_shape = {id(loss.grad_fn): tuple(loss.shape)}
-    for node in order:
-        for parent, (shape, _dtype) in zip(node.parents, node.input_meta):
-            if type(parent) is tuple:
-                out_shape[id(parent[0])] = tuple(shape)
-    number = {id(node): i + 1 for i, node in enumerate(order)}
-    nodes = []
-    for node in order:
-        inputs = []
-        for parent, (shape, _dtype) in zip(node.parents, node.input_meta):
-            if parent is None:
-                inputs.append(f"data {tuple(shape)}")
-            elif type(parent) is tuple:
-                inputs.append(f"#{number[id(parent[0])]}")
-            else:
-                inputs.append(names.get(id(parent), "leaf") + f" {tuple(parent.shape)}")
-        nodes.append({"op": node.name, "shape": out_shape[id(node)], "inputs": inputs})
-    return loss, names, nodes
+    return loss, names, tensors, net
+
+
+def _numbers(array) -> str:
+    flat = array.reshape(-1)
+    if array.ndim == 0:
+        return f"{float(array):.4g}"
+    return "[" + ", ".join(f"{float(v):.4g}" for v in flat) + "]"
+
+
+def _render_with_dot(dot_path: str, out: str, report: Report) -> bool:
+    """graph.png by Graphviz's ``dot`` when it is installed and works; says why not otherwise."""
+    from ..atomic import atomic_path
+
+    if not shutil.which("dot"):
+        report.notes.append("Graphviz's `dot` program is not installed: graph.png is drawn with "
+                            "matplotlib instead (render the DOT file elsewhere with "
+                            f"`dot -Tpng {dot_path} -o graph.png`).")
+        return False
+    png_path = os.path.join(out, "graph.png")
+    try:
+        with atomic_path(png_path) as tmp:  # a failed render leaves no graph.png behind
+            done = subprocess.run(["dot", "-Tpng", dot_path, "-o", tmp], capture_output=True,
+                                  text=True, timeout=60)
+            if done.returncode != 0 or os.path.getsize(tmp) == 0:
+                raise RuntimeError(done.stderr.strip()[:200] or f"exit status {done.returncode}")
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+        report.notes.append(f"Graphviz's dot failed ({error}); graph.png is drawn with "
+                            "matplotlib instead.")
+        return False
+    report.files.append(png_path)
+    return True
+
+
+def _draw(loss, names, tensors, out: str, name: str, report: Report) -> bool:
+    plt = report.pyplot()
+    if plt is None:
+        return False
+    from ..autograd.graph import draw_graph
+
+    fig, ax = plt.subplots(figsize=(20, 4.6))
+    draw_graph(loss, names, tensors, ax=ax)
+    ax.set_title("Schwing & Telgarsky, Deep Neural Networks: the computation graph of "
+                 "L = 1/2 (sigmoid(W2 sigmoid(W1 x)) - t)^2 (the backpropagation lecture's "
+                 "2-2-1 example); forward value above each edge, gradient dL/d(edge) below, red",
+                 fontsize=9)
+    fig.tight_layout()
+    save_figure(fig, out, name, report)
+    return True
 
 
 def run(quick: bool = False, out: str = "lab-graph") -> Report:
-    """Write graph.dot (and graph.png with Graphviz's ``dot``) and list the nodes."""
-    from ..atomic import atomic_path, atomic_write_text
+    """List the nodes with their values and gradients, write graph.dot, draw graph.png."""
+    from ..atomic import atomic_write_text
     from ..autograd import to_dot
+    from ..autograd.graph import graph_layers
+    from .backprop_example import SEED002_GRADIENTS
 
     report = Report("graph")
-    loss, names, nodes = build_graph()
-    table = report.table("The computational graph of loss = mse(fc2(sigmoid(fc1(x))), y), "
-                         "operations in topological order (Schwing & Telgarsky, Deep Neural Networks)",
-                         ["#", "operation", "output shape", "inputs"])
-    for i, node in enumerate(nodes, start=1):
-        table.add(i, node["op"], str(node["shape"]), ", ".join(node["inputs"]))
+    loss, names, tensors, net = build_graph()
+    nodes, edges = graph_layers(loss, names, tensors)
+    label = {n["key"]: n for n in nodes}
+    ops = sorted((n for n in nodes if n["kind"] == "op"), key=lambda n: n["layer"])
+    number = {n["key"]: i + 1 for i, n in enumerate(ops)}
+    table = report.table(
+        "The computation graph of L = 1/2 (sigmoid(W2 sigmoid(W1 x)) - t)^2, operations in "
+        "topological order (Schwing & Telgarsky, Deep Neural Networks)",
+        ["#", "layer", "operation", "output shape", "forward value", "dL/d(output)", "inputs"])
+    rows = []
+    for op in ops:
+        out_edge = next(e for e in edges if e["source"] == op["key"])
+        inputs = []
+        for e in (e for e in edges if e["target"] == op["key"]):
+            source = label[e["source"]]
+            inputs.append(f"#{number[source['key']]}" if source["kind"] == "op" else
+                          f"{source['label']} {tuple(e['shape'])}")
+        row = {"op": op["label"], "layer": op["layer"], "shape": out_edge["shape"],
+               "value": out_edge["value"].tolist(), "grad": out_edge["grad"].tolist(),
+               "inputs": inputs}
+        rows.append(row)
+        table.add(number[op["key"]], op["layer"], op["label"], str(row["shape"]),
+                  _numbers(out_edge["value"]), _numbers(out_edge["grad"]), ", ".join(inputs))
+
+    leaves = report.table(
+        "Gradients at the leaves after backward(), beside the backpropagation lecture's printed "
+        "values", ["leaf", "value", "dL/d(leaf), lamina", "lecture (printed)"])
+    lecture = {"W1": [[SEED002_GRADIENTS[f"dL/dW1_{i}{j}"] for j in (1, 2)] for i in (1, 2)],
+               "W2": [[SEED002_GRADIENTS["dL/dW2_11"], SEED002_GRADIENTS["dL/dW2_12"]]]}
+    leaf_data = {}
+    for name, p in list(net.named_parameters()) + [("x", None)]:
+        edge = next(e for e in edges if label[e["source"]]["label"] == name)
+        leaf_data[name] = {"value": edge["value"].tolist(), "grad": edge["grad"].tolist()}
+        printed = lecture.get(name)
+        leaves.add(name, _numbers(edge["value"]), _numbers(edge["grad"]),
+                   "[" + ", ".join(v for r in printed for v in r) + "]" if printed else
+                   "(not computed there)")
+
     dot = to_dot(loss, names)
     os.makedirs(out, exist_ok=True)
     dot_path = os.path.join(out, "graph.dot")
     atomic_write_text(dot_path, dot + "\n")
     report.files.append(dot_path)
-    rendered = False
-    if shutil.which("dot"):
-        png_path = os.path.join(out, "graph.png")
-        try:
-            with atomic_path(png_path) as tmp:  # a failed render leaves no graph.png behind
-                done = subprocess.run(["dot", "-Tpng", dot_path, "-o", tmp], capture_output=True,
-                                      text=True, timeout=60)
-                if done.returncode != 0 or os.path.getsize(tmp) == 0:
-                    raise RuntimeError(done.stderr.strip()[:200] or f"exit status {done.returncode}")
-            report.files.append(png_path)
-            rendered = True
-        except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
-            report.notes.append(f"Graphviz's dot failed ({error}); graph.png was not written.")
-    else:
-        report.notes.append("Graphviz's `dot` program is not installed: graph.png was not rendered "
-                            f"(render it elsewhere with `dot -Tpng {dot_path} -o graph.png`).")
-    report.data = {"nodes": nodes, "dot": dot, "rendered": rendered}
-    leaves = sum(1 for n in nodes for i in n["inputs"] if not i.startswith(("#", "data")))
+    rendered = _render_with_dot(dot_path, out, report)
+    drawn = _draw(loss, names, tensors, out, "graph_values.png" if rendered else "graph.png",
+                  report)
+    report.data = {"nodes": rows, "leaves": leaf_data, "dot": dot, "rendered": rendered,
+                   "drawn": drawn, "inputs": sorted((n["label"], n["layer"]) for n in nodes
+                                                    if n["kind"] in ("leaf", "data")),
+                   "loss": float(loss.item())}
+    data_inputs = [n for n in nodes if n["kind"] == "data"]
     report.notes.append(
-        f"{len(nodes)} operation nodes and {leaves} parameter leaves (fc1.weight, fc1.bias, "
-        "fc2.weight, fc2.bias, named by named_parameters()). In Schwing & Telgarsky's notation f_3 is fc1 "
-        "(its Linear node), f_2 the sigmoid and fc2, f_1 the loss with the targets y. The data x "
-        "and y need no gradient, so the graph keeps only their shapes; backward() visits these "
-        "nodes in the reverse of the order above, each exactly once.")
+        f"{len(ops)} operation nodes in layers 1 to {max(n['layer'] for n in ops)}: the layer "
+        "of an operation is one more than the largest layer of its inputs, an input sits one "
+        "layer before its earliest consumer, so every edge points forward. backward() "
+        "visits the operations in the reverse of the order above, each exactly once; the "
+        "gradient on an edge is what the backward pass sent along it, dL/d(the tensor on "
+        "that edge).")
+    report.notes.append(
+        f"The {len(data_inputs)} 'data ()' inputs are the constants t = 0.5 and 1/2, which need "
+        "no gradient: the graph keeps only their shapes. x is marked requires_grad only so "
+        "that its value and dL/dx show on its edge; training uses dL/dW1 and dL/dW2. The "
+        "lecture's printed gradients differ in the last digit where its rounded intermediate "
+        "values propagate (see `lamina lab backprop-example`).")
     return report

@@ -40,12 +40,14 @@ class Table:
 
 @dataclasses.dataclass
 class Report:
-    """A lab's result: tables, free-text notes, and the paths of the files it wrote."""
+    """A lab's result: tables, free-text notes, the paths of the files it wrote, and ``data``,
+    the computed figures as plain Python values (what the tests check)."""
 
     name: str
     tables: list = dataclasses.field(default_factory=list)
     notes: list = dataclasses.field(default_factory=list)
     files: list = dataclasses.field(default_factory=list)
+    data: dict = dataclasses.field(default_factory=dict)  # the lab's figures, for tests and callers
 
     def pyplot(self):
         """matplotlib's pyplot for this lab's figures, or None (with a note in the report)
