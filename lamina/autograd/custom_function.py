@@ -36,6 +36,7 @@ import weakref
 
 from ..errors import GraphError, InplaceError, LaminaTypeError, LaminaValueError
 from .function import Context, NodeName
+from .observers import refuse, unobserved
 from .grad_mode import _state, no_grad
 from .tensor import Tensor
 
@@ -222,18 +223,19 @@ class Function:
         needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
         ctx.needs_input_grad = needs
         record = state.enabled and True in needs
-        previous = state.enabled, state.tape
-        if state.tape is not None:
-            state.tape.valid = False  # a tape replays raw-array operations only
-        state.enabled, state.tape = False, None
+        refuse(f"a custom autograd.Function ({cls.__name__}) ran: its Python forward is not "
+               "made of operations a replay can repeat")
+        previous = state.enabled
+        state.enabled = False
         try:
-            if cls._uses_setup_context:
-                out = cls.forward(*args, **kwargs)
-                cls.setup_context(ctx, args, out)
-            else:
-                out = cls.forward(ctx, *args, **kwargs)
+            with unobserved():  # its operations are its own business, not the observer's
+                if cls._uses_setup_context:
+                    out = cls.forward(*args, **kwargs)
+                    cls.setup_context(ctx, args, out)
+                else:
+                    out = cls.forward(ctx, *args, **kwargs)
         finally:
-            state.enabled, state.tape = previous
+            state.enabled = previous
         multi = isinstance(out, tuple)
         outs = out if multi else (out,)
         if not multi and not isinstance(out, Tensor):

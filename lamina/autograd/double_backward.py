@@ -7,7 +7,7 @@ Hessian-vector product, a Jacobian-vector product by the double-vjp trick) need 
 pass itself to be a computation on the graph. This module makes it one, for functions that
 :mod:`lamina.autograd.functional` calls:
 
-1. :class:`Trace`: while it is installed as the thread's tape, every ``Function.apply`` that
+1. :class:`Trace`: while it is installed as the thread's observer, every ``Function.apply`` that
    records a graph node is written down with its input and output Tensors (a graph node
    keeps neither, only raw arrays).
 2. :func:`vjp`: walks the trace from the outputs back, and at each operation y = f(x_1, ...)
@@ -34,7 +34,8 @@ import numpy as np
 from ..backend import get_array_module
 from ..errors import GraphError, InplaceError
 from .function import Function
-from .grad_mode import _state, enable_grad
+from . import observers
+from .grad_mode import enable_grad
 from .tensor import Tensor
 
 __all__ = ["Trace", "vjp", "rules", "supported"]
@@ -70,13 +71,14 @@ class _Op:
 class Trace:
     """The operations recorded while this trace is installed (``with trace: ...``).
 
-    Every call is also handed on to the tape that was installed when the trace was made
-    (an enclosing trace, or a :class:`~lamina.autograd.tape.Tape`), so traces nest.
+    Every call is also handed on to the observer that was installed when the trace was made
+    (an enclosing trace, or :func:`lamina.compile`'s recorder), so traces nest (see
+    :mod:`.observers`).
     """
 
     def __init__(self) -> None:
         self.ops: list[_Op] = []
-        self.previous = _state.tape
+        self.previous = observers.current()
         self._saved: list = []
 
     def record(self, fn, ctx, inputs, params, results) -> None:
@@ -87,22 +89,21 @@ class Trace:
         if self.previous is not None:
             self.previous.record(fn, ctx, inputs, params, results)
 
-    @property
-    def valid(self) -> bool:
-        return True
-
-    @valid.setter
-    def valid(self, value: bool) -> None:  # a custom Function tells the tapes it ran
+    def refuse(self, reason: str) -> None:
         if self.previous is not None:
-            self.previous.valid = value
+            self.previous.refuse(reason)
+
+    def call(self, fn, args, kwargs, result) -> None:
+        if self.previous is not None:
+            self.previous.call(fn, args, kwargs, result)
 
     def __enter__(self) -> "Trace":
-        self._saved.append(_state.tape)
-        _state.tape = self
+        self._saved.append(observers._local.observer)
+        observers._local.observer = self
         return self
 
     def __exit__(self, *exc) -> None:
-        _state.tape = self._saved.pop()
+        observers._local.observer = self._saved.pop()
 
 
 def _key(t: Tensor) -> tuple:

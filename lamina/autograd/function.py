@@ -25,6 +25,7 @@ from __future__ import annotations
 import weakref
 
 from .grad_mode import _state
+from .observers import _local as _observed
 
 # Set by tensor.py when it is imported (tensor.py imports this module, so the reference
 # cannot go the other way at import time without a per-call import on the hot path).
@@ -221,8 +222,8 @@ class Function:
                 results = Tensor._wrap(out)
                 if out.base is not None or (arrays and out is arrays[0]):
                     _share_version(results, out, inputs, arrays)
-            if state.tape is not None:
-                state.tape.record(cls, ctx, inputs, params, results)
+            if _observed.observer is not None:
+                _observed.observer.record(cls, ctx, inputs, params, results)
             return results
 
         ctx.needs_input_grad = needs
@@ -259,8 +260,8 @@ class Function:
                         checks.append((t._vc, t._vc[0], t.shape))
         ctx.version_checks = checks
         results = tuple(results) if multi else results[0]
-        if state.tape is not None:
-            state.tape.record(cls, ctx, inputs, params, results)
+        if _observed.observer is not None:
+            _observed.observer.record(cls, ctx, inputs, params, results)
         return results
 
 

@@ -14,7 +14,6 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
 
 class _State(threading.local):
     enabled = True
-    tape = None  # the Tape recording Function.apply calls, when one is (see tape.py)
 
 
 _state = _State()

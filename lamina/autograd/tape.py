@@ -21,7 +21,7 @@ import contextlib
 import numpy as np
 
 from .engine import propagate, topological_order
-from .grad_mode import _state
+from .observers import observing
 
 __all__ = ["Tape", "recording"]
 
@@ -31,12 +31,8 @@ _ndarray = np.ndarray
 @contextlib.contextmanager
 def recording(tape: "Tape"):
     """Record every operation applied inside the block onto ``tape``."""
-    previous = _state.tape
-    _state.tape = tape
-    try:
+    with observing(tape):
         yield tape
-    finally:
-        _state.tape = previous
 
 
 class Tape:
@@ -60,6 +56,12 @@ class Tape:
         self._slot_of[id(tensor)] = slot
         self._alive.append(tensor)
         return slot
+
+    def refuse(self, reason: str) -> None:
+        self.valid = False
+
+    def call(self, fn, args, kwargs, result) -> None:
+        self.valid = False  # a whole step (backward, an optimiser step) inside the recording
 
     def record(self, fn, ctx, inputs, params, results) -> None:
         """Called by ``Function.apply`` for every operation while this tape records."""
