@@ -93,6 +93,10 @@ class Trace:
         if self.previous is not None:
             self.previous.refuse(reason)
 
+    def alias(self, tensor, result) -> None:
+        if self.previous is not None:
+            self.previous.alias(tensor, result)
+
     def call(self, fn, args, kwargs, result) -> None:
         if self.previous is not None:
             self.previous.call(fn, args, kwargs, result)

@@ -60,6 +60,9 @@ class Tape:
     def refuse(self, reason: str) -> None:
         self.valid = False
 
+    def alias(self, tensor, result) -> None:
+        self.valid = False  # an in-place change inside the recording
+
     def call(self, fn, args, kwargs, result) -> None:
         self.valid = False  # a whole step (backward, an optimiser step) inside the recording
 

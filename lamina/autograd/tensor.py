@@ -20,6 +20,8 @@ from ..errors import InplaceError, LaminaTypeError, LaminaValueError
 from ..size import Size
 from . import function as _function
 from .grad_mode import _state
+from . import observers as _observers
+from .observers import _local as _observed
 
 __all__ = ["Tensor", "float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8",
            "bool_"]
@@ -67,6 +69,11 @@ def _infer_array(data, dtype=None):
     if arr.dtype.kind == "b":
         return arr
     raise LaminaTypeError(f"unsupported data type {arr.dtype} for a tensor (expected numbers or bools)")
+
+
+def _refuse_read(what: str) -> None:
+    _observed.observer.refuse(f"a tensor's value was read into Python ({what}) while recording; "
+                              "the step's control flow or results may depend on it")
 
 
 class Tensor:
@@ -138,6 +145,11 @@ class Tensor:
 
     @_version.setter
     def _version(self, value: int) -> None:
+        # Code that writes into a tensor's array bumps this; an observer (lamina.compile)
+        # cannot replay such a change unless it happens inside a replayed call.
+        if _observed.observer is not None:
+            _observed.observer.refuse(f"a tensor of shape {self.shape} was changed in place "
+                                      "outside an operation")
         self._vc[0] = value
 
     # ----------------------------------------------------------------- array facts
@@ -227,9 +239,13 @@ class Tensor:
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """The underlying array (shared, not copied). PyTorch refuses this on a tensor that
         requires grad; lamina returns the array (it is outside the graph either way)."""
+        if _observed.observer is not None:
+            _refuse_read("numpy()")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if _observed.observer is not None:
+            _refuse_read("conversion to a NumPy array")
         return self._data if dtype is None else self._data.astype(dtype)
 
     def item(self):
@@ -237,9 +253,13 @@ class Tensor:
         if self._data.size != 1:
             raise LaminaValueError(
                 f"item() needs a tensor with one element, this one has shape {self.shape}")
+        if _observed.observer is not None:
+            _refuse_read("item()")
         return self._data.item()
 
     def tolist(self):
+        if _observed.observer is not None:
+            _refuse_read("tolist()")
         return self._data.tolist()
 
     def __format__(self, spec: str) -> str:
@@ -263,6 +283,8 @@ class Tensor:
         if self._data.size != 1:
             raise LaminaValueError(
                 f"the truth value of a tensor with {self._data.size} elements is ambiguous")
+        if _observed.observer is not None:
+            _refuse_read("bool(), e.g. an `if` on a tensor")
         return bool(self._data.item())
 
     __hash__ = object.__hash__
@@ -325,6 +347,7 @@ class Tensor:
         self.requires_grad = False
         return self
 
+    @_observers.replayed
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see :mod:`.engine`)."""
         from .engine import run_backward
@@ -341,7 +364,20 @@ class Tensor:
                 "gradients are recorded; wrap the update in lm.no_grad()")
 
     def _bump(self) -> "Tensor":
-        self._version += 1
+        """Count an in-place change made directly on the array (not by an operation)."""
+        if _observed.observer is not None:
+            _observed.observer.refuse(f"a tensor of shape {self.shape} was changed in place "
+                                      "outside an operation")
+        self._vc[0] += 1
+        return self
+
+    def _became(self, result: "Tensor") -> "Tensor":
+        """This tensor now holds the values of the operation output ``result`` (an in-place
+        method computed out of place): count the change, and tell an observer that later
+        uses of this tensor mean that output."""
+        if _observed.observer is not None:
+            _observed.observer.alias(self, result)
+        self._vc[0] += 1
         return self
 
     @staticmethod
@@ -368,7 +404,7 @@ class Tensor:
             with no_grad():
                 result = op(self, *others, **params)
             self._store(what, result._data)
-            return self._bump()
+            return self._became(result)
         self._check_inplace(what)
         if self._data.base is not None:
             raise InplaceError(
@@ -384,7 +420,7 @@ class Tensor:
             node.version_checks = checks or None
         self._store(what, result._data)
         self._node, self._out_index, self.requires_grad = node, result._out_index, True
-        return self._bump()
+        return self._became(result)
 
     def _check_writeable(self, what: str) -> None:
         if not self._data.flags.writeable:

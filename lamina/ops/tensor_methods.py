@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import creation
 from ..autograd.grad_mode import _state
+from ..autograd import observers
 from ..autograd.tensor import Tensor
 from ..backend import check_device
 from ..errors import LaminaTypeError, LaminaValueError
@@ -142,6 +143,9 @@ def _reshape_inplace(name, op):
         self._data = result._data
         if result._node is not None:
             self._node, self._out_index = result._node, result._out_index
+        observer = observers.current()
+        if observer is not None:  # later uses of this tensor mean the reshaped output
+            observer.alias(self, result)
         return self
 
     return method

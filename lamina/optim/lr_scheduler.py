@@ -22,6 +22,7 @@ import types
 from typing import Any, Callable, Iterable
 
 from ..errors import LaminaTypeError, LaminaValueError
+from ..autograd.observers import replayed
 from .optimizer import Optimizer, check_hyperparameter
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
@@ -67,6 +68,7 @@ class LRScheduler(abc.ABC):
     def get_lr(self) -> list[float]:
         """The rates for ``last_epoch`` (already advanced), one per parameter group."""
 
+    @replayed
     def step(self) -> None:
         """Advance ``last_epoch`` by one and set every group's ``'lr'`` to the new rate."""
         self._step_count += 1

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..autograd import Tensor, enable_grad, no_grad
+from ..autograd.observers import replayed
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 
 __all__ = ["Optimizer", "check_hyperparameter"]
@@ -64,6 +65,14 @@ class Optimizer(abc.ABC):
     >>> opt = lm.optim.SGD([{'params': [w]}, {'params': [b], 'weight_decay': 0.0}],
     ...                    lr=0.1, weight_decay=1e-4)
     """
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        # lamina.compile replays an optimiser's step and zero_grad as whole calls (they
+        # change arrays in place, outside operations): mark every override as such.
+        for name in ("step", "zero_grad"):
+            if name in cls.__dict__:
+                setattr(cls, name, replayed(cls.__dict__[name]))
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -134,6 +143,7 @@ class Optimizer(abc.ABC):
         check_hyperparameter("learning rate", group["lr"])
 
     # ------------------------------------------------------------------ stepping
+    @replayed
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of every parameter before the next backward pass.
 
@@ -153,6 +163,7 @@ class Optimizer(abc.ABC):
                     grad._data = np.zeros_like(grad._data)
                     grad._version += 1
 
+    @replayed
     def step(self, closure: Callable[[], Any] | None = None):
         """Do one update of every parameter that has a gradient; return ``closure()``'s loss.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from ..errors import LaminaTypeError, LaminaValueError
+from ..autograd.observers import replayed
 from .optimizer import Optimizer
 
 __all__ = ["ReduceLROnPlateau"]
@@ -64,6 +65,7 @@ class ReduceLROnPlateau:
     def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0
 
+    @replayed
     def step(self, metrics) -> None:
         """Record one value of the watched metric (a number or a one-element tensor)."""
         current = float(metrics)

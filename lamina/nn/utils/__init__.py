@@ -19,6 +19,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
+from ...autograd.observers import replayed
 from ...autograd.tensor import Tensor
 from ...errors import LaminaTypeError, LaminaValueError, ShapeError
 from ...ops.arithmetic import add
@@ -103,6 +104,7 @@ def _total_norm(grads: list, norm_type: float) -> float:
     return sum(float((np.abs(g) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
 
 
+@replayed
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False) -> Tensor:
     """Rescale the gradients so that their joint ``norm_type``-norm (all gradients seen as
@@ -125,6 +127,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     return Tensor._wrap(np.asarray(total, dtype=np.result_type(*grads)))
 
 
+@replayed
 def clip_grad_value_(parameters, clip_value: float) -> None:
     """Clamp every gradient entry to ``[-clip_value, clip_value]`` (out of place)."""
     if clip_value < 0:
