@@ -62,7 +62,7 @@ __all__ = sorted(set(
         "uint8", "bool", "double", "float", "half", "long", "int", "short", "get_default_dtype",
         "set_default_dtype", "promote_types", "result_type", "Generator", "default_generator",
         "get_rng_state", "set_rng_state", "initial_seed", "manual_seed", "seed", "Size",
-        "is_tensor", "is_floating_point", "numel", "save", "load", "DataError",
+        "is_tensor", "is_floating_point", "numel", "save", "load", "compile", "DataError",
         "FileFormatError", "GraphError", "InplaceError", "LaminaError", "LaminaTypeError",
         "LaminaValueError", "ShapeError", "SUBPACKAGES", "__version__"]))
 
@@ -82,4 +82,6 @@ def __getattr__(name):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)
+    if name == "compile":
+        return importlib.import_module(".compiler", __name__).compile
     raise AttributeError(f"module 'lamina' has no attribute {name!r}")

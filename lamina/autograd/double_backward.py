@@ -93,6 +93,14 @@ class Trace:
         if self.previous is not None:
             self.previous.refuse(reason)
 
+    def module(self, module) -> None:
+        if self.previous is not None:
+            self.previous.module(module)
+
+    def constant(self, tensor) -> None:
+        if self.previous is not None:
+            self.previous.constant(tensor)
+
     def alias(self, tensor, result) -> None:
         if self.previous is not None:
             self.previous.alias(tensor, result)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+import types
 
 __all__ = ["observing", "unobserved", "current", "refuse", "replayed"]
 
@@ -74,6 +75,9 @@ def replayed(fn):
         observer = _local.observer
         if observer is None:
             return fn(*args, **kwargs)
+        # A replay calls fn again with these arguments: a generator (model.parameters())
+        # would be spent by then, so it is handed over as the list it yields.
+        args = tuple(list(a) if isinstance(a, types.GeneratorType) else a for a in args)
         _local.observer = None
         try:
             result = fn(*args, **kwargs)

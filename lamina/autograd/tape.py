@@ -60,6 +60,12 @@ class Tape:
     def refuse(self, reason: str) -> None:
         self.valid = False
 
+    def module(self, module) -> None:
+        pass
+
+    def constant(self, tensor) -> None:
+        pass  # unseen tensors without grad are constants of a Tape anyway
+
     def alias(self, tensor, result) -> None:
         self.valid = False  # an in-place change inside the recording
 

@@ -20,17 +20,29 @@ checkpoints line up between runs, and with PyTorch::
 """
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict, namedtuple
 from typing import Callable, Iterator
 
 import numpy as np
 
 from ..backend import check_device
+from ..autograd.observers import _local as _observed
 from ..autograd.tensor import Tensor
 from ..errors import LaminaError, LaminaTypeError, LaminaValueError, ShapeError
 from .parameter import Parameter, RemovableHandle
 
-__all__ = ["Parameter", "Module", "ModuleAttributeError"]
+__all__ = ["Parameter", "Module", "ModuleAttributeError", "is_buffer"]
+
+# Every tensor registered as some module's buffer, by id (weakly): lamina.compile replays a
+# step that reads buffers, reading them afresh each time, and refuses one that reads a tensor
+# it cannot account for.
+_BUFFERS: "weakref.WeakValueDictionary[int, Tensor]" = weakref.WeakValueDictionary()
+
+
+def is_buffer(tensor: Tensor) -> bool:
+    """Whether ``tensor`` is registered as a buffer of some Module."""
+    return _BUFFERS.get(id(tensor)) is tensor
 
 
 class ModuleAttributeError(LaminaError, AttributeError):
@@ -101,6 +113,8 @@ class Module:
                               "forward(self, ...) in the subclass")
 
     def __call__(self, *args, **kwargs):
+        if _observed.observer is not None:  # lamina.compile checks the mode it recorded
+            _observed.observer.module(self)
         if not self._forward_hooks:
             return self.forward(*args, **kwargs)
         output = self.forward(*args, **kwargs)
@@ -138,6 +152,8 @@ class Module:
             raise LaminaTypeError(f"cannot assign {type(value).__name__} as {kind} {name!r} "
                                   f"({allowed.__name__} or None expected)")
         registry[name] = value
+        if store == "_buffers" and value is not None:
+            _BUFFERS[id(value)] = value
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""

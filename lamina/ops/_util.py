@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import observers
 from ..autograd.tensor import Tensor, _infer_array
 from ..dtypes import result_type
 from ..errors import LaminaTypeError, LaminaValueError
@@ -23,10 +24,19 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
         dtype = like._data.dtype
         if dtype.kind != "f" or not isinstance(value, (float, np.floating, int, np.integer)):
             dtype = result_type(like, value)
-        return Tensor._wrap(np.asarray(value, dtype=dtype))
+        return _constant(Tensor._wrap(np.asarray(value, dtype=dtype)))
     if isinstance(value, np.ndarray):
         return Tensor._wrap(value)
-    return Tensor._wrap(_infer_array(value))
+    return _constant(Tensor._wrap(_infer_array(value)))
+
+
+def _constant(t: Tensor) -> Tensor:
+    """A tensor made from a Python number or list in the code: an observer (lamina.compile)
+    may keep it as a constant of its record, as jax.jit keeps Python numbers."""
+    observer = observers.current()
+    if observer is not None:
+        observer.constant(t)
+    return t
 
 
 def operands(a, b) -> tuple[Tensor, Tensor]:
