@@ -12,6 +12,12 @@ masks, shuffling and augmentation draw from when no generator is given:
 - ``manual_seed(n)`` reseeds it (same ``n``, same draws) and returns it;
 - ``seed()`` reseeds it from fresh entropy and returns the new seed.
 
+Reseeding happens in place: code that holds the global generator (or the NumPy generator
+behind it, :func:`generator`) sees the new seed, never a stale object. There is one global
+generator per process, shared by every thread, as PyTorch's CPU default generator is (grad
+mode, by contrast, is per thread); threads that need their own streams pass their own
+:class:`Generator`.
+
 >>> g = lm.Generator().manual_seed(0)
 >>> lm.rand(3, generator=g)            # the same three numbers every time
 >>> lm.manual_seed(0) is lm.default_generator

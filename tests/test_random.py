@@ -141,3 +141,13 @@ def test_out_of_range_seeds_and_bad_states_are_refused():
 def test_creation_functions_accept_a_generator():
     draw = lambda g: lm.rand(3, generator=g).numpy()  # noqa: E731
     np.testing.assert_array_equal(draw(lr.Generator().manual_seed(4)), draw(lr.Generator().manual_seed(4)))
+
+
+def test_manual_seed_reseeds_in_place_so_held_generators_follow_it():
+    held = lr.generator()
+    lm.manual_seed(11)
+    first = held.random(3)
+    lm.manual_seed(11)
+    assert lr.generator() is held
+    np.testing.assert_array_equal(lr.generator().random(3), first)
+    assert lm.manual_seed(5) is lm.default_generator

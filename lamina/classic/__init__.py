@@ -20,6 +20,7 @@ The models follow scikit-learn's conventions (``fit(X, y)`` returns ``self``, ``
 ``score`` = accuracy, fitted attributes end in ``_``) on NumPy arrays.
 """
 from .adaline import Adaline, DeltaRule
+from .base import ConvergenceWarning
 from .backprop import (ACTIVATIONS, BackpropResult, explicit_backprop, seed002_example,
                        sensitivity_backprop, sgd_update)
 from .hebbian import Hebbian
@@ -30,7 +31,7 @@ from .mcculloch_pitts import (REDUCTION_SLIDE_TERMS, REDUCTION_SLIDE_VARIABLES,
                               McCullochPitts, MPNetwork, and_gate, delayed_gate, dnf_expression,
                               dnf_network, dnf_truth_table, memory_latch, not_gate, or_gate,
                               reduce_dnf, reduced_dnf_network, truth_table, xor_network)
-from .perceptron import (ConvergenceWarning, Perceptron, ThresholdNetwork, circle_network,
+from .perceptron import (Perceptron, ThresholdNetwork, circle_network,
                          polygon_network, union_network)
 from .rbf import RBFNetwork, kmeans, rbf_design
 

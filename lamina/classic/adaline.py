@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import LaminaValueError
 from .backprop import ACTIVATIONS
-from .perceptron import ClassifierMixin, augment, check_X, check_Xy
+from .base import ClassifierMixin, augment, check_X, check_Xy
 
 __all__ = ["DeltaRule", "Adaline"]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import LaminaValueError
-from .perceptron import ClassifierMixin, augment, check_X, check_Xy, resolve_rng
+from .base import ClassifierMixin, augment, check_X, check_Xy, resolve_rng
 
 __all__ = ["Hebbian"]
 

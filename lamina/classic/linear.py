@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 
 from ..errors import LaminaValueError
-from .perceptron import ClassifierMixin, ConvergenceWarning, check_X, check_Xy, resolve_rng
+from .base import ClassifierMixin, ConvergenceWarning, check_X, check_Xy, resolve_rng
 
 __all__ = ["LogisticRegression", "LinearSVC"]
 

@@ -32,7 +32,7 @@ import itertools
 import numpy as np
 
 from ..errors import LaminaValueError
-from .perceptron import ClassifierMixin, augment, check_X, check_Xy, resolve_rng
+from .base import ClassifierMixin, augment, check_X, check_Xy, resolve_rng
 
 __all__ = ["Madaline"]
 

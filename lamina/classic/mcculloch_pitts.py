@@ -24,7 +24,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..errors import LaminaValueError, ShapeError
-from .perceptron import check_X, check_Xy
+from .base import check_X, check_Xy
 
 __all__ = ["McCullochPitts", "MPNetwork", "and_gate", "or_gate", "not_gate", "xor_network",
            "dnf_network", "truth_table", "SEED003_TRUTH_TABLE", "UNIVERSAL_BOOLEAN_TABLE",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import LaminaValueError
-from .perceptron import ClassifierMixin, check_X, check_Xy, resolve_rng
+from .base import ClassifierMixin, check_X, check_Xy, resolve_rng
 
 __all__ = ["kmeans", "rbf_design", "RBFNetwork"]
 

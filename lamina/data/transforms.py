@@ -27,7 +27,7 @@ __all__ = ["Transform", "Compose", "Normalize", "OneHot", "Flatten", "RandomShif
 
 
 def _generator(rng: np.random.Generator | None) -> np.random.Generator:
-    # Looked up at call time: manual_seed replaces the global generator object.
+    # manual_seed reseeds the global generator in place, so this object is always current.
     return rng if rng is not None else _random.generator()
 
 

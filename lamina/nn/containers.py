@@ -23,7 +23,47 @@ def _index(index, length: int, what: str) -> int:
     return index % length
 
 
-class Sequential(Module):
+class _NumberedModules(Module):
+    """What Sequential and ModuleList share: sub-modules named '0', '1', ... in order, and
+    renumbered after an insertion or deletion, as PyTorch's are."""
+
+    def _renumber(self, items: list) -> None:
+        self._modules.clear()
+        for i, module in enumerate(items):
+            self.add_module(str(i), module)
+
+    def __delitem__(self, index) -> None:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            del items[index]
+        else:
+            del items[_index(index, len(items), type(self).__name__)]
+        self._renumber(items)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module):
+        """Add ``module`` at the end."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def _insert(self, index: int, module: Module) -> None:
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._renumber(items)
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove and return the module at ``index``."""
+        module = self[index]
+        del self[index]
+        return module
+
+
+class Sequential(_NumberedModules):
     """Modules applied one after the other: ``forward(x) = f_L(... f_2(f_1(x)))``.
 
     >>> net = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
@@ -49,28 +89,6 @@ class Sequential(Module):
         key = list(self._modules)[_index(index, len(self), "Sequential")]
         setattr(self, key, module)
 
-    def __delitem__(self, index) -> None:
-        keys = list(self._modules)
-        for key in (keys[index] if isinstance(index, slice)
-                    else [keys[_index(index, len(keys), "Sequential")]]):
-            del self._modules[key]
-        # PyTorch renumbers so that the names stay '0', '1', ... after a deletion.
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> "Sequential":
-        """Add ``module`` at the end."""
-        self.add_module(str(len(self)), module)
-        return self
-
     def extend(self, modules: Iterable[Module]) -> "Sequential":
         """Add each of ``modules`` at the end."""
         for module in modules:
@@ -84,20 +102,8 @@ class Sequential(Module):
         n = len(self)
         if not -n <= index <= n:
             raise IndexError(f"index {index} is out of range for a Sequential of length {n}")
-        if index < 0:
-            index += n
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        self._insert(index + n if index < 0 else index, module)
         return self
-
-    def pop(self, index: int = -1) -> Module:
-        """Remove and return the module at ``index``."""
-        module = self[index]
-        del self[index]
-        return module
 
     def forward(self, input):
         """Feed ``input`` through the modules in order."""
@@ -106,7 +112,7 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_NumberedModules):
     """A list of modules whose parameters are registered (a plain list would hide them)."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
@@ -122,32 +128,11 @@ class ModuleList(Module):
     def __setitem__(self, index, module: Module) -> None:
         setattr(self, str(_index(index, len(self), "ModuleList")), module)
 
-    def __delitem__(self, index) -> None:
-        items = list(self._modules.values())
-        if isinstance(index, slice):
-            del items[index]
-        else:
-            del items[_index(index, len(items), "ModuleList")]
-        self._modules.clear()
-        for i, module in enumerate(items):
-            self._modules[str(i)] = module
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
     def __iadd__(self, modules: Iterable[Module]) -> "ModuleList":
         return self.extend(modules)
 
     def __add__(self, other: Iterable[Module]) -> "ModuleList":
         return ModuleList(list(self) + list(other))
-
-    def append(self, module: Module) -> "ModuleList":
-        """Add ``module`` at the end."""
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules: Iterable[Module]) -> "ModuleList":
         """Add each of ``modules`` at the end."""
@@ -159,18 +144,8 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        """Put ``module`` before position ``index``."""
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
-
-    def pop(self, index: int = -1) -> Module:
-        """Remove and return the module at ``index``."""
-        module = self[index]
-        del self[index]
-        return module
+        """Put ``module`` before position ``index`` (as ``list.insert``)."""
+        self._insert(index, module)
 
     def __repr__(self) -> str:
         # PyTorch compresses runs of identical entries: "(0-2): 3 x Linear(...)".
