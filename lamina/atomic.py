@@ -1,26 +1,75 @@
 """Atomic file writes: write to a temporary file beside the target, flush it to disk, then
 rename it over the target. A crash at any moment leaves either the old file or the new one,
 never a half-written one, and no temporary file survives a failed write.
+
+Only a process killed outright (``kill -9``, the OOM killer, a power cut) during a write leaves
+its temporary file behind. Such files have one exact name, ``.<target name>.<8 characters
+from a-z, 0-9 and _>.tmp`` (the name Python's ``tempfile.mkstemp`` gave them in earlier
+versions, so their leftovers are recognised too), and :func:`remove_temporaries` deletes them
+from a directory that no live process is writing to (the training run does so under its lock).
 """
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import re
+import secrets
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "is_temporary_name",
+           "remove_temporaries"]
+
+_NAME_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+_TEMPORARY_NAME = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")
+# New, private, never through a symbolic link, binary on Windows (as tempfile.mkstemp opens).
+_CREATE_FLAGS = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_BINARY", 0))
+
+
+def _temporary_name(path: str) -> str:
+    tag = "".join(secrets.choice(_NAME_CHARACTERS) for _ in range(8))
+    return "." + os.path.basename(path) + "." + tag + ".tmp"
+
+
+def is_temporary_name(name: str) -> bool:
+    """True when ``name`` (a file name, without directory) is the name of an atomic write's
+    temporary file: ``.<target>.<8 characters of a-z 0-9 _>.tmp``.
+
+    >>> is_temporary_name(".checkpoint.safetensors.k3x_9q0a.tmp"), is_temporary_name("a.tmp")
+    (True, False)
+    """
+    return _TEMPORARY_NAME.fullmatch(name) is not None
+
+
+def remove_temporaries(directory: str | os.PathLike) -> list[str]:
+    """Delete the temporary files that writes killed midway left in ``directory`` (its own
+    entries only, regular files only, named as :func:`is_temporary_name` recognises) and
+    return their names. The caller makes sure no live process is writing there."""
+    removed = []
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if is_temporary_name(entry.name) and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(OSError):  # gone already, or not ours to delete: skip
+                os.unlink(entry.path)
+                removed.append(entry.name)
+    return sorted(removed)
 
 
 def _temporary_beside(path: str) -> tuple[int, str, str]:
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
-    return fd, tmp, directory
+    while True:  # O_EXCL: a name already taken (by chance, 37**8 names) is drawn again
+        tmp = os.path.join(directory, _temporary_name(path))
+        try:
+            return os.open(tmp, _CREATE_FLAGS, 0o600), tmp, directory
+        except FileExistsError:
+            continue
 
 
 def _file_mode(path: str) -> int:
-    # mkstemp makes the file private (0600); give it what a plain open() would have.
+    # The temporary file is private (0600); give it what a plain open() would have.
     try:
         return os.stat(path).st_mode & 0o777
     except OSError:
@@ -53,9 +102,11 @@ def _replacing(path: str):
     try:
         yield fd, tmp
         _commit(tmp, path, directory)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:  # write/fsync name no file
+            raise OSError(exc.errno, exc.strerror, os.fspath(path)) from exc
         raise
 
 

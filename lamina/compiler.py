@@ -16,7 +16,7 @@ JAX's ``jax.jit`` and tinygrad's ``TinyJit``, and like them it is asked for, nev
 What is replayed and what makes a step un-replayable (it then always runs eagerly, and says
 why once, as a warning):
 
-* The cache key is every argument's kind: for a Tensor its shape, dtype and
+* The cache key is grad mode and every argument's kind: for a Tensor its shape, dtype and
   ``requires_grad``; for a number, string, bool or None its value. Every parameter, buffer
   or static tensor the record reads is checked before each replay (shape, dtype,
   ``requires_grad``), and so is the train/eval mode of every Module it called: a frozen or
@@ -47,6 +47,7 @@ import warnings
 import numpy as np
 
 from .autograd.engine import propagate, topological_order
+from .autograd.grad_mode import is_grad_enabled
 from .autograd.observers import observing
 from .autograd.tensor import Tensor
 from .random import get_rng_state, set_rng_state
@@ -58,13 +59,15 @@ _PLAIN = (int, float, bool, str, bytes, type(None))
 _MAX_PROGRAMS = 8  # per argument signature: frozen/unfrozen layers, train/eval modes
 
 
-def compile(fn=None, *, static=(), fullgraph: bool = False, **options):
-    """``lamina.compile(fn)`` or ``@lamina.compile``: ``fn`` recorded once per argument
+def compile(model=None, *, static=(), fullgraph: bool = False, **options):
+    """``lamina.compile(fn)`` or ``@lamina.compile``: ``fn`` (a function, or a Module, whose
+    call is then compiled; torch names the argument ``model``) recorded once per argument
     signature and replayed (see the module docstring). ``static`` names tensors that are
     neither arguments nor parameters or buffers but may be read (constants of the step;
     they are read afresh at every replay). ``fullgraph=True`` raises instead of falling back
     to eager when a step cannot be replayed (torch.compile's meaning). Other torch.compile
     options (``mode``, ``backend``, ``dynamic``) are accepted and have no effect."""
+    fn = model
     if fn is None:
         return functools.partial(compile, static=static, fullgraph=fullgraph, **options)
     if isinstance(fn, CompiledFunction):
@@ -85,7 +88,8 @@ class CompiledFunction:
     verifications and replays; ``explain()`` lists why signatures run eagerly."""
 
     def __init__(self, fn, static=(), fullgraph: bool = False) -> None:
-        functools.update_wrapper(self, fn)
+        if isinstance(fn, types.FunctionType):
+            functools.update_wrapper(self, fn)
         self.fn = fn
         self.static = {id(t): t for t in static}
         self.fullgraph = fullgraph
@@ -127,7 +131,7 @@ class CompiledFunction:
             raise GraphError(f"lamina.compile(fullgraph=True): {reason}")
         if reason not in self._warned:
             self._warned.add(reason)
-            warnings.warn(f"lamina.compile({getattr(self.fn, '__name__', 'fn')}) runs eagerly: "
+            warnings.warn(f"lamina.compile({getattr(self.fn, '__name__', type(self.fn).__name__)}) runs eagerly: "
                           f"{reason}", RuntimeWarning, stacklevel=3)
 
     def _record(self, key, args, kwargs):
@@ -176,8 +180,9 @@ def _tensors_of(args, kwargs) -> list:
 
 def _signature(args, kwargs):
     """The cache key of a call: per argument its kind and, for a Tensor, shape, dtype and
-    requires_grad; None when an argument is neither a Tensor nor a plain value."""
-    parts = []
+    requires_grad; None when an argument is neither a Tensor nor a plain value. Grad mode is
+    part of it: a step recorded under no_grad is not replayed with gradients on."""
+    parts = [("grad mode", is_grad_enabled())]
     for name, value in [(None, a) for a in args] + sorted(kwargs.items()):
         if isinstance(value, Tensor):
             parts.append((name, "T", value._data.shape, value._data.dtype.str, value.requires_grad))
@@ -364,7 +369,13 @@ class _Recorder:
             if slot is None:
                 self.refuse("the step returns a tensor it did not compute from its inputs")
                 return None
-            return ("tensor", result) if self.kind[slot] == "state" else ("slot", slot)
+            if self.kind[slot] == "state":
+                return ("tensor", result)
+            if result._node is not None and not any(s[0] == "backward" for s in self.steps):
+                self.refuse("the step returns a tensor that is part of the graph, but a replay "
+                            "returns plain tensors: call backward() inside the step, or run "
+                            "inference under no_grad()")
+            return ("slot", slot)
         if isinstance(result, (tuple, list)):
             return (type(result).__name__, [self._output_spec(r) for r in result])
         if isinstance(result, dict):

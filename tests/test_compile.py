@@ -304,3 +304,22 @@ def test_fuzz_compiled_equals_eager_at_every_step(seed):
         assert compiled.stats["replayed"] == 0  # an `if` on a value is never replayed
     else:
         assert compiled.stats["replayed"] > 0, compiled.stats  # the fuzz exercises replays
+
+
+def test_a_compiled_module_replays_inference_and_stays_eager_where_a_graph_is_returned():
+    lm.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    compiled = lm.compile(net)
+    x = lm.randn(5, 4)
+    with lm.no_grad():
+        outs = [compiled(x) for _ in range(4)]
+        expected = net(x)
+    for out in outs:
+        np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    assert compiled.stats["replayed"] == 2
+    # With gradients on, the output is part of the graph: a replay could not give it a
+    # grad_fn, so the call stays eager and backward works as for the module itself.
+    with pytest.warns(RuntimeWarning, match="part of the graph"):
+        for _ in range(3):
+            compiled(x).sum().backward()
+    assert net[0].weight.grad is not None and compiled.stats["replayed"] == 2

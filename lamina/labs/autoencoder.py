@@ -96,7 +96,7 @@ def _train(dataset: str, sizes: list[int], epochs: int, batch_size: int):
     started = time.perf_counter()
     with one_blas_thread():
         history = fit(model, data.train_loader, data.test_loader, loss_fn, optimizer, epochs,
-                      quiet=True, task="autoencode")
+                      quiet=True, task="autoencode", compile=True)
     return config, data, model, history, time.perf_counter() - started
 
 

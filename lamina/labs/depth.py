@@ -106,7 +106,7 @@ def _train_one(config: dict) -> dict:
     keep = LastConfusion()
     history = fit(model, data.train_loader, data.test_loader, loss_fn, optimizer,
                   int(config["epochs"]), num_classes=data.num_classes, quiet=True,
-                  callbacks=[keep])
+                  callbacks=[keep], compile=True)
     confusion = np.asarray(keep.confusion)
     recall = np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)
     return {"accuracy": 100.0 * history[-1]["test_accuracy"],

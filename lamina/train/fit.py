@@ -8,6 +8,13 @@ is evaluated on held-out data and the callbacks see the epoch's record.
 Two tasks: ``'classify'`` (the target of a batch (x, y) is the label y; the records hold
 accuracies) and ``'autoencode'`` (the target is the input x itself, the loss is the
 reconstruction error L(g(f(x)), x) and the records hold no accuracy: the labels are not used).
+
+Stopping and resuming within an epoch: given a :class:`~lamina.train.interrupt.StopRequest`
+(which ``lamina train`` sets on SIGTERM), the loop looks at it between two steps; once set,
+the callbacks' ``on_train_stopped`` sees how far the epoch got (an
+:class:`~lamina.train.interrupt.EpochProgress`) and :class:`TrainingStopped` is raised.
+Given that progress back (``partial_epoch``), with the model, optimiser and global generator
+restored, the loop continues at the next step exactly as if it had never stopped.
 """
 from __future__ import annotations
 
@@ -19,12 +26,13 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..errors import LaminaError, LaminaValueError
-from .compiled import CompiledStep
+from ..random import get_rng_state, set_rng_state
+from .interrupt import EpochProgress, TrainingStopped
 from .metrics import RunningMean, accuracy, confusion_matrix, predictions
 from .presets import TASKS
 from .progress import progress
 
-__all__ = ["fit", "evaluate", "Callback", "TrainingDiverged"]
+__all__ = ["fit", "evaluate", "Callback", "TrainingDiverged", "TrainingStopped"]
 
 
 def _check_task(task: str) -> bool:
@@ -49,6 +57,9 @@ class Callback:
 
     def on_train_end(self, history: list[dict]) -> None:
         pass
+
+    def on_train_stopped(self, progress: EpochProgress, history: list[dict]) -> None:
+        """Training stops at a safe point (a stop was requested) after ``progress``."""
 
 
 def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None,
@@ -97,10 +108,78 @@ def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None,
             "confusion": matrix}
 
 
+def _progress(epoch: int, steps: int, loss_mean: RunningMean, acc_mean: RunningMean,
+              started: float) -> EpochProgress:
+    return EpochProgress(epoch, steps, loss_mean.total, loss_mean.count, acc_mean.total,
+                         acc_mean.count, time.perf_counter() - started)
+
+
+def _continue_epoch(batches, partial: EpochProgress, loss_mean: RunningMean,
+                    acc_mean: RunningMean, sums: bool = True) -> int:
+    """Draw and drop the batches of the ``partial.steps`` steps already done (the loader's own
+    generators advance as they did; the global one is left as restored) and, with ``sums``,
+    put back the epoch's running sums; returns the number of steps done."""
+    state = get_rng_state()
+    for done in range(partial.steps):
+        if next(batches, None) is None:
+            raise LaminaValueError(f"the checkpoint stopped at epoch {partial.epoch}, step "
+                                   f"{partial.steps}, but the training data now has only "
+                                   f"{done} batches per epoch")
+    set_rng_state(state)
+    if sums:
+        loss_mean.total, loss_mean.count = partial.loss_total, partial.loss_count
+        acc_mean.total, acc_mean.count = partial.accuracy_total, partial.accuracy_count
+    return partial.steps
+
+
+def _stop_if_requested(stop, reduce, callbacks: list, history: list[dict], where: Callable,
+                       bar=None) -> None:
+    """At a safe point: if ``stop`` is set (on any rank, when data-parallel: every rank
+    then stops at this same step), let the callbacks save ``where()`` and raise
+    :class:`TrainingStopped`."""
+    if stop is None:
+        return
+    signum = stop.signum or 0
+    if reduce is not None:  # one small collective per step, so that the ranks agree
+        total = reduce([signum, 1 if signum else 0])
+        signum = int(round(total[0] / total[1])) if total[1] else 0
+    if not signum:
+        return
+    if bar is not None:
+        bar.close()
+    reached = where()
+    if reduce is not None:  # data-parallel: the epoch's sums so far over every rank's share
+        sums = reduce([reached.loss_total, reached.loss_count, reached.accuracy_total,
+                       reached.accuracy_count])
+        reached.loss_total, reached.accuracy_total = float(sums[0]), float(sums[2])
+        reached.loss_count, reached.accuracy_count = int(sums[1]), int(sums[3])
+    for cb in callbacks:
+        hook = getattr(cb, "on_train_stopped", None)
+        if hook is not None:
+            hook(reached, history)
+    if reduce is not None:  # the others wait until rank 0 has written the checkpoint
+        reduce([0])
+    raise TrainingStopped(signum, reached)
+
+
+def _forward_backward(model, loss_fn: Callable) -> Callable:
+    """One step's forward and backward pass: ``step(x, target) -> (loss, output)``, the
+    gradients accumulated into the parameters' ``.grad``."""
+
+    def step(x, target):
+        out = model(x)
+        loss = loss_fn(out, target)
+        loss.backward()
+        return loss, out
+
+    return step
+
+
 def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: int,
         scheduler=None, callbacks: Iterable[Callback] = (), start_epoch: int = 0,
         history: list[dict] | None = None, num_classes: int | None = None,
-        quiet: bool = False, compile: bool = True, task: str = "classify") -> list[dict]:
+        quiet: bool = False, compile: bool = False, task: str = "classify", stop=None,
+        partial_epoch: EpochProgress | None = None) -> list[dict]:
     """Train ``model`` for epochs ``start_epoch + 1 .. epochs`` and return the history.
 
     ``history`` holds one dict per epoch: ``epoch``, ``train_loss``, ``train_accuracy``,
@@ -110,10 +189,16 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
     its records have no accuracies, ``train_loss`` and ``test_loss`` being reconstruction
     losses.
     A NaN or infinite loss raises :class:`TrainingDiverged` naming the epoch and step,
-    before the optimiser applies the bad gradient. With ``compile`` (the default) each step's
-    forward and backward replay a recorded tape where the model allows it
-    (:class:`~lamina.train.compiled.CompiledStep`); the results are bitwise those of the eager
-    step.
+    before the optimiser applies the bad gradient. ``compile=True`` runs each step's forward
+    and backward through :func:`lamina.compile` (recorded, verified against the eager step,
+    then replayed where it can be; the results are bitwise those of the eager step); the
+    default is the eager step.
+
+    ``stop``: a :class:`~lamina.train.interrupt.StopRequest` looked at between steps (see the
+    module's docstring); ``partial_epoch``: the progress into epoch ``start_epoch + 1`` that
+    a stopped run had reached, to continue from its next step (the loader's first
+    ``partial_epoch.steps`` batches of that epoch are drawn and dropped, so that its
+    augmentation draws are those of the uninterrupted run).
 
     Data-parallel training: given a :class:`lamina.distributed.DistributedDataParallel` model
     and :class:`lamina.distributed.ShardedLoader` loaders, each step uses the mean gradient of
@@ -127,11 +212,12 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
     # module's buffers, so a module without buffers can be recorded and replayed directly.
     sync = getattr(model, "sync_gradients", None)
     reduce = getattr(model, "all_reduce_sum", None)
-    stepped = model
-    if sync is not None and next(iter(model.module.buffers()), None) is None:
-        stepped = model.module
     # --- end data-parallel ---
-    train_step = CompiledStep(stepped, loss_fn, enabled=compile)
+    train_step = _forward_backward(model, loss_fn)
+    if compile:
+        from ..compiler import compile as compile_step
+
+        train_step = compile_step(train_step)
     for cb in callbacks:
         cb.on_train_begin(history)
     for epoch in range(start_epoch + 1, epochs + 1):
@@ -140,9 +226,17 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
             train_loader.set_epoch(epoch)
         model.train()
         loss_mean, acc_mean = RunningMean(), RunningMean()
-        bar = progress(train_loader, total=len(train_loader), desc=f"epoch {epoch}/{epochs}",
+        batches, done = iter(train_loader), 0
+        if partial_epoch is not None and partial_epoch.epoch == epoch:
+            # data-parallel: the saved sums are over every rank; rank 0 alone adds them
+            first = reduce is None or getattr(model, "rank", 0) == 0
+            done = _continue_epoch(batches, partial_epoch, loss_mean, acc_mean, sums=first)
+            started -= partial_epoch.seconds
+        _stop_if_requested(stop, reduce, callbacks, history, lambda: _progress(
+            epoch, done, loss_mean, acc_mean, started))
+        bar = progress(batches, total=len(train_loader), desc=f"epoch {epoch}/{epochs}",
                        quiet=quiet)
-        for step, (x, y) in enumerate(bar, 1):
+        for step, (x, y) in enumerate(bar, done + 1):
             optimizer.zero_grad()
             n = len(y)
             if n:  # a data-parallel rank's share of a short last batch may be empty
@@ -150,7 +244,8 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
                 # recorded step sees two placeholders as it does for (x, y).
                 target = x.detach() if autoencode else y
                 with np.errstate(over="ignore", invalid="ignore"):  # reported just below
-                    value, out = train_step(x, target)
+                    loss, out = train_step(x, target)
+                value, out = loss.item(), out._data
                 if not math.isfinite(value):
                     bar.close()
                     raise TrainingDiverged(
@@ -162,6 +257,9 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
             if sync is not None:  # data-parallel: the mean gradient of the global batch
                 sync(n)
             optimizer.step()
+            if stop is not None:  # a safe point: the step is complete
+                _stop_if_requested(stop, reduce, callbacks, history, lambda: _progress(
+                    epoch, step, loss_mean, acc_mean, started), bar)
             if step % 50 == 0 and autoencode:
                 bar.set_postfix(loss=f"{loss_mean.mean:.4f}")
             elif step % 50 == 0:

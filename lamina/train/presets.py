@@ -29,6 +29,7 @@ DEFAULTS = {
     "seed": 0,
     "out": None,
     "quiet": False,
+    "compile": False,
 }
 
 # What changes when --task autoencode is given and neither a flag nor the preset sets the

@@ -8,19 +8,32 @@ Every run writes to its output directory: ``config.json`` (the resolved configur
 autoencode``) writes ``reconstructions.png`` (test images over their reconstructions)
 instead of the confusion matrix, and its metrics are reconstruction losses. Every file is
 written atomically.
+
+Under a scheduler: while it trains, a run holds ``lamina.lock`` in its directory (a second
+run into the same directory refuses; :mod:`lamina.train.lock`) and removes the temporary
+files that writes killed midway left there; SIGTERM stops it between two steps with a
+checkpoint of that step and exit status 143 (:mod:`lamina.train.interrupt`), and ``--resume``
+continues from that step. ``config.json`` records the BLAS thread count (``blas_threads``),
+and ``--resume`` warns when it differs (:mod:`lamina.train.threads`).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
+import math
 import os
+import sys
 import time
 
-from ..atomic import atomic_write_text
+from ..atomic import atomic_write_text, remove_temporaries
 from ..errors import LaminaValueError
-from .checkpoint import load_checkpoint, restore, save_checkpoint
+from .checkpoint import partial_epoch, restore, save_checkpoint
 from .fit import Callback, fit
+from .interrupt import TrainingStopped, TrainingTerminated, signal_name, stop_on_signals
+from .lock import check_unlocked, run_lock
 from .presets import DEFAULTS, PRESETS, TASK_DEFAULTS, TASKS
+from .run_files import read_checkpoint, read_config
 
 __all__ = ["resolve_config", "run", "build_run", "reconstruct", "preview_images", "OPTIMIZERS",
            "LOSSES", "DATASETS", "TASKS", "TASK_LOSSES"]
@@ -82,8 +95,10 @@ def _validate(config: dict) -> None:
         (config["dataset"] in DATASETS, f"unknown dataset {config['dataset']!r}; expected one of {', '.join(DATASETS)}"),
         (int(config["epochs"]) >= 1, f"--epochs must be a positive integer, got {config['epochs']}"),
         (int(config["batch_size"]) >= 1, f"--batch-size must be a positive integer, got {config['batch_size']}"),
-        (float(config["lr"]) > 0, f"--lr must be positive, got {config['lr']}"),
-        (float(config["weight_decay"]) >= 0, f"--weight-decay must be >= 0, got {config['weight_decay']}"),
+        (math.isfinite(float(config["lr"])) and float(config["lr"]) > 0,
+         f"--lr must be a positive finite number, got {config['lr']}"),
+        (math.isfinite(float(config["weight_decay"])) and float(config["weight_decay"]) >= 0,
+         f"--weight-decay must be a finite number >= 0, got {config['weight_decay']}"),
         (0 <= float(config["dropout"]) < 1, f"--dropout must be in [0, 1), got {config['dropout']}"),
     ]
     for size in ("train_size", "val_size"):
@@ -142,14 +157,24 @@ class RunFiles(Callback):
     def on_train_end(self, history: list[dict]) -> None:
         self.plot(history)
 
+    def on_train_stopped(self, progress, history: list[dict]) -> None:
+        # Stopped between two steps: save that step. (At an epoch's start the checkpoint of
+        # the epoch before is already the state reached.)
+        if progress.steps:
+            save_checkpoint(os.path.join(self.out, "checkpoint.safetensors"), self.model,
+                            self.optimizer, progress.epoch - 1, history, self.scheduler,
+                            progress=progress)
+
     def on_epoch_end(self, record: dict, history: list[dict]) -> None:
         from ..serialization import save
 
-        lines = [json.dumps({k: v for k, v in r.items() if k != "confusion"}) for r in history]
-        atomic_write_text(os.path.join(self.out, "metrics.jsonl"), "\n".join(lines) + "\n")
         save(self.model.state_dict(), os.path.join(self.out, "model.safetensors"))
         save_checkpoint(os.path.join(self.out, "checkpoint.safetensors"), self.model,
                         self.optimizer, record["epoch"], history, self.scheduler)
+        # metrics.jsonl last: it never lists an epoch the checkpoint does not hold (a full
+        # disk at the checkpoint leaves both at the previous epoch).
+        lines = [json.dumps({k: v for k, v in r.items() if k != "confusion"}) for r in history]
+        atomic_write_text(os.path.join(self.out, "metrics.jsonl"), "\n".join(lines) + "\n")
         self.last_confusion = record.get("confusion")
         if time.monotonic() - self.last_plot > self.PLOT_EVERY_SECONDS:
             self.plot(history)
@@ -212,21 +237,25 @@ def run(overrides: dict | None = None, resume: str | None = None, parallel=None)
     object with ``is_main``, ``world_size``, ``wrap_model(model)`` and ``shard_loader(loader)``
     (:class:`lamina.distributed.DataParallelTraining`, which the command line passes in).
     Every rank builds and, with ``resume``, restores the same state; only the main rank
-    prints and writes the run's files. None trains in this process alone.
+    prints and writes the run's files (and holds the directory's lock). None trains in this
+    process alone.
+
+    SIGTERM (in the main thread) stops training after the current step: the checkpoint of
+    that step is written, a one-line message goes to stderr and :class:`TrainingTerminated`
+    (a ``SystemExit`` with status 143) is raised; data-parallel ranks agree at every step,
+    so that all stop at the same one. Another live run holding the directory raises
+    :class:`~lamina.train.lock.RunDirectoryLocked`.
     """
     if resume is not None:
-        config_path = os.path.join(resume, "config.json")
-        if not os.path.isfile(config_path):
-            raise FileNotFoundError(f"--resume {resume}: no config.json there (not a lamina run directory)")
-        with open(config_path) as f:
-            config = json.load(f)
+        config = read_config(resume, "--resume")  # checked: one line naming a bad entry
         ignored = sorted(k for k, v in (overrides or {}).items()
-                         if v is not None and k not in ("epochs", "quiet"))
+                         if v is not None and k not in ("epochs", "quiet", "compile"))
         if ignored:
             raise LaminaValueError(
-                f"--resume continues the run as configured; only --epochs and --quiet may change "
+                f"--resume continues the run as configured; only --epochs, --quiet and --compile "
+                "may change "
                 f"(got {', '.join('--' + k.replace('_', '-') for k in ignored)})")
-        for key in ("epochs", "quiet"):
+        for key in ("epochs", "quiet", "compile"):
             if overrides and overrides.get(key) is not None:
                 config[key] = overrides[key]
         config.setdefault("task", "classify")  # runs from before --task existed
@@ -238,37 +267,84 @@ def run(overrides: dict | None = None, resume: str | None = None, parallel=None)
     out = config["out"]
     main_rank = parallel is None or parallel.is_main  # data-parallel: rank 0 prints and writes
     quiet = bool(config["quiet"]) or not main_rank
+    if main_rank:
+        check_unlocked(out)  # a second run into a busy directory refuses before loading data
+    _record_threads(config, resume, main_rank)
+    with stop_on_signals(die_on_second=parallel is not None) as stop:
+        try:
+            return _train(config, resume, parallel, main_rank, quiet, stop)
+        except TrainingStopped as stopped:
+            if main_rank:
+                _warn(f"stopped by {signal_name(stopped.signum)} {stopped.progress.where()}; "
+                      f"continue with: lamina train --resume {out}")
+            raise TrainingTerminated(stopped.signum) from None
+        except TrainingTerminated as terminated:  # a second signal, while stopping
+            if main_rank:
+                _warn(f"stopped at once by a second {signal_name(terminated.signum)}; continue "
+                      f"from the last checkpoint with: lamina train --resume {out}")
+            raise
+
+
+def _warn(message: str) -> None:
+    sys.stdout.flush()
+    print(f"lamina: {message}", file=sys.stderr, flush=True)
+
+
+def _record_threads(config: dict, resume: str | None, main_rank: bool) -> None:
+    """Record the BLAS thread count in ``config``; on resume keep the recorded one and warn
+    (one line) when this process has another."""
+    from .threads import blas_threads
+
+    threads = blas_threads()
+    recorded = config.setdefault("blas_threads", threads)
+    if resume is not None and main_rank and recorded != threads:
+        _warn(f"warning: {resume} was trained with {recorded} BLAS threads and resumes with "
+              f"{threads}; matrix products may round differently, so the result can differ "
+              f"from an uninterrupted run (set OMP_NUM_THREADS={recorded} "
+              f"OPENBLAS_NUM_THREADS={recorded} to match)")
+
+
+def _train(config: dict, resume: str | None, parallel, main_rank: bool, quiet: bool,
+           stop) -> list[dict]:
+    out = config["out"]
     data, model, loss_fn, optimizer = build_run(config)  # bad names fail before any file exists
     config.update(in_shape=list(data.in_shape), num_classes=data.num_classes,
                   class_names=data.class_names)
-    if main_rank:
-        os.makedirs(out, exist_ok=True)
-        atomic_write_text(os.path.join(out, "config.json"), json.dumps(config, indent=2) + "\n")
-        for note in data.notes:
-            _say(note)  # shown even with --quiet: the run differs from what was asked
-    start_epoch, history = 0, []
-    if resume is not None:
-        checkpoint = os.path.join(resume, "checkpoint.safetensors")
-        if os.path.isfile(checkpoint):
-            start_epoch, history = restore(load_checkpoint(checkpoint), model, optimizer)
-            _say(f"resuming {resume} after epoch {start_epoch}", quiet)
-    processes = f" on {parallel.world_size} processes" if parallel is not None else ""
-    _say(f"training {config['model']} on {config['dataset']} ({data.train_size} train / "
-         f"{data.test_size} test images) for {config['epochs']} epochs{processes} -> {out}", quiet)
-    trained, train_loader, test_loader = model, data.train_loader, data.test_loader
-    if parallel is not None:  # after restore: the wrapper broadcasts rank 0's weights
-        trained = parallel.wrap_model(model)
-        train_loader = parallel.shard_loader(train_loader)
-        test_loader = parallel.shard_loader(test_loader)
-    task = config["task"]
-    callbacks = []
-    if main_rank:
-        preview = preview_images(data.test_loader.dataset) if task == "autoencode" else None
-        callbacks.append(RunFiles(out, model, optimizer, quiet=quiet, class_names=data.class_names,
-                                  task=task, preview=preview))
-    history = fit(trained, train_loader, test_loader, loss_fn, optimizer,
-                  int(config["epochs"]), callbacks=callbacks, start_epoch=start_epoch,
-                  history=history, num_classes=data.num_classes, quiet=quiet, task=task)
+    with run_lock(out) if main_rank else contextlib.nullcontext():
+        if main_rank:
+            remove_temporaries(out)  # left by a run killed while writing; the lock is ours
+            atomic_write_text(os.path.join(out, "config.json"), json.dumps(config, indent=2) + "\n")
+            for note in data.notes:
+                _say(note)  # shown even with --quiet: the run differs from what was asked
+        start_epoch, history, partial = 0, [], None
+        if resume is not None:
+            checkpoint = os.path.join(resume, "checkpoint.safetensors")
+            if os.path.isfile(checkpoint):
+                state = read_checkpoint(checkpoint, model, optimizer, config,
+                                        os.path.join(resume, "config.json"))
+                start_epoch, history = restore(state, model, optimizer)
+                partial = partial_epoch(state, checkpoint)
+                where = partial.where() if partial else f"after epoch {start_epoch}"
+                _say(f"resuming {resume} {where}", quiet)
+        processes = f" on {parallel.world_size} processes" if parallel is not None else ""
+        _say(f"training {config['model']} on {config['dataset']} ({data.train_size} train / "
+             f"{data.test_size} test images) for {config['epochs']} epochs{processes} -> {out}",
+             quiet)
+        trained, train_loader, test_loader = model, data.train_loader, data.test_loader
+        if parallel is not None:  # after restore: the wrapper broadcasts rank 0's weights
+            trained = parallel.wrap_model(model)
+            train_loader = parallel.shard_loader(train_loader)
+            test_loader = parallel.shard_loader(test_loader)
+        task = config["task"]
+        callbacks = []
+        if main_rank:
+            preview = preview_images(data.test_loader.dataset) if task == "autoencode" else None
+            callbacks.append(RunFiles(out, model, optimizer, quiet=quiet,
+                                      class_names=data.class_names, task=task, preview=preview))
+        history = fit(trained, train_loader, test_loader, loss_fn, optimizer,
+                      int(config["epochs"]), callbacks=callbacks, start_epoch=start_epoch,
+                      history=history, num_classes=data.num_classes, quiet=quiet, task=task,
+                      stop=stop, partial_epoch=partial, compile=bool(config.get("compile")))
     if history and main_rank:
         if task == "autoencode":
             print(f"test reconstruction loss: {history[-1]['test_loss']:.4f}")

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
+
+from ..errors import LaminaValueError
 
 __all__ = ["RunData", "make_data", "make_model", "make_loss", "make_optimizer"]
 
@@ -25,10 +28,13 @@ def get_dataset(name: str, train: bool, root: str | None = None):
 
     if name == "digits":
         return Digits(train=train)
+    classes = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "cifar10": CIFAR10}
+    if name not in classes:
+        raise LaminaValueError(f"unknown dataset {name!r}; expected one of digits, "
+                               f"{', '.join(classes)}")
     if root is not None and not os.path.isdir(root):
         raise FileNotFoundError(f"--data-dir {root}: no such directory")
-    cls = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "cifar10": CIFAR10}[name]
-    return cls(root=root, train=train)
+    return classes[name](root=root, train=train)
 
 
 def _head(dataset, size, what: str, notes: list):
@@ -53,6 +59,11 @@ def make_data(config: dict) -> RunData:
 
     notes: list = []
     root = config.get("data_dir")
+    if root is not None and config["dataset"] == "digits":
+        # a UserWarning: `lamina` shows it as one line on stderr, and training goes on
+        warnings.warn(f"--data-dir {root} is ignored: the digits data set is embedded in lamina",
+                      UserWarning, stacklevel=2)
+        root = config["data_dir"] = None  # so the run's config.json does not repeat it
     train = _head(get_dataset(config["dataset"], True, root), config.get("train_size"),
                   "the training", notes)
     test = _head(get_dataset(config["dataset"], False, root), config.get("val_size"),
@@ -65,8 +76,10 @@ def make_data(config: dict) -> RunData:
             steps.append(transforms.RandomHorizontalFlip(0.5))
         augment = transforms.Compose(steps)
     batch = int(config["batch_size"])
-    train_loader = DataLoader(train, batch_size=batch, shuffle=True, seed=int(config["seed"]),
-                              transform=augment)
+    # The shuffling seed is the generator's: lm.manual_seed(-1), as torch.manual_seed(-1),
+    # seeds with -1 mod 2**64, so --seed -1 and --seed 18446744073709551615 are one run.
+    train_loader = DataLoader(train, batch_size=batch, shuffle=True,
+                              seed=int(config["seed"]) % 2**64, transform=augment)
     test_loader = DataLoader(test, batch_size=max(batch, 500), shuffle=False)
     classes = list(train.classes) or [str(k) for k in range(int(train.targets.max()) + 1)]
     return RunData(train_loader, test_loader, tuple(train.data.shape[1:]), len(classes),

@@ -495,9 +495,7 @@ def test_custom_function_matches_gradcheck_and_torch_class_layout():
     assert not issubclass(Exp, lm.autograd.Function)
 
 
-def test_a_custom_function_inside_a_recording_tape_invalidates_it():
-    from lamina.autograd.tape import Tape, recording
-
+def test_a_custom_function_inside_a_compiled_step_keeps_it_eager():
     class Twice(lm.autograd.Function):
         @staticmethod
         def forward(ctx, x):
@@ -507,10 +505,15 @@ def test_a_custom_function_inside_a_recording_tape_invalidates_it():
         def backward(ctx, g):
             return g * 2
 
-    x = lm.randn(3)
     w = lm.randn(3, requires_grad=True)
-    tape = Tape([x])
-    with recording(tape):
+
+    def step(x):
         loss = Twice.apply(x * w).sum()
-    tape.finish(loss)
-    assert not tape.valid
+        loss.backward()
+        return loss
+
+    compiled = lm.compile(step)
+    with pytest.warns(RuntimeWarning, match="custom autograd.Function"):
+        for _ in range(3):
+            compiled(lm.randn(3))
+    assert compiled.stats["replayed"] == 0
