@@ -105,8 +105,9 @@ def _replacing(path: str):
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename is None:  # write/fsync name no file
-            raise OSError(exc.errno, exc.strerror, os.fspath(path)) from exc
+        if isinstance(exc, OSError) and exc.errno is not None and exc.filename is None:
+            # write and fsync name no file: say which one
+            exc.filename = os.fspath(path)
         raise
 
 
