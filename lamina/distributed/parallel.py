@@ -30,6 +30,7 @@ import numpy as np
 from ..autograd.tensor import Tensor
 from ..nn.module import Module
 from . import mpi
+from .strategy import Strategy
 
 __all__ = ["DistributedDataParallel"]
 
@@ -44,7 +45,7 @@ class _Bucket:
         self.meta = self.buffer[size:]          # the trailing slots (first bucket only)
 
 
-class DistributedDataParallel(Module):
+class DistributedDataParallel(Module, Strategy):
     """Wrap ``module`` for data-parallel training over the MPI ranks.
 
     At construction the parameters and buffers of rank 0 are broadcast to every rank.
@@ -193,6 +194,16 @@ class DistributedDataParallel(Module):
     def all_reduce_sum(self, values) -> np.ndarray:
         """sum over ranks of ``values`` (float64), for training and evaluation statistics."""
         return mpi.all_reduce_sum(values, self.comm) if self.world_size > 1 else np.array(values, np.float64)
+
+    # ----------------------------------------------------------------- the Strategy a loop uses
+    def after_backward(self, local_count: int) -> int:
+        return self.sync_gradients(local_count)
+
+    def sum(self, values) -> np.ndarray:
+        return self.all_reduce_sum(values)
+
+    def barrier(self) -> None:
+        self.all_reduce_sum([0])
 
     def extra_repr(self) -> str:
         return f"world_size={self.world_size}, rank={self.rank}"

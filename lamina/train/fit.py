@@ -28,6 +28,7 @@ from ..autograd.grad_mode import no_grad
 from ..errors import LaminaError, LaminaValueError
 from ..random import get_rng_state, set_rng_state
 from .interrupt import EpochProgress, TrainingStopped
+from ..distributed.strategy import Strategy, strategy_of
 from .metrics import RunningMean, accuracy, confusion_matrix, predictions
 from .presets import TASKS
 from .progress import progress
@@ -78,7 +79,7 @@ def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None,
     with no_grad():
         for x, y in loader:
             n = len(y)
-            if n == 0:  # a data-parallel rank's empty share of a short batch
+            if n == 0:  # a process's empty share of a short batch
                 continue
             out = model(x)
             loss_mean.add(loss_fn(out, x if autoencode else y).item(), n)
@@ -92,16 +93,13 @@ def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None,
             if matrix is not None:
                 matrix += confusion_matrix(predicted, targets, num_classes)
     model.train(was_training)
-    # --- data-parallel (lamina.distributed): sum the counts of every rank's share ---
-    reduce = getattr(model, "all_reduce_sum", None)
-    if reduce is not None:
-        flat = [] if matrix is None else matrix.ravel()
-        total = reduce(np.concatenate([[loss_mean.total, correct, seen], flat]))
-        loss_mean.total, correct, seen = float(total[0]), int(total[1]), int(total[2])
-        loss_mean.count = seen
-        if matrix is not None:
-            matrix = total[3:].astype(np.int64).reshape(matrix.shape)
-    # --- end data-parallel ---
+    # the counts of every process's share (one process: its own)
+    flat = [] if matrix is None else matrix.ravel()
+    total = strategy_of(model).sum(np.concatenate([[loss_mean.total, correct, seen], flat]))
+    loss_mean.total, correct, seen = float(total[0]), int(total[1]), int(total[2])
+    loss_mean.count = seen
+    if matrix is not None:
+        matrix = total[3:].astype(np.int64).reshape(matrix.shape)
     if autoencode:
         return {"loss": loss_mean.mean, "accuracy": None, "confusion": None}
     return {"loss": loss_mean.mean, "accuracy": correct / seen if seen else float("nan"),
@@ -132,33 +130,30 @@ def _continue_epoch(batches, partial: EpochProgress, loss_mean: RunningMean,
     return partial.steps
 
 
-def _stop_if_requested(stop, reduce, callbacks: list, history: list[dict], where: Callable,
-                       bar=None) -> None:
-    """At a safe point: if ``stop`` is set (on any rank, when data-parallel: every rank
-    then stops at this same step), let the callbacks save ``where()`` and raise
-    :class:`TrainingStopped`."""
+def _stop_if_requested(stop, strategy: Strategy, callbacks: list, history: list[dict],
+                       where: Callable, bar=None) -> None:
+    """At a safe point: if ``stop`` is set (on any process: all then stop at this same
+    step), let the callbacks save ``where()`` and raise :class:`TrainingStopped`."""
     if stop is None:
         return
     signum = stop.signum or 0
-    if reduce is not None:  # one small collective per step, so that the ranks agree
-        total = reduce([signum, 1 if signum else 0])
-        signum = int(round(total[0] / total[1])) if total[1] else 0
+    total = strategy.sum([signum, 1 if signum else 0])  # so that all processes agree
+    signum = int(round(total[0] / total[1])) if total[1] else 0
     if not signum:
         return
     if bar is not None:
         bar.close()
     reached = where()
-    if reduce is not None:  # data-parallel: the epoch's sums so far over every rank's share
-        sums = reduce([reached.loss_total, reached.loss_count, reached.accuracy_total,
-                       reached.accuracy_count])
-        reached.loss_total, reached.accuracy_total = float(sums[0]), float(sums[2])
-        reached.loss_count, reached.accuracy_count = int(sums[1]), int(sums[3])
+    # the epoch's sums so far over every process's share
+    sums = strategy.sum([reached.loss_total, reached.loss_count, reached.accuracy_total,
+                         reached.accuracy_count])
+    reached.loss_total, reached.accuracy_total = float(sums[0]), float(sums[2])
+    reached.loss_count, reached.accuracy_count = int(sums[1]), int(sums[3])
     for cb in callbacks:
         hook = getattr(cb, "on_train_stopped", None)
         if hook is not None:
             hook(reached, history)
-    if reduce is not None:  # the others wait until rank 0 has written the checkpoint
-        reduce([0])
+    strategy.barrier()  # the others wait until rank 0 has written the checkpoint
     raise TrainingStopped(signum, reached)
 
 
@@ -207,12 +202,7 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
     autoencode = _check_task(task)
     history = list(history or [])
     callbacks = list(callbacks)
-    # --- data-parallel (lamina.distributed): a DistributedDataParallel model syncs gradients
-    # and sums statistics over the ranks. Its forward is the module's plus a broadcast of the
-    # module's buffers, so a module without buffers can be recorded and replayed directly.
-    sync = getattr(model, "sync_gradients", None)
-    reduce = getattr(model, "all_reduce_sum", None)
-    # --- end data-parallel ---
+    strategy = strategy_of(model)  # one process, or a data-parallel wrapper's
     train_step = _forward_backward(model, loss_fn)
     if compile:
         from ..compiler import compile as compile_step
@@ -228,18 +218,18 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
         loss_mean, acc_mean = RunningMean(), RunningMean()
         batches, done = iter(train_loader), 0
         if partial_epoch is not None and partial_epoch.epoch == epoch:
-            # data-parallel: the saved sums are over every rank; rank 0 alone adds them
-            first = reduce is None or getattr(model, "rank", 0) == 0
-            done = _continue_epoch(batches, partial_epoch, loss_mean, acc_mean, sums=first)
+            # the saved sums are over every process; rank 0 alone adds them back
+            done = _continue_epoch(batches, partial_epoch, loss_mean, acc_mean,
+                                   sums=strategy.rank == 0)
             started -= partial_epoch.seconds
-        _stop_if_requested(stop, reduce, callbacks, history, lambda: _progress(
+        _stop_if_requested(stop, strategy, callbacks, history, lambda: _progress(
             epoch, done, loss_mean, acc_mean, started))
         bar = progress(batches, total=len(train_loader), desc=f"epoch {epoch}/{epochs}",
                        quiet=quiet)
         for step, (x, y) in enumerate(bar, done + 1):
             optimizer.zero_grad()
             n = len(y)
-            if n:  # a data-parallel rank's share of a short last batch may be empty
+            if n:  # a process's share of a short last batch may be empty
                 # An autoencoder's target is its input: a detached alias, so that the
                 # recorded step sees two placeholders as it does for (x, y).
                 target = x.detach() if autoencode else y
@@ -254,23 +244,20 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
                 loss_mean.add(value, n)
                 if not autoencode:
                     acc_mean.add(accuracy(out, y), n)
-            if sync is not None:  # data-parallel: the mean gradient of the global batch
-                sync(n)
+            strategy.after_backward(n)  # the mean gradient of the global batch
             optimizer.step()
             if stop is not None:  # a safe point: the step is complete
-                _stop_if_requested(stop, reduce, callbacks, history, lambda: _progress(
+                _stop_if_requested(stop, strategy, callbacks, history, lambda: _progress(
                     epoch, step, loss_mean, acc_mean, started), bar)
             if step % 50 == 0 and autoencode:
                 bar.set_postfix(loss=f"{loss_mean.mean:.4f}")
             elif step % 50 == 0:
                 bar.set_postfix(loss=f"{loss_mean.mean:.4f}", acc=f"{acc_mean.mean:.3f}")
         bar.close()
-        # --- data-parallel (lamina.distributed): the epoch's statistics over every rank ---
-        if reduce is not None:
-            total = reduce([loss_mean.total, acc_mean.total, loss_mean.count])
-            loss_mean.total, acc_mean.total = float(total[0]), float(total[1])
-            loss_mean.count = acc_mean.count = int(total[2])
-        # --- end data-parallel ---
+        # the epoch's statistics over every process's share
+        total = strategy.sum([loss_mean.total, acc_mean.total, loss_mean.count])
+        loss_mean.total, acc_mean.total = float(total[0]), float(total[1])
+        loss_mean.count = acc_mean.count = int(total[2])
         lr = optimizer.param_groups[0]["lr"]
         if scheduler is not None:
             scheduler.step()
