@@ -24,16 +24,18 @@ from .base import ConvergenceWarning
 from .backprop import (ACTIVATIONS, BackpropResult, explicit_backprop, seed002_example,
                        sensitivity_backprop, sgd_update)
 from .hebbian import Hebbian
-from .linear import LinearSVC, LogisticRegression
+from .linear import LogisticRegression
 from .madaline import Madaline
 from .mcculloch_pitts import (REDUCTION_SLIDE_TERMS, REDUCTION_SLIDE_VARIABLES,
-                              SEED003_TRUTH_TABLE, UNIVERSAL_BOOLEAN_TABLE, DelayedMPNetwork,
-                              McCullochPitts, MPNetwork, and_gate, delayed_gate, dnf_expression,
-                              dnf_network, dnf_truth_table, memory_latch, not_gate, or_gate,
+                              SEED003_TRUTH_TABLE, UNIVERSAL_BOOLEAN_TABLE,
+                              McCullochPitts, MPNetwork, and_gate, dnf_expression,
+                              dnf_network, dnf_truth_table, not_gate, or_gate,
                               reduce_dnf, reduced_dnf_network, truth_table, xor_network)
+from .mp_time import DelayedMPNetwork, delayed_gate, memory_latch
 from .perceptron import (Perceptron, ThresholdNetwork, circle_network,
                          polygon_network, union_network)
 from .rbf import RBFNetwork, kmeans, rbf_design
+from .svm import LinearSVC
 
 __all__ = [
     "McCullochPitts", "MPNetwork", "and_gate", "or_gate", "not_gate", "xor_network",

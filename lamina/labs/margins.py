@@ -161,7 +161,7 @@ def _train_net(X, y, epsilon: float, task_loss: str, penalise_bias: bool, steps:
 
 
 def _compare(report: Report, quick: bool) -> None:
-    from ..classic.linear import LinearSVC, LogisticRegression
+    from ..classic import LinearSVC, LogisticRegression
 
     n_train, n_test, steps = (300, 600, 300) if quick else (1000, 4000, 3000)
     X, y = three_blobs(n_train, seed=1)

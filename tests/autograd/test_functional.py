@@ -5,10 +5,10 @@ import pytest
 
 import lamina as lm
 from lamina.autograd import functional as LF
-from lamina.autograd.double_backward import supported
+from lamina.autograd.second_order import supported
 from lamina.errors import GraphError, InplaceError, LaminaTypeError, LaminaValueError
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
 TF = torch.autograd.functional
 RNG = np.random.default_rng(0)
 
@@ -130,6 +130,7 @@ def _run(api, case, table, *args, **kwargs):
     return out
 
 
+@requires_torch
 @pytest.mark.parametrize("create_graph", [False, True])
 @pytest.mark.parametrize("case", list(VECTOR) + list(SCALAR))
 def test_jacobian(case, create_graph):
@@ -138,12 +139,14 @@ def test_jacobian(case, create_graph):
     _close(ours, theirs)
 
 
+@requires_torch
 @pytest.mark.parametrize("case", list(SCALAR))
 def test_hessian(case):
     ours, theirs = _run("hessian", case, SCALAR)
     _close(ours, theirs)
 
 
+@requires_torch
 @pytest.mark.parametrize("api", ["vhp", "hvp"])
 @pytest.mark.parametrize("case", ["two-layer loss", "sum of x*exp(y)+x@y",
                                   "cube-sin of a 0-d tensor", "matrix tanh quadratic"])
@@ -154,6 +157,7 @@ def test_hessian_vector_products(api, case):
     _close(ours, theirs)
 
 
+@requires_torch
 @pytest.mark.parametrize("api", ["vjp", "jvp"])
 @pytest.mark.parametrize("case", list(VECTOR))
 def test_vector_jacobian_products(api, case):
@@ -167,6 +171,7 @@ def test_vector_jacobian_products(api, case):
     _close(ours, theirs)
 
 
+@requires_torch
 @pytest.mark.parametrize("api", ["vjp", "jvp", "vhp", "hvp"])
 def test_products_with_create_graph_lead_back_to_the_inputs(api):
     fn = SCALAR["two-layer loss"][0]
@@ -186,6 +191,7 @@ def test_products_with_create_graph_lead_back_to_the_inputs(api):
     _close(*grads, tol=1e-8)
 
 
+@requires_torch
 def test_jacobian_with_create_graph_is_differentiable_to_the_callers_tensor():
     def f(lib, x):
         return (x * x.sin()).exp()
@@ -200,6 +206,7 @@ def test_jacobian_with_create_graph_is_differentiable_to_the_callers_tensor():
     _close(grads[0], grads[1])
 
 
+@requires_torch
 def test_hessian_with_create_graph_gives_third_derivatives():
     def f(lib, x, y):
         return ((x ** 2) * y.tanh()).sum() + (x @ y).sin()
@@ -226,6 +233,7 @@ def test_hessian_of_a_power_with_a_tensor_exponent():
     np.testing.assert_allclose(hy[1].numpy(), np.diag(x * (x - 1) * a ** (x - 2)), rtol=1e-12)
 
 
+@requires_torch
 def test_in_place_changes_inside_the_function():
     def f(x):
         y = x * 2
@@ -249,6 +257,7 @@ def test_results_without_create_graph_have_no_history_and_leave_grads_alone():
     assert not jac.requires_grad and not hess.requires_grad and x.grad is None
 
 
+@requires_torch
 def test_vectorize_gives_the_same_jacobian():
     fn, shapes = VECTOR["tuple in, tuple out"]
     inputs = _to(lm, _arrays(*shapes))
@@ -262,6 +271,7 @@ def _independent(lib, x, y):
     return x ** 2  # does not use y
 
 
+@requires_torch
 @pytest.mark.parametrize("call", [
     lambda m, x, y: m.jacobian(lambda a, b: _independent(None, a, b), (x, y), strict=True),
     lambda m, x, y: m.vjp(lambda a, b: _independent(None, a, b), (x, y), x, strict=True),
@@ -281,6 +291,7 @@ def test_strict_mode_raises_where_torch_does(call):
     assert "strict" in str(info.value) or "independent" in str(info.value)
 
 
+@requires_torch
 @pytest.mark.parametrize("api", ["jacobian", "hessian"])
 def test_without_strict_independent_blocks_are_zeros(api):
     def f(lib):
@@ -323,6 +334,7 @@ def test_errors(call, error, words):
         assert word in str(info.value)
 
 
+@requires_torch
 def test_torch_raises_for_the_same_misuses():
     for call in (lambda: TF.jacobian(lambda x: x, [torch.ones(2)]),
                  lambda: TF.hessian(lambda x: x * 2, torch.ones(2)),
