@@ -12,7 +12,7 @@ import lamina as lm
 from lamina import random as lr
 from lamina.errors import LaminaTypeError, LaminaValueError
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
 
 
 def _fresh_initial_seed() -> int:
@@ -29,6 +29,7 @@ def test_unseeded_processes_draw_different_initial_seeds():
     assert 0 <= seed_a < 2**64 and 0 <= seed_b < 2**64
 
 
+@requires_torch
 def test_manual_seed_returns_the_global_generator_and_reproduces_draws():
     g = lr.manual_seed(123)
     assert g is lr.default_generator and isinstance(g, lr.Generator)
@@ -52,6 +53,7 @@ def test_seed_reseeds_from_entropy_and_reports_the_new_seed():
     np.testing.assert_array_equal(lm.rand(3).numpy(), after)
 
 
+@requires_torch
 def test_a_new_generator_has_torchs_default_seed_and_manual_seed_returns_it():
     g = lr.Generator()
     assert g.initial_seed() == torch.Generator().initial_seed()
@@ -116,6 +118,7 @@ def test_fork_rng_restores_the_global_state():
     assert lr.initial_seed() == 2
 
 
+@requires_torch
 @pytest.mark.parametrize("bad", ["1", 1.5, True, None])
 def test_non_integer_seeds_are_refused_like_torch(bad):
     with pytest.raises((TypeError, RuntimeError)):
@@ -126,6 +129,7 @@ def test_non_integer_seeds_are_refused_like_torch(bad):
         lr.manual_seed(bad)
 
 
+@requires_torch
 def test_out_of_range_seeds_and_bad_states_are_refused():
     for bad in (2**64, -(2**63) - 1):
         with pytest.raises(LaminaValueError):

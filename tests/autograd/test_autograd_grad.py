@@ -5,7 +5,7 @@ import pytest
 
 import lamina as lm
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
 
 
 def _leaves(fw, requires=(True, True, False)):
@@ -28,6 +28,7 @@ def _program(fw):
     return x, w, c, h, (h * h).sum(), (h.exp() * x).sum()
 
 
+@requires_torch
 def test_grad_of_several_outputs_and_inputs_matches_torch():
     results = []
     for fw in (torch, lm):
@@ -37,6 +38,7 @@ def test_grad_of_several_outputs_and_inputs_matches_torch():
     _close(results[1], results[0])
 
 
+@requires_torch
 def test_grad_with_grad_outputs_for_a_non_scalar_output():
     results = []
     for fw in (torch, lm):
@@ -46,6 +48,7 @@ def test_grad_with_grad_outputs_for_a_non_scalar_output():
     _close(results[1], results[0])
 
 
+@requires_torch
 def test_allow_unused():
     for fw in (torch, lm):
         x, w, c, h, loss1, _ = _program(fw)
@@ -70,6 +73,7 @@ def test_grad_leaves_every_grad_untouched():
     assert h.grad is not None                            # retain_grad still works
 
 
+@requires_torch
 def test_grad_frees_the_graph_unless_retained():
     for fw in (torch, lm):
         x, w, c, h, loss1, _ = _program(fw)
@@ -78,6 +82,7 @@ def test_grad_frees_the_graph_unless_retained():
             fw.autograd.grad(loss1, x)
 
 
+@requires_torch
 def test_backward_of_several_tensors_and_inputs_matches_torch():
     grads, only = [], []
     for fw in (torch, lm):

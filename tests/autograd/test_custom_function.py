@@ -6,7 +6,7 @@ import pytest
 
 import lamina as lm
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
 
 
 def run(source: str, framework) -> list:
@@ -61,6 +61,7 @@ def check(source: str) -> list:
     return actual
 
 
+@requires_torch
 def test_exp_with_a_non_tensor_argument():
     check('''
 class MyExp(torch.autograd.Function):
@@ -98,6 +99,7 @@ except RuntimeError:
 ''')
 
 
+@requires_torch
 def test_multiple_outputs_and_materialized_or_none_gradients():
     check('''
 class SumProd(torch.autograd.Function):
@@ -161,6 +163,7 @@ report("mixed grad", a.grad)
 ''')
 
 
+@requires_torch
 def test_none_gradients_needs_input_grad_and_grad_mode():
     check('''
 class Affine(torch.autograd.Function):
@@ -209,6 +212,7 @@ report("None gradient leaves .grad None", [x.grad, w.grad is None])
 ''')
 
 
+@requires_torch
 def test_non_differentiable_outputs_and_integer_outputs():
     check('''
 class SortWithIndices(torch.autograd.Function):
@@ -248,6 +252,7 @@ report("integer output", [m, m.grad_fn is None])
 ''')
 
 
+@requires_torch
 def test_setup_context_style_with_defaults():
     check('''
 class Cube(torch.autograd.Function):
@@ -280,6 +285,7 @@ report("x.grad scale keyword", x.grad)
 ''')
 
 
+@requires_torch
 def test_mark_dirty_and_returned_inputs():
     check('''
 class DoubleInPlace(torch.autograd.Function):
@@ -323,6 +329,7 @@ report("identity grad", x.grad)
 ''')
 
 
+@requires_torch
 def test_returned_gradients_are_summed_to_shape_and_cast():
     check('''
 class Broadcasting(torch.autograd.Function):
@@ -358,6 +365,7 @@ except RuntimeError:
 ''')
 
 
+@requires_torch
 def test_saved_tensor_modified_in_place_raises():
     check('''
 class Square(torch.autograd.Function):
@@ -456,6 +464,7 @@ report("trailing Nones allowed", x.grad)
 '''
 
 
+@requires_torch
 def test_wrong_gradients_raise_under_both():
     check("messages = []\n" + WRONG)
 

@@ -6,8 +6,9 @@ import pytest
 import lamina as lm
 import lamina.nn.functional as LF
 
-torch = pytest.importorskip("torch")
-import torch.nn.functional as TF  # noqa: E402
+from tests.reference import requires_torch, torch
+
+TF = torch.nn.functional
 
 # expressions whose node PyTorch names the same way whatever the arguments
 NAMED = {
@@ -49,6 +50,7 @@ def _inputs(fw):
             "img": leaf(1, 1, 4, 4), "k": leaf(1, 1, 3, 3), "t": fw.tensor([0, 2, 1])}
 
 
+@requires_torch
 @pytest.mark.parametrize("expression", NAMED.values(), ids=NAMED.keys())
 def test_node_names_match_torch(expression):
     expected = eval(expression, {"torch": torch, "F": TF, **_inputs(torch)}).grad_fn
@@ -59,6 +61,7 @@ def test_node_names_match_torch(expression):
     assert repr(actual).startswith(f"<{expected.name()} object at 0x")
 
 
+@requires_torch
 def test_tensor_repr_shows_the_node_like_torch():
     x = lm.tensor([1.0, 2.0], requires_grad=True)
     tx = torch.tensor([1.0, 2.0], requires_grad=True)
@@ -95,6 +98,7 @@ def _graph(fw):
     return namespace, leaves
 
 
+@requires_torch
 def test_next_functions_structure_matches_torch():
     t_ns, t_leaves = _graph(torch)
     l_ns, l_leaves = _graph(lm)

@@ -12,9 +12,8 @@ import re
 
 import pytest
 
-torch = pytest.importorskip("torch")
-
-from . import harness  # noqa: E402
+from tests.reference import requires_torch
+from . import harness
 
 PROGRAMS = harness.program_paths()
 IDS = [p.stem for p in PROGRAMS]
@@ -25,6 +24,7 @@ def torch_run(path):
     return harness.run_program(path, "torch")
 
 
+@requires_torch
 @pytest.mark.parametrize("path", PROGRAMS, ids=IDS)
 def test_programs_run_under_torch(path):
     result = torch_run(path)
@@ -32,6 +32,7 @@ def test_programs_run_under_torch(path):
     assert result.reports, f"{path.name} reported nothing"
 
 
+@requires_torch
 @pytest.mark.parametrize("path", PROGRAMS, ids=IDS)
 def test_corpus(path):
     expected = torch_run(path)

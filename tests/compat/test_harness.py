@@ -1,17 +1,15 @@
 """The compatibility harness itself: import mapping, fixtures, error locations, comparison."""
 import sys
 
-import pytest
-
-torch = pytest.importorskip("torch")
-
-from . import comparison, harness  # noqa: E402
+from tests.reference import requires_torch, torch
+from . import comparison, harness
 
 
 def both(source):
     return harness.run_source(source, "torch"), harness.run_source(source, "lamina")
 
 
+@requires_torch
 def test_lamina_pass_binds_lamina_to_the_torch_names():
     source = ("import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
               "import torch.optim as optim\nimport sys\n"
@@ -24,6 +22,7 @@ def test_lamina_pass_binds_lamina_to_the_torch_names():
     assert actual.reports == [("bound", ("number", "bool", True))]
 
 
+@requires_torch
 def test_in_process_mapping_restores_real_torch():
     import torch.nn.functional as F
 
@@ -36,6 +35,7 @@ def test_in_process_mapping_restores_real_torch():
     assert torch.relu(torch.tensor([-1.0, 2.0])).tolist() == [0.0, 2.0]
 
 
+@requires_torch
 def test_torch_pass_restores_global_settings():
     result = harness.run_source(
         "import torch\ntorch.set_default_dtype(torch.float64)\n"
@@ -44,6 +44,7 @@ def test_torch_pass_restores_global_settings():
     assert torch.get_default_dtype() == torch.float32
 
 
+@requires_torch
 def test_missing_module_and_error_line_are_reported():
     result = harness.run_source("import torch\n\nimport torch.no_such_module\n", "lamina",
                                 filename="prog.py")
@@ -54,6 +55,7 @@ def test_missing_module_and_error_line_are_reported():
     assert "at program line 3" in problems[0]
 
 
+@requires_torch
 def test_fixture_and_reference_init_agree_between_runs():
     source = ("import torch\nreport('f', fixture('data', (2, 3)))\n"
               "report('u', fixture('data', 4, low=0.0, high=1.0))\n"
@@ -65,6 +67,7 @@ def test_fixture_and_reference_init_agree_between_runs():
     assert first.shape == (2, 3) and not (first == other).all()
 
 
+@requires_torch
 def test_compare_finds_value_dtype_name_and_print_differences():
     expected = harness.run_source(
         "import torch\nreport('a', torch.tensor([1.0, 2.0]))\nreport('n', 3)\n"

@@ -10,8 +10,8 @@ import warnings
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-import torch.utils.data as tud  # noqa: E402
+from tests.reference import requires_torch, torch
+tud = torch.utils.data
 
 import lamina as lm  # noqa: E402
 import lamina.utils.data as lud  # noqa: E402
@@ -70,6 +70,7 @@ def _records(U, n=5):
 
 
 # --------------------------------------------------------------------------- data sets
+@requires_torch
 def test_tensor_dataset_indexing():
     def program(T, U):
         ds = U.TensorDataset(T.arange(6), T.arange(12).reshape(6, 2) * 0.5)
@@ -77,6 +78,7 @@ def test_tensor_dataset_indexing():
     _same(program)
 
 
+@requires_torch
 def test_subset_and_concat_lengths_and_items():
     def program(T, U):
         a, b = U.TensorDataset(T.arange(4)), U.TensorDataset(T.arange(10, 13))
@@ -88,6 +90,7 @@ def test_subset_and_concat_lengths_and_items():
     _same(program)
 
 
+@requires_torch
 def test_concat_index_errors_match():
     for T, U in ((torch, tud), (lm, lud)):
         cat = U.ConcatDataset([U.TensorDataset(T.arange(2)), U.TensorDataset(T.arange(3))])
@@ -99,6 +102,7 @@ def test_concat_index_errors_match():
         lud.ConcatDataset([])
 
 
+@requires_torch
 @pytest.mark.parametrize("n,lengths", [(10, [3, 7]), (11, [0.5, 0.3, 0.2]), (10, [0.34, 0.33, 0.33]),
                                        (7, [0.1, 0.9]), (5, [5, 0])])
 def test_random_split_sizes_and_disjointness(n, lengths):
@@ -112,6 +116,7 @@ def test_random_split_sizes_and_disjointness(n, lengths):
     assert sum(sizes) == n and members == list(range(n))  # disjoint and complete
 
 
+@requires_torch
 def test_random_split_is_reproducible_and_checks_lengths():
     ds = lud.TensorDataset(lm.arange(20))
     first = [p.indices for p in lud.random_split(ds, [0.5, 0.5], generator=_seeded(3))]
@@ -129,6 +134,7 @@ def test_random_split_is_reproducible_and_checks_lengths():
             U.random_split(U.TensorDataset(T.arange(5)), [1.5, -0.5])
 
 
+@requires_torch
 def test_stack_and_chain_datasets():
     def program(T, U):
         a, b = U.TensorDataset(T.arange(3)), U.TensorDataset(T.arange(3) * 2)
@@ -167,17 +173,20 @@ COLLATE_CASES = {
 }
 
 
+@requires_torch
 @pytest.mark.parametrize("case", sorted(COLLATE_CASES))
 def test_default_collate_types_and_dtypes(case):
     _same(lambda T, U: U.default_collate(COLLATE_CASES[case](T)))
 
 
+@requires_torch
 @pytest.mark.parametrize("sample", [(1, np.zeros(2)), [1, 2], np.float64(3), {"a": np.ones(2, np.int8)},
                                     Point(np.zeros(1), "s"), "text"])
 def test_default_convert(sample):
     _same(lambda T, U: U.default_convert(sample))
 
 
+@requires_torch
 @pytest.mark.parametrize("bad", [[object()], [np.array(["a"])], [None]])
 def test_default_collate_rejects_what_torch_rejects(bad):
     with pytest.raises(TypeError):
@@ -193,6 +202,7 @@ def test_default_collate_unequal_shapes_raise():
 
 
 # --------------------------------------------------------------------------- DataLoader
+@requires_torch
 @pytest.mark.parametrize("batch_size,drop_last", [(3, False), (3, True), (7, True), (1, False), (10, False)])
 def test_loader_batches_of_a_user_dataset(batch_size, drop_last):
     def program(T, U):
@@ -201,11 +211,13 @@ def test_loader_batches_of_a_user_dataset(batch_size, drop_last):
     _same(program)
 
 
+@requires_torch
 def test_loader_with_dict_samples_and_batch_size_none():
     _same(lambda T, U: list(U.DataLoader(_records(U), batch_size=2)))
     _same(lambda T, U: list(U.DataLoader(_records(U), batch_size=None)))
 
 
+@requires_torch
 def test_loader_on_tensor_dataset_and_its_attributes():
     def program(T, U):
         ds = U.TensorDataset(T.arange(10) * 1.5, T.arange(10))
@@ -215,6 +227,7 @@ def test_loader_on_tensor_dataset_and_its_attributes():
     _same(program)
 
 
+@requires_torch
 def test_samplers_and_batch_samplers():
     def program(T, U):
         data = range(10)
@@ -229,6 +242,7 @@ def test_samplers_and_batch_samplers():
     _same(program)
 
 
+@requires_torch
 def test_loader_sampler_and_batch_sampler():
     def program(T, U):
         ds = _pairs(T, U, 10)
@@ -254,6 +268,7 @@ def test_random_samplers_draw_valid_indices_reproducibly():
         list(lud.SubsetRandomSampler([4, 8, 9], generator=g(3)))
 
 
+@requires_torch
 @pytest.mark.parametrize("make", [
     lambda U: U.BatchSampler(range(3), 0, False), lambda U: U.BatchSampler(range(3), 2, 1),
     lambda U: U.RandomSampler(range(3), num_samples=0), lambda U: U.WeightedRandomSampler([1.0], 0),
@@ -265,6 +280,7 @@ def test_sampler_argument_errors_match(make):
         make(lud)
 
 
+@requires_torch
 def test_shuffle_is_reproducible_under_a_seeded_generator():
     def orders(seed):
         ds = _pairs(lm, lud, 11)
@@ -281,6 +297,7 @@ def test_shuffle_is_reproducible_under_a_seeded_generator():
     assert sorted(torch_order) == list(range(11))
 
 
+@requires_torch
 def test_fast_and_per_sample_paths_agree():
     x, y = lm.randn(23, 3), lm.arange(23)
 
@@ -306,6 +323,7 @@ def test_fast_and_per_sample_paths_agree():
     assert epochs(train) == epochs(lud.Subset(Rows(), train.indices))
 
 
+@requires_torch
 def test_iterable_dataset_batches():
     def program(T, U):
         class Stream(U.IterableDataset):
@@ -320,6 +338,7 @@ def test_iterable_dataset_batches():
     _same(program)
 
 
+@requires_torch
 @pytest.mark.parametrize("kwargs", [dict(shuffle=True, sampler=[0, 1]),
                                     dict(batch_sampler=[[0]], batch_size=2),
                                     dict(batch_sampler=[[0]], drop_last=True),
@@ -333,6 +352,7 @@ def test_loader_argument_errors_match(kwargs):
         lud.DataLoader(_pairs(lm, lud), **kwargs)
 
 
+@requires_torch
 def test_iterable_dataset_refuses_shuffle_and_samplers():
     for U in (tud, lud):
         class Stream(U.IterableDataset):
@@ -343,6 +363,7 @@ def test_iterable_dataset_refuses_shuffle_and_samplers():
                 U.DataLoader(Stream(), **kwargs)
 
 
+@requires_torch
 def test_every_torch_keyword_is_accepted():
     def program(T, U):
         loader = U.DataLoader(_pairs(T, U), batch_size=2, shuffle=False, sampler=None, batch_sampler=None,
@@ -359,6 +380,7 @@ def test_every_torch_keyword_is_accepted():
     assert len(list(loader)) == 3 and loader.num_workers == 2
 
 
+@requires_torch
 def test_num_workers_warns_once_and_calls_worker_init_fn_per_worker():
     calls = []
 
@@ -380,6 +402,7 @@ def test_num_workers_warns_once_and_calls_worker_init_fn_per_worker():
     assert calls == [(0, 0, 2), (1, 1, 2)]
 
 
+@requires_torch
 def test_custom_collate_fn_gets_the_list_of_samples():
     def program(T, U):
         return list(U.DataLoader(_pairs(T, U, 5), batch_size=2, collate_fn=lambda s: [i for _, i in s]))

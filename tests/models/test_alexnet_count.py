@@ -9,7 +9,8 @@ import pytest
 import lamina as lm
 from lamina.models.alexnet import AlexNetImageNet, alexnet, alexnet_imagenet, parameter_counts
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
+from tests.samples import images
 tnn = torch.nn
 alexnet_module = importlib.import_module("lamina.models.alexnet")
 
@@ -48,6 +49,7 @@ def grouped():
     return alexnet_imagenet(grouped=True)
 
 
+@requires_torch
 def test_full_alexnet_count_and_shapes_match_torch(full):
     reference = torch_alexnet_imagenet(grouped=False)
     assert full.num_parameters() == torch_count(reference)
@@ -56,21 +58,24 @@ def test_full_alexnet_count_and_shapes_match_torch(full):
     assert ours == theirs  # torchvision's keys and shapes: its weights would load
 
 
+@requires_torch
 def test_grouped_alexnet_count_matches_torch(grouped):
     assert grouped.num_parameters() == torch_count(torch_alexnet_imagenet(grouped=True))
 
 
+@requires_torch
 def test_small_alexnet_is_a_different_count():
     small = alexnet(10, 3)
     assert small.num_parameters() < torch_count(torch_alexnet_imagenet(False)) / 100
 
 
+@requires_torch
 def test_full_alexnet_forward_matches_torch_on_one_image(full):
     reference = torch_alexnet_imagenet(grouped=False, device="cpu")
     state = {k: torch.from_numpy(v.numpy()) for k, v in full.state_dict().items()}
     reference.load_state_dict(state)
     full.eval(), reference.eval()
-    x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
+    x = images(1, 3, 224)
     with torch.no_grad():
         t = reference.features(torch.from_numpy(x))
         expected = reference.classifier(reference.avgpool(t).flatten(1)).numpy()
@@ -89,6 +94,7 @@ def test_docstring_states_the_computed_numbers(full, grouped):
     assert isinstance(full, AlexNetImageNet)
 
 
+@requires_torch
 def test_parameter_counts_counts_each_configuration(full, grouped, monkeypatch):
     # reuse the modules built above (building 122M parameters again would be slow)
     def built(num_classes=1000, dropout=0.5, grouped=False):

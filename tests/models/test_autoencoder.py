@@ -9,7 +9,8 @@ from lamina.models import (KNOWN_SPECS, MODEL_SPECS, Autoencoder, NearestUpsampl
                            build_model)
 from lamina.models.spec import default_autoencoder_sizes, is_autoencoder_spec
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
+from tests.samples import rand, randn
 tnn = torch.nn
 
 ACT = {"relu": tnn.ReLU, "tanh": tnn.Tanh, "sigmoid": tnn.Sigmoid}
@@ -77,6 +78,7 @@ def test_conv_shapes(channels, side, code_side):
     assert tuple(model.encode(x).shape) == (2, channels[-1], code_side, code_side)
 
 
+@requires_torch
 def test_state_dict_keys_match_pytorch_layout():
     assert list(Autoencoder([64, 32, 2]).state_dict()) == \
         list(torch_dense([64, 32, 2]).state_dict())
@@ -98,13 +100,14 @@ def test_every_parameter_receives_a_gradient(conv):
         assert p.grad is not None and np.abs(p.grad.numpy()).sum() > 0
 
 
+@requires_torch
 @pytest.mark.parametrize("sizes, activation, output", [([64, 32, 2], "relu", "sigmoid"),
                                                        ([64, 16, 8, 3], "tanh", None)])
 def test_dense_matches_pytorch_values_and_gradients(sizes, activation, output):
     net = torch_dense(sizes, activation, output).double()
     model = Autoencoder(sizes, activation=activation, output_activation=output).double()
     copy_weights(model, net)
-    x = np.random.default_rng(0).random((7, 1, 8, 8))
+    x = rand((7, 1, 8, 8), dtype=np.float64)
     tx = torch.tensor(x)
     lx = lm.tensor(x)
     t_out = torch_forward(net, tx)
@@ -120,11 +123,12 @@ def test_dense_matches_pytorch_values_and_gradients(sizes, activation, output):
                                    atol=1e-12, err_msg=name)
 
 
+@requires_torch
 def test_conv_matches_pytorch_values_and_gradients():
     net = torch_conv([1, 4, 6]).double()
     model = Autoencoder([1, 4, 6], conv=True).double()
     copy_weights(model, net)
-    x = np.random.default_rng(1).random((3, 1, 8, 8))
+    x = rand((3, 1, 8, 8), seed=1, dtype=np.float64)
     tx, lx = torch.tensor(x), lm.tensor(x)
     t_out, l_out = torch_forward(net, tx, flat_output=False), model(lx)
     np.testing.assert_allclose(l_out.numpy(), t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
@@ -136,10 +140,11 @@ def test_conv_matches_pytorch_values_and_gradients():
                                    atol=1e-12, err_msg=name)
 
 
+@requires_torch
 @pytest.mark.parametrize("scale", [1, 2, 3])
 def test_nearest_upsample_matches_torch(scale):
-    x = np.random.default_rng(2).standard_normal((2, 3, 4, 5))
-    weights = np.random.default_rng(3).standard_normal((2, 3, 4 * scale, 5 * scale))
+    x = randn((2, 3, 4, 5), seed=2, dtype=np.float64)
+    weights = randn((2, 3, 4 * scale, 5 * scale), seed=3, dtype=np.float64)
     tx = torch.tensor(x, requires_grad=True)
     lx = lm.tensor(x, requires_grad=True)
     t_out = torch.nn.functional.interpolate(tx, scale_factor=scale, mode="nearest")

@@ -13,180 +13,37 @@ from lamina.errors import LaminaValueError, ShapeError
 from lamina.models import (MODEL_SPECS, AlexNet, GoogLeNet, LeNet5, ResNet, TFCNN, VGG, alexnet,
                            build_model, googlenet, lenet5, mlp, resnet, tf_cnn, vgg)
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
+from tests.reference_models import reference_models
+from tests.samples import images, rand
+
 tnn = torch.nn
-TF = torch.nn.functional
-
-
-# ------------------------------------------------------------------ the same nets in PyTorch
-class SeedNet(tnn.Module):
-    """Seed 001's Net (PyTorchCS446.py) verbatim, plus in_channels/padding/fc1 size knobs."""
-
-    def __init__(self, in_channels=1, padding=0, side=5, num_classes=10):
-        super().__init__()
-        self.conv1 = tnn.Conv2d(in_channels, 6, 5, padding=padding)
-        self.conv2 = tnn.Conv2d(6, 16, 5)
-        self.fc1 = tnn.Linear(16 * side * side, 120)
-        self.fc2 = tnn.Linear(120, 84)
-        self.fc3 = tnn.Linear(84, num_classes)
-
-    def forward(self, x):
-        x = TF.max_pool2d(TF.relu(self.conv1(x)), (2, 2))
-        x = TF.max_pool2d(TF.relu(self.conv2(x)), 2)
-        x = x.view(-1, self.num_flat_features(x))
-        x = TF.relu(self.fc1(x))
-        x = TF.relu(self.fc2(x))
-        return self.fc3(x)
-
-    def num_flat_features(self, x):
-        return math.prod(x.size()[1:])
-
-
-class TorchTFCNN(tnn.Module):
-    def __init__(self, in_channels=1, side=7):
-        super().__init__()
-        self.conv1 = tnn.Conv2d(in_channels, 32, 5, padding="same")
-        self.conv2 = tnn.Conv2d(32, 64, 5, padding="same")
-        self.fc1 = tnn.Linear(side * side * 64, 1024)
-        self.dropout = tnn.Dropout(0.5)
-        self.fc2 = tnn.Linear(1024, 10)
-
-    def forward(self, x):
-        x = TF.max_pool2d(TF.relu(self.conv1(x)), 2)
-        x = TF.max_pool2d(TF.relu(self.conv2(x)), 2)
-        return self.fc2(self.dropout(TF.relu(self.fc1(x.flatten(1)))))
-
-
-class TorchHeadNet(tnn.Module):
-    """features -> avgpool -> flatten -> classifier (torchvision's AlexNet/VGG layout)."""
-
-    def __init__(self, features, avgpool, classifier):
-        super().__init__()
-        self.features, self.avgpool, self.classifier = features, avgpool, classifier
-
-    def forward(self, x):
-        return self.classifier(self.avgpool(self.features(x)).flatten(1))
-
-
-def torch_alexnet(in_channels):
-    return TorchHeadNet(
-        tnn.Sequential(tnn.Conv2d(in_channels, 32, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(3, 2),
-                       tnn.Conv2d(32, 64, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(3, 2),
-                       tnn.Conv2d(64, 96, 3, padding=1), tnn.ReLU(),
-                       tnn.Conv2d(96, 96, 3, padding=1), tnn.ReLU(),
-                       tnn.Conv2d(96, 64, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(3, 2)),
-        tnn.AdaptiveAvgPool2d(2),
-        tnn.Sequential(tnn.Dropout(), tnn.Linear(256, 256), tnn.ReLU(), tnn.Dropout(),
-                       tnn.Linear(256, 256), tnn.ReLU(), tnn.Linear(256, 10)))
-
-
-def torch_vgg(in_channels, config, width=8, batch_norm=False, hidden=128):
-    layers, c = [], in_channels
-    for item in config:
-        if item == "M":
-            layers.append(tnn.MaxPool2d(2, 2))
-            continue
-        layers += [tnn.Conv2d(c, item * width, 3, padding=1)]
-        layers += [tnn.BatchNorm2d(item * width)] if batch_norm else []
-        layers += [tnn.ReLU()]
-        c = item * width
-    return TorchHeadNet(tnn.Sequential(*layers), tnn.AdaptiveAvgPool2d(1), tnn.Sequential(
-        tnn.Linear(c, hidden), tnn.ReLU(), tnn.Dropout(), tnn.Linear(hidden, hidden), tnn.ReLU(),
-        tnn.Dropout(), tnn.Linear(hidden, 10)))
-
-
-class TorchBlock(tnn.Module):
-    def __init__(self, cin, cout, stride=1):
-        super().__init__()
-        self.conv1 = tnn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = tnn.BatchNorm2d(cout)
-        self.conv2 = tnn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = tnn.BatchNorm2d(cout)
-        self.downsample = None if stride == 1 and cin == cout else tnn.Sequential(
-            tnn.Conv2d(cin, cout, 1, stride, bias=False), tnn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        return TF.relu(self.bn2(self.conv2(TF.relu(self.bn1(self.conv1(x))))) + identity)
-
-
-class TorchResNet(tnn.Module):
-    def __init__(self, depth, in_channels):
-        super().__init__()
-        n = (depth - 2) // 6
-        self.conv1 = tnn.Conv2d(in_channels, 16, 3, padding=1, bias=False)
-        self.bn1 = tnn.BatchNorm2d(16)
-        stage = lambda a, b, s: tnn.Sequential(TorchBlock(a, b, s),  # noqa: E731
-                                               *[TorchBlock(b, b) for _ in range(n - 1)])
-        self.layer1, self.layer2, self.layer3 = stage(16, 16, 1), stage(16, 32, 2), stage(32, 64, 2)
-        self.avgpool = tnn.AdaptiveAvgPool2d(1)
-        self.fc = tnn.Linear(64, 10)
-
-    def forward(self, x):
-        x = self.layer3(self.layer2(self.layer1(TF.relu(self.bn1(self.conv1(x))))))
-        return self.fc(self.avgpool(x).flatten(1))
-
-
-def conv_bn_relu(cin, cout, k):
-    return tnn.Sequential(tnn.Conv2d(cin, cout, k, padding=k // 2, bias=False),
-                          tnn.BatchNorm2d(cout), tnn.ReLU())
-
-
-class TorchInception(tnn.Module):
-    def __init__(self, cin, c1, c3r, c3, c5r, c5, cp):
-        super().__init__()
-        self.branch1 = conv_bn_relu(cin, c1, 1)
-        self.branch2 = tnn.Sequential(conv_bn_relu(cin, c3r, 1), conv_bn_relu(c3r, c3, 3))
-        self.branch3 = tnn.Sequential(conv_bn_relu(cin, c5r, 1), conv_bn_relu(c5r, c5, 5))
-        self.branch4 = tnn.Sequential(tnn.MaxPool2d(3, 1, 1), conv_bn_relu(cin, cp, 1))
-
-    def forward(self, x):
-        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
-
-
-class TorchGoogLeNet(tnn.Module):
-    def __init__(self, in_channels):
-        super().__init__()
-        self.stem = conv_bn_relu(in_channels, 32, 3)
-        self.maxpool1 = tnn.MaxPool2d(3, 2, 1)
-        self.inception3a = TorchInception(32, 16, 16, 24, 4, 8, 8)
-        self.inception3b = TorchInception(56, 24, 24, 32, 8, 16, 16)
-        self.maxpool2 = tnn.MaxPool2d(3, 2, 1)
-        self.inception4a = TorchInception(88, 32, 32, 48, 8, 16, 16)
-        self.inception4b = TorchInception(112, 40, 40, 56, 12, 24, 24)
-        self.avgpool = tnn.AdaptiveAvgPool2d(1)
-        self.dropout = tnn.Dropout(0.4)
-        self.fc = tnn.Linear(144, 10)
-
-    def forward(self, x):
-        x = self.maxpool2(self.inception3b(self.inception3a(self.maxpool1(self.stem(x)))))
-        x = self.avgpool(self.inception4b(self.inception4a(x)))
-        return self.fc(self.dropout(x.flatten(1)))
-
-
 VGG11 = [1, "M", 2, "M", 4, 4, "M", 8, 8, "M", 8, 8]
+
+
+def twins():
+    """The PyTorch twins of lamina.models (tests/reference_models.py)."""
+    return reference_models(torch)
+
+
 # name -> (lamina builder, torch builder), both called with (in_channels, side)
 CASES = {
     "mlp": (lambda c, s: mlp([c * s * s, 30, 10]),
             lambda c, s: tnn.Sequential(tnn.Flatten(), tnn.Linear(c * s * s, 30), tnn.Sigmoid(),
                                         tnn.Linear(30, 10))),
     "lenet5": (lambda c, s: lenet5(10, c, s),
-               lambda c, s: SeedNet(c, padding=2 if s == 28 else 0)),
-    "tf_cnn": (lambda c, s: tf_cnn(10, c, input_size=s), lambda c, s: TorchTFCNN(c, s // 4)),
-    "alexnet": (lambda c, s: alexnet(10, c), lambda c, s: torch_alexnet(c)),
-    "vgg11": (lambda c, s: vgg(11, 10, c), lambda c, s: torch_vgg(c, VGG11)),
+               lambda c, s: twins().Net(c, padding=2 if s == 28 else 0)),
+    "tf_cnn": (lambda c, s: tf_cnn(10, c, input_size=s), lambda c, s: twins().TFCNN(c, s // 4)),
+    "alexnet": (lambda c, s: alexnet(10, c), lambda c, s: twins().alexnet(c)),
+    "vgg11": (lambda c, s: vgg(11, 10, c), lambda c, s: twins().vgg(c, VGG11)),
     "vgg11_bn": (lambda c, s: vgg(11, 10, c, batch_norm=True),
-                 lambda c, s: torch_vgg(c, VGG11, batch_norm=True)),
-    "resnet8": (lambda c, s: resnet(8, 10, c), lambda c, s: TorchResNet(8, c)),
-    "resnet14": (lambda c, s: resnet(14, 10, c), lambda c, s: TorchResNet(14, c)),
-    "resnet20": (lambda c, s: resnet(20, 10, c), lambda c, s: TorchResNet(20, c)),
-    "googlenet": (lambda c, s: googlenet(10, c), lambda c, s: TorchGoogLeNet(c)),
+                 lambda c, s: twins().vgg(c, VGG11, batch_norm=True)),
+    "resnet8": (lambda c, s: resnet(8, 10, c), lambda c, s: twins().ResNet(8, c)),
+    "resnet14": (lambda c, s: resnet(14, 10, c), lambda c, s: twins().ResNet(14, c)),
+    "resnet20": (lambda c, s: resnet(20, 10, c), lambda c, s: twins().ResNet(20, c)),
+    "googlenet": (lambda c, s: googlenet(10, c), lambda c, s: twins().GoogLeNet(c)),
 }
 SHAPES = [(1, 28), (3, 32)]  # (channels, side): MNIST and CIFAR
-
-
-def images(n, c, s, seed=0):
-    return np.random.default_rng(seed).standard_normal((n, c, s, s)).astype(np.float32)
 
 
 def count(params):
@@ -208,6 +65,7 @@ def test_output_shape_and_backward_reaches_every_parameter(name, c, s):
         assert np.all(np.isfinite(p.grad.numpy())), f"{name}: non-finite gradient in {pname}"
 
 
+@requires_torch
 @pytest.mark.parametrize("c,s", SHAPES)
 @pytest.mark.parametrize("name", CASES)
 def test_same_parameters_and_outputs_as_torch(name, c, s):
@@ -247,9 +105,10 @@ def test_model_classes():
 
 
 # ------------------------------------------------------------------ LeNet-5 and seed 001's Net
+@requires_torch
 @pytest.mark.parametrize("side,padding", [(28, 2), (32, 0)])
 def test_lenet5_state_dict_matches_seed_net(side, padding):
-    model, net = lenet5(10, 1, side), SeedNet(padding=padding)
+    model, net = lenet5(10, 1, side), twins().Net(padding=padding)
     assert list(model.state_dict().keys()) == list(net.state_dict().keys())
     assert [tuple(v.shape) for v in model.state_dict().values()] == \
         [tuple(v.shape) for v in net.state_dict().values()]
@@ -399,7 +258,7 @@ def sgd_losses(model, x, target, loss_fn, lr, steps=8):
 def test_sgd_steps_reduce_the_loss(name, lr, ratio):
     labels = np.arange(8) % 10
     if name == "nielsen_mlp":  # seed 000: sigmoid units, quadratic cost, eta = 3.0
-        pixels = lm.tensor(np.random.default_rng(0).random((8, 1, 28, 28), dtype=np.float32))
+        pixels = lm.tensor(rand((8, 1, 28, 28)))
         model = mlp([784, 30, 10], "sigmoid", "normal", output_activation="sigmoid")
         target = lm.tensor(np.eye(10, dtype=np.float32)[labels])
         losses = sgd_losses(model, pixels, target, F.mse_loss, lr)

@@ -14,54 +14,17 @@ from lamina.nn.layers.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from lamina.nn.layers.rbf import RBF
 from lamina.nn.layers.rnn import RNN
 
-torch = pytest.importorskip("torch")
-
-
-def weighted_sum(outputs, cotangents):
-    """sum_k <c_k, y_k>, the scalar whose gradient is the vector-Jacobian product."""
-    total = None
-    for y, c in zip(outputs, cotangents):
-        if isinstance(y, lm.Tensor):
-            term = lm.sum(lm.mul(y, lm.tensor(c)))
-        else:
-            term = (y * torch.tensor(c)).sum()
-        total = term if total is None else total + term
-    return total
+from tests.reference import check_against_torch, requires_torch, torch
+from tests.samples import randn
 
 
 def run_both(lm_module, t_module, inputs, rng):
-    """Forward both modules on copies of ``inputs`` (NumPy arrays), backward a random
-    cotangent, and compare outputs, input gradients and parameter gradients."""
-    lm_in = [lm.tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs]
-    t_in = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs]
-    lm_out = lm_module(*lm_in)
-    t_out = t_module(*t_in)
-    lm_out = list(lm_out) if isinstance(lm_out, tuple) else [lm_out]
-    t_out = list(t_out) if isinstance(t_out, tuple) else [t_out]
-    cots = [rng.standard_normal(tuple(y.shape)).astype(np.float32) for y in t_out]
-    for a, b in zip(lm_out, t_out):
-        assert a.dtype == lm.float32
-        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-5)
-    weighted_sum(lm_out, cots).backward()
-    weighted_sum(t_out, cots).backward()
-    for a, b in zip(lm_in, t_in):
-        if b.requires_grad:
-            assert a.grad.dtype == lm.float32
-            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-4)
-    t_params = dict(t_module.named_parameters())
-    lm_params = dict(lm_module.named_parameters())
-    assert list(lm_params) == list(t_params)
-    for name, p in lm_params.items():
-        expected = t_params[name].grad
-        if expected is None:
-            assert p.grad is None or not np.any(p.grad.numpy()), name
-        else:
-            assert p.grad.dtype == lm.float32, name
-            np.testing.assert_allclose(p.grad.numpy(), expected.numpy(), rtol=1e-4, atol=1e-4,
-                                       err_msg=name)
-        p.grad = None
-    t_module.zero_grad()
-    return lm_out
+    """Forward both modules on copies of ``inputs`` (NumPy arrays), backward a cotangent
+    drawn from ``rng``, and compare outputs (1e-5), input and parameter gradients (1e-4);
+    lamina's outputs."""
+    return check_against_torch(lm_module, t_module, *inputs, modules=(lm_module, t_module),
+                               cotangent=rng, rtol=1e-5, atol=1e-5, grad_rtol=1e-4,
+                               grad_atol=1e-4).lamina.outputs
 
 
 def twin(lm_module, t_module):
@@ -75,7 +38,7 @@ def twin(lm_module, t_module):
 # ---------------------------------------------------------------------------- dropout
 @pytest.mark.parametrize("fn", [lm.dropout, lambda x, p: Dropout(p)(x)])
 def test_dropout_p_one_gives_zeros_without_nan(fn):
-    x = lm.tensor(np.random.default_rng(0).standard_normal((50, 20)).astype(np.float32),
+    x = lm.tensor(randn((50, 20)),
                   requires_grad=True)
     y = fn(x, 1.0)
     assert not np.isnan(y.numpy()).any() and not np.any(y.numpy())
@@ -187,6 +150,7 @@ def assert_buffers_equal(lm_module, t_module):
         np.testing.assert_allclose(got, buf.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
 
 
+@requires_torch
 @pytest.mark.parametrize("lm_cls,t_cls,shape", BN_CASES)
 @pytest.mark.parametrize("momentum", [0.1, None])
 @pytest.mark.parametrize("affine", [True, False])
@@ -203,6 +167,7 @@ def test_batchnorm_matches_torch_train_then_eval(lm_cls, t_cls, shape, momentum,
     assert_buffers_equal(lm_bn, t_bn)
 
 
+@requires_torch
 @pytest.mark.parametrize("lm_cls,t_cls,shape", BN_CASES)
 def test_batchnorm_without_running_stats(lm_cls, t_cls, shape, rng):
     lm_bn, t_bn = bn_twins(lm_cls, t_cls, rng, track_running_stats=False)
@@ -213,6 +178,7 @@ def test_batchnorm_without_running_stats(lm_cls, t_cls, shape, rng):
         run_both(lm_bn, t_bn, [rng.standard_normal(shape).astype(np.float32)], rng)
 
 
+@requires_torch
 @pytest.mark.parametrize("lm_cls,t_cls,shape", BN_CASES)
 def test_batchnorm_state_dict_names_and_dtypes(lm_cls, t_cls, shape):
     lm_sd, t_sd = lm_cls(4).state_dict(), t_cls(4).state_dict()
@@ -260,6 +226,7 @@ def test_batchnorm_eval_uses_running_stats(rng):
     np.testing.assert_allclose(bn(lm.tensor(x)).numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
+@requires_torch
 @pytest.mark.parametrize("shape,norm", [((4, 6), (6,)), ((2, 3, 4, 5), (4, 5))])
 @pytest.mark.parametrize("affine", [True, False])
 def test_layernorm_matches_torch(shape, norm, affine, rng):
@@ -273,6 +240,7 @@ def test_layernorm_matches_torch(shape, norm, affine, rng):
 
 
 # ---------------------------------------------------------------------------- embedding
+@requires_torch
 @pytest.mark.parametrize("padding_idx", [None, 0, 3, -1])
 @pytest.mark.parametrize("training", [True, False])
 def test_embedding_matches_torch(padding_idx, training, rng):
@@ -316,6 +284,7 @@ def test_embedding_functional_and_pretrained():
 
 
 # ---------------------------------------------------------------------------- RNN
+@requires_torch
 @pytest.mark.parametrize("num_layers", [1, 2])
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 @pytest.mark.parametrize("batch_first", [False, True])
@@ -333,6 +302,7 @@ def test_rnn_matches_torch(num_layers, nonlinearity, batch_first, with_h0, rng):
         assert h.shape == (num_layers, 2, 5)
 
 
+@requires_torch
 @pytest.mark.parametrize("with_h0", [False, True])
 @pytest.mark.parametrize("bias", [True, False])
 def test_rnn_unbatched_and_no_bias(with_h0, bias, rng):
@@ -344,6 +314,7 @@ def test_rnn_unbatched_and_no_bias(with_h0, bias, rng):
     assert out.shape == (5, 4) and h.shape == (2, 4)
 
 
+@requires_torch
 def test_rnn_parameter_names_and_init():
     rnn = RNN(10, 16, num_layers=2)
     names = [n for n, _ in rnn.named_parameters()]
@@ -391,6 +362,7 @@ def rbf_reference(x, centers, beta):
     return torch.exp(-beta * ((x.unsqueeze(-2) - centers) ** 2).sum(-1))
 
 
+@requires_torch
 @pytest.mark.parametrize("shape", [(6, 3), (2, 4, 3), (3,)])
 @pytest.mark.parametrize("trainable_beta", [False, True])
 def test_rbf_matches_direct_formula(shape, trainable_beta, rng):
@@ -398,17 +370,12 @@ def test_rbf_matches_direct_formula(shape, trainable_beta, rng):
     assert list(layer.state_dict()) == (["centers", "beta"] if trainable_beta else ["centers"])
     assert layer.centers.shape == (5, 3)
     x = rng.standard_normal(shape).astype(np.float32)
-    xl, xt = lm.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ct = torch.tensor(layer.centers.numpy(), requires_grad=True)
     bt = torch.tensor(0.7, requires_grad=trainable_beta)
-    yl, yt = layer(xl), rbf_reference(xt, ct, bt)
-    np.testing.assert_allclose(yl.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-6)
-    c = rng.standard_normal(tuple(yt.shape)).astype(np.float32)
-    weighted_sum([yl], [c]).backward()
-    weighted_sum([yt], [c]).backward()
-    np.testing.assert_allclose(xl.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    r = check_against_torch(layer, lambda xt: rbf_reference(xt, ct, bt), x, cotangent=rng,
+                            rtol=1e-5, atol=1e-6, grad_rtol=1e-4, grad_atol=1e-5)
     np.testing.assert_allclose(layer.centers.grad.numpy(), ct.grad.numpy(), rtol=1e-4, atol=1e-5)
-    assert xl.grad.dtype == layer.centers.grad.dtype == np.float32
+    assert r.lamina.grads[0].dtype == layer.centers.grad.dtype == np.float32
     if trainable_beta:
         np.testing.assert_allclose(layer.beta.grad.numpy(), bt.grad.numpy(), rtol=1e-4, atol=1e-5)
 

@@ -12,16 +12,18 @@ import lamina.nn as nn
 from lamina.errors import LaminaTypeError, LaminaValueError, ShapeError
 from lamina.nn import init
 
-torch = pytest.importorskip("torch")
+from tests.reference import HAVE_TORCH, requires_torch, torch
 
 SHAPES = [(400, 300), (64, 32, 3, 3), (50, 20, 5)]
 
 
 @pytest.fixture(autouse=True)
 def _seed_torch():
-    torch.manual_seed(0)
+    if HAVE_TORCH:
+        torch.manual_seed(0)
 
 
+@requires_torch
 @pytest.mark.parametrize("nonlinearity,param", [
     ("linear", None), ("conv2d", None), ("conv_transpose2d", None), ("sigmoid", None),
     ("tanh", None), ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.2),
@@ -38,6 +40,7 @@ def test_calculate_gain_rejects_unknown_names_and_bad_slopes():
         init.calculate_gain("leaky_relu", "big")
 
 
+@requires_torch
 @pytest.mark.parametrize("shape", SHAPES + [(3, 4, 2, 2, 2)])
 def test_fans_match_torch(shape):
     assert init._calculate_fan_in_and_fan_out(lm.empty(*shape)) == \
@@ -79,6 +82,7 @@ NORMAL = [(init.xavier_normal_, {}), (init.xavier_normal_, {"gain": 2.0}),
           (init.kaiming_normal_, {}), (init.kaiming_normal_, {"mode": "fan_out", "nonlinearity": "relu"})]
 
 
+@requires_torch
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("fn,kwargs", UNIFORM, ids=lambda v: getattr(v, "__name__", str(v)))
 def test_uniform_initialisers_have_the_formula_bounds_and_variance(fn, kwargs, shape):
@@ -96,6 +100,7 @@ def test_uniform_initialisers_have_the_formula_bounds_and_variance(fn, kwargs, s
     np.testing.assert_allclose(np.abs(w).max(), np.abs(ref).max(), rtol=0.03)
 
 
+@requires_torch
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("fn,kwargs", NORMAL, ids=lambda v: getattr(v, "__name__", str(v)))
 def test_normal_initialisers_have_the_formula_standard_deviation(fn, kwargs, shape):
@@ -109,6 +114,7 @@ def test_normal_initialisers_have_the_formula_standard_deviation(fn, kwargs, sha
     np.testing.assert_allclose(w.std(), ref.std(), rtol=0.08)
 
 
+@requires_torch
 def test_uniform_normal_and_trunc_normal():
     t = init.uniform_(lm.empty(200, 100), -0.5, 2.0)
     assert t.numpy().min() >= -0.5 and t.numpy().max() < 2.0
@@ -123,6 +129,7 @@ def test_uniform_normal_and_trunc_normal():
     np.testing.assert_allclose(t.numpy().std(), ref.std(), rtol=0.03)
 
 
+@requires_torch
 @pytest.mark.parametrize("name,args,shape", [
     ("constant_", (0.25,), (3, 4)), ("zeros_", (), (2, 5)), ("ones_", (), (4,)),
     ("eye_", (), (3, 5)), ("dirac_", (), (4, 3, 3, 3)), ("dirac_", (2,), (6, 2, 3, 3)),

@@ -13,7 +13,9 @@ import lamina as lm
 import lamina.nn as nn
 from lamina.errors import LaminaValueError, ShapeError
 
-torch = pytest.importorskip("torch")
+from tests.reference import check_against_torch, requires_torch, torch
+from tests.samples import randn
+
 tnn = torch.nn
 
 # (id, constructor source evaluated with `nn` bound to lamina.nn and to torch.nn, input shape)
@@ -83,30 +85,16 @@ def _pair(source: str):
     return ref, mine
 
 
+@requires_torch
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("name,source,shape", LAYERS, ids=[row[0] for row in LAYERS])
 def test_layer_matches_torch(name, source, shape):
     ref, mine = _pair(source)
     rng = np.random.default_rng(zlib.crc32(name.encode()))
-    x = rng.standard_normal(shape).astype(np.float32)
-    x_lm = lm.tensor(x, requires_grad=True)
-    x_t = torch.tensor(x, requires_grad=True)
-    y_lm, y_t = mine(x_lm), ref(x_t)
-    expected = y_t.detach().numpy()
-    assert y_lm.shape == expected.shape and y_lm.dtype == np.float32
-    np.testing.assert_allclose(y_lm.numpy(), expected, rtol=1e-5, atol=1e-5)
-
-    cotangent = rng.standard_normal(expected.shape).astype(np.float32)
-    y_lm.backward(lm.tensor(cotangent))
-    y_t.backward(torch.tensor(cotangent))
-    np.testing.assert_allclose(x_lm.grad.numpy(), x_t.grad.numpy(), rtol=1e-4, atol=1e-4)
-    mine_params = dict(mine.named_parameters())
-    ref_params = dict(ref.named_parameters())
-    assert list(mine_params) == list(ref_params)
-    for key, p in ref_params.items():
-        assert mine_params[key].grad.dtype == np.float32
-        np.testing.assert_allclose(mine_params[key].grad.numpy(), p.grad.numpy(),
-                                   rtol=1e-4, atol=1e-4, err_msg=key)
+    r = check_against_torch(mine, ref, rng.standard_normal(shape).astype(np.float32),
+                            modules=(mine, ref), cotangent=rng, rtol=1e-5, atol=1e-5,
+                            grad_rtol=1e-4, grad_atol=1e-4, name=name)
+    assert r.lamina.values[0].dtype == np.float32
 
 
 # Constructor arguments that only show in the repr (torch's in-place variants cannot run on
@@ -118,11 +106,13 @@ REPR_ONLY = ["nn.ReLU(inplace=True)", "nn.LeakyReLU(0.1, inplace=True)", "nn.ELU
              "nn.Linear(3, 4, bias=False)"]
 
 
+@requires_torch
 @pytest.mark.parametrize("source", [row[1] for row in LAYERS] + REPR_ONLY)
 def test_layer_repr_matches_torch(source):
     assert repr(_build(source, nn)) == repr(_build(source, tnn))
 
 
+@requires_torch
 @pytest.mark.parametrize("source", ["nn.Linear(4, 3)", "nn.Conv2d(2, 4, 3)",
                                     "nn.Conv2d(4, 4, (3, 2), groups=2, bias=False)"])
 def test_parameter_names_shapes_and_dtypes_match_torch(source):
@@ -132,6 +122,7 @@ def test_parameter_names_shapes_and_dtypes_match_torch(source):
     assert all(p.dtype == np.float32 and p.requires_grad for p in mine.parameters())
 
 
+@requires_torch
 def test_heaviside_matches_torch_and_has_zero_gradient():
     x = np.array([[-2.0, 0.0, 0.5], [3.0, -0.1, 0.0]], np.float32)
     for values in (None, 0.5):
@@ -145,6 +136,7 @@ def test_heaviside_matches_torch_and_has_zero_gradient():
     assert repr(nn.Heaviside()) == "Heaviside()" and repr(nn.Heaviside(0.5)) == "Heaviside(values=0.5)"
 
 
+@requires_torch
 @pytest.mark.parametrize("source,fan_in", [("nn.Linear(300, 200)", 300),
                                            ("nn.Conv2d(16, 32, 5)", 16 * 25),
                                            ("nn.Conv2d(8, 16, (3, 2), groups=4)", 2 * 6)])
@@ -210,7 +202,7 @@ def test_unflatten_rejects_a_size_that_does_not_fit():
 
 def test_layers_run_in_float64_after_double():
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 3)).double()
-    x = lm.tensor(np.random.default_rng(0).standard_normal((2, 1, 6, 6)), requires_grad=True)
+    x = lm.tensor(randn((2, 1, 6, 6), dtype=np.float64), requires_grad=True)
     y = net(x)
     assert y.dtype == np.float64
     y.backward(lm.ones(2, 3, dtype=lm.float64))
@@ -218,8 +210,9 @@ def test_layers_run_in_float64_after_double():
     assert all(p.grad.dtype == np.float64 for p in net.parameters())
 
 
+@requires_torch
 def test_maxpool_return_indices_matches_torch():
-    x = np.random.default_rng(5).standard_normal((1, 2, 6, 6)).astype(np.float32)
+    x = randn((1, 2, 6, 6), seed=5)
     y, idx = nn.MaxPool2d(2, return_indices=True)(lm.tensor(x))
     y_t, idx_t = tnn.MaxPool2d(2, return_indices=True)(torch.tensor(x))
     np.testing.assert_array_equal(y.numpy(), y_t.numpy())
@@ -240,16 +233,12 @@ FUNCTIONAL = [
 ]
 
 
+@requires_torch
 @pytest.mark.parametrize("name,fn", FUNCTIONAL, ids=[row[0] for row in FUNCTIONAL])
 def test_functional_matches_torch(name, fn):
-    x = np.random.default_rng(zlib.crc32(name.encode())).standard_normal((4, 6)).astype(np.float32)
-    x_lm, x_t = lm.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    y_lm, y_t = fn(nn.functional, x_lm), fn(torch.nn.functional, x_t)
-    np.testing.assert_allclose(y_lm.numpy(), y_t.detach().numpy(), rtol=1e-5, atol=1e-5)
-    g = np.random.default_rng(1).standard_normal(y_t.shape).astype(np.float32)
-    y_lm.backward(lm.tensor(g))
-    y_t.backward(torch.tensor(g))
-    np.testing.assert_allclose(x_lm.grad.numpy(), x_t.grad.numpy(), rtol=1e-4, atol=1e-4)
+    check_against_torch(lambda x: fn(nn.functional, x), lambda x: fn(torch.nn.functional, x),
+                        randn((4, 6), seed=zlib.crc32(name.encode())), cotangent=1, rtol=1e-5,
+                        atol=1e-5, grad_rtol=1e-4, grad_atol=1e-4, name=name)
 
 
 LAMINA_EXTRAS = {"heaviside", "quadratic_loss", "Heaviside", "QuadraticLoss", "RBF",
@@ -257,6 +246,7 @@ LAMINA_EXTRAS = {"heaviside", "quadratic_loss", "Heaviside", "QuadraticLoss", "R
                  "SmoothStructuredHingeLoss"}
 
 
+@requires_torch
 def test_public_names_exist_in_torch():
     """Everything lamina.nn and lamina.nn.functional export is PyTorch's (or a named extra)."""
     for name in nn.functional.__all__:

@@ -11,7 +11,9 @@ import lamina as lm
 import lamina.nn as nn
 from lamina.errors import LaminaTypeError, LaminaValueError, ShapeError
 
-torch = pytest.importorskip("torch")
+from tests.reference import check_against_torch, requires_torch, torch
+from tests.samples import ramp
+
 tnn = torch.nn
 
 
@@ -76,6 +78,7 @@ def _kwargs(kwargs, make):
     return {k: make(np.array(v, np.float32)) if isinstance(v, list) else v for k, v in kwargs.items()}
 
 
+@requires_torch
 @pytest.mark.parametrize("name,kwargs,kind", CASES,
                          ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(CASES)])
 def test_loss_module_matches_torch(name, kwargs, kind, rng):
@@ -84,19 +87,15 @@ def test_loss_module_matches_torch(name, kwargs, kind, rng):
     t = t.astype(np.float32) if t.dtype.kind == "f" else t
     ours = getattr(nn, name)(**_kwargs(kwargs, lm.tensor))
     theirs = getattr(tnn, name)(**_kwargs(kwargs, torch.tensor))
-    a = lm.tensor(x, requires_grad=True)
-    b = torch.tensor(x, requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)   # torch's note on KLDivLoss 'mean'
-        out, ref = ours(a, lm.tensor(t)), theirs(b, torch.tensor(t))
-    assert out.shape == tuple(ref.shape) and out.dtype == np.float32
-    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6)
-    c = np.linspace(0.5, 2.0, out.numpy().size).reshape(out.shape).astype(np.float32)
-    (out * lm.tensor(c)).sum().backward()
-    (ref * torch.tensor(c)).sum().backward()
-    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-6)
+        r = check_against_torch(ours, theirs, x, t, grad=(True, False),
+                                cotangent=lambda shape, dtype: ramp(shape, dtype, 0.5, 2.0),
+                                rtol=1e-5, atol=1e-6, grad_rtol=1e-4, grad_atol=1e-6)
+    assert r.lamina.values[0].dtype == np.float32
 
 
+@requires_torch
 @pytest.mark.parametrize("name,buffers", [
     ("CrossEntropyLoss", ["weight"]), ("NLLLoss", ["weight"]), ("BCELoss", ["weight"]),
     ("BCEWithLogitsLoss", ["weight", "pos_weight"]),
@@ -127,6 +126,7 @@ def test_quadratic_loss_module_is_the_lecture_cost(rng):
     assert total.item() == pytest.approx(0.5 * np.sum((a - y) ** 2), rel=1e-5)
 
 
+@requires_torch
 @pytest.mark.filterwarnings("ignore:size_average and reduce:UserWarning")
 @pytest.mark.parametrize("size_average,reduce,expected", [
     (None, None, "mean"), (False, None, "sum"), (True, False, "none"), (None, False, "none")])
@@ -243,6 +243,7 @@ def test_bad_arguments(call, error, match):
         call()
 
 
+@requires_torch
 def test_one_hot():
     t = lm.tensor([[0, 2], [1, 0]])
     out = lm.ops.one_hot(t, 4)

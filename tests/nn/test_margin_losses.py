@@ -15,7 +15,9 @@ import lamina.nn.functional as F
 from lamina.autograd.gradcheck import gradcheck
 from lamina.errors import LaminaTypeError, LaminaValueError, ShapeError
 
-torch = pytest.importorskip("torch")
+from tests.reference import check_against_torch, requires_torch, torch
+from tests.samples import ramp
+
 TF = torch.nn.functional
 
 REDUCTIONS = ["none", "mean", "sum"]
@@ -106,14 +108,20 @@ def _kw(kwargs, make, dtype):
     return {k: make(np.array(v, dtype)) if isinstance(v, list) else v for k, v in kwargs.items()}
 
 
-def _run(call, inputs, target, make, dtype):
-    xs = [make(np.asarray(x, dtype), requires_grad=True) for x in inputs]
-    t = np.asarray(target)
-    t = make(t.astype(dtype) if t.dtype.kind == "f" else t)
-    out = call(*xs, t)
-    return out, xs
+def _compare(ours, theirs, inputs, target, dtype, cotangent, **tolerance):
+    """check_against_torch on (*inputs, target) in ``dtype``; the inputs require grad, the
+    target does not."""
+    target = np.asarray(target)
+    target = target.astype(dtype) if target.dtype.kind == "f" else target
+    return check_against_torch(ours, theirs, *[np.asarray(x, dtype) for x in inputs], target,
+                               grad=[True] * len(inputs) + [False], cotangent=cotangent, **tolerance)
 
 
+def _ramp_to_2(shape, dtype):
+    return ramp(shape, dtype, 0.5, 2.0)
+
+
+@requires_torch
 @pytest.mark.parametrize("form", ["functional", "module"])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
@@ -129,27 +137,21 @@ def test_margin_loss_matches_torch(case, dtype, reduction, form, rng):
     else:
         ours = getattr(nn, MODULES[name])(reduction=reduction, **ours_kw)
         theirs = getattr(torch.nn, MODULES[name])(reduction=reduction, **theirs_kw)
-    out, xs = _run(ours, inputs, target, lm.tensor, dtype)
-    ref, ts = _run(theirs, inputs, target, torch.tensor, dtype)
-    assert out.shape == tuple(ref.shape) and out.dtype == dtype
-    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), **TOL[dtype])
-    c = np.linspace(0.5, 2.0, out.numel()).reshape(out.shape).astype(dtype)
-    (out * lm.tensor(c)).sum().backward()
-    (ref * torch.tensor(c)).sum().backward()
-    for a, b in zip(xs, ts):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), **TOL[dtype])
+    tol = TOL[dtype]
+    r = _compare(ours, theirs, inputs, target, dtype, _ramp_to_2, rtol=tol["rtol"], atol=tol["atol"],
+                 grad_rtol=tol["rtol"], grad_atol=tol["atol"])
+    assert r.lamina.values[0].dtype == dtype
 
 
+@requires_torch
 def test_margin_ranking_target_gradient_matches_torch(rng):
     (x1, x2), y = _elementwise_data(rng, "rank", (5,))
-    ours = [lm.tensor(v, requires_grad=True) for v in (x1, x2, y)]
-    theirs = [torch.tensor(v, requires_grad=True) for v in (x1, x2, y)]
-    F.margin_ranking_loss(*ours, margin=0.3).backward()
-    TF.margin_ranking_loss(*theirs, margin=0.3).backward()
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+    check_against_torch(lambda *a: F.margin_ranking_loss(*a, margin=0.3),
+                        lambda *a: TF.margin_ranking_loss(*a, margin=0.3), x1, x2, y,
+                        cotangent="ones", rtol=1e-12, atol=0, grad_rtol=1e-12, grad_atol=0)
 
 
+@requires_torch
 def test_multi_margin_zero_dim_target_for_a_vector():
     x = [0.1, 0.2, 0.4, 0.8]
     for t in ([3], 3):
@@ -170,20 +172,16 @@ KINKS = [   # (name, inputs, target, kwargs): a violation exactly 0 somewhere, i
 ]
 
 
+@requires_torch
 @pytest.mark.parametrize("name,inputs,target,kwargs", KINKS, ids=[k[0] for k in KINKS])
 def test_subgradient_at_the_kink_is_torchs(name, inputs, target, kwargs):
-    out, xs = _run(lambda *a: getattr(F, name)(*a, reduction="sum", **kwargs), inputs, target,
-                   lm.tensor, np.float64)
-    ref, ts = _run(lambda *a: getattr(TF, name)(*a, reduction="sum", **kwargs), inputs, target,
-                   torch.tensor, np.float64)
-    out.backward()
-    ref.backward()
-    assert out.item() == pytest.approx(ref.item())
-    for a, b in zip(xs, ts):
-        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+    _compare(lambda *a: getattr(F, name)(*a, reduction="sum", **kwargs),
+             lambda *a: getattr(TF, name)(*a, reduction="sum", **kwargs), inputs, target,
+             np.float64, "ones", rtol=1e-6, atol=1e-12, grad_rtol=0, grad_atol=0)
 
 
 # ----------------------------------------------------------------- options and errors
+@requires_torch
 def test_multi_margin_weight_is_a_buffer_like_torch():
     ours = nn.MultiMarginLoss(weight=lm.tensor([1.0, 2.0, 3.0]))
     theirs = torch.nn.MultiMarginLoss(weight=torch.tensor([1.0, 2.0, 3.0]))
@@ -192,6 +190,7 @@ def test_multi_margin_weight_is_a_buffer_like_torch():
     assert nn.MultiMarginLoss().weight is None
 
 
+@requires_torch
 @pytest.mark.filterwarnings("ignore:size_average and reduce:UserWarning")
 @pytest.mark.parametrize("size_average,reduce", [(False, None), (True, False), (None, False)])
 def test_legacy_size_average_and_reduce(size_average, reduce, rng):
@@ -239,6 +238,7 @@ def test_bad_arguments_name_the_value(call, error, match):
         call()
 
 
+@requires_torch
 def test_torch_rejects_the_same_targets():
     with pytest.raises((RuntimeError, ValueError)):
         TF.multi_margin_loss(torch.randn(2, 3), torch.tensor([0, 3]))
@@ -269,23 +269,21 @@ def _lse_loss(x, t, L, eps):
     return eps * (m[:, 0] + np.log(np.exp(a - m).sum(axis=1))) - x[np.arange(len(t)), t]
 
 
+@requires_torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("form", ["functional", "module"])
 def test_eps_one_without_task_loss_is_cross_entropy(form, dtype, reduction, rng):
     x, t = 2 * rng.standard_normal((7, 5)).astype(dtype), rng.integers(0, 5, 7)
-    a, b = lm.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     if form == "module":
-        out = nn.SmoothStructuredHingeLoss("zero", 1.0, reduction)(a, lm.tensor(t))
+        ours = nn.SmoothStructuredHingeLoss("zero", 1.0, reduction)
     else:
-        out = SSH(a, lm.tensor(t), task_loss="zero", epsilon=1.0, reduction=reduction)
-    ref = TF.cross_entropy(b, torch.tensor(t), reduction=reduction)
-    assert out.dtype == dtype and out.shape == tuple(ref.shape)
-    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), **TOL[dtype])
-    c = np.linspace(0.5, 2.0, out.numel()).reshape(out.shape).astype(dtype)
-    (out * lm.tensor(c)).sum().backward()
-    (ref * torch.tensor(c)).sum().backward()
-    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), **TOL[dtype])
+        ours = lambda a, t: SSH(a, t, task_loss="zero", epsilon=1.0, reduction=reduction)  # noqa: E731
+    tol = TOL[dtype]
+    r = _compare(ours, lambda b, t: TF.cross_entropy(b, t, reduction=reduction), (x,), t, dtype,
+                 _ramp_to_2, rtol=tol["rtol"], atol=tol["atol"], grad_rtol=tol["rtol"],
+                 grad_atol=tol["atol"])
+    assert r.lamina.values[0].dtype == dtype
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
@@ -323,6 +321,7 @@ def test_eps_to_zero_converges_monotonically_within_eps_log_c(rng):
     np.testing.assert_allclose(previous, limit, atol=1e-5)
 
 
+@requires_torch
 def test_two_classes_at_eps_zero_is_the_binary_hinge(rng):
     x = _scores(rng, (12, 2), lambda x: np.abs(x[:, 1] - x[:, 0]) - 1)
     t = rng.integers(0, 2, 12)
@@ -360,6 +359,7 @@ def test_gradcheck_float64(eps, task, rng):
     assert gradcheck(lambda s: SSH(s, t, task, eps, "none"), [x])
 
 
+@requires_torch
 def test_vector_input_and_tie_at_eps_zero():
     out = SSH(lm.tensor([2.0, 0.0, -1.0]), lm.tensor(0), "zero")
     ref = TF.cross_entropy(torch.tensor([2.0, 0.0, -1.0]), torch.tensor(0))

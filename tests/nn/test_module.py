@@ -13,7 +13,8 @@ import lamina as lm
 import lamina.nn as nn
 from lamina.errors import LaminaTypeError, LaminaValueError, ShapeError
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
+from tests.samples import randn
 tnn = torch.nn
 
 SMALL_CNN = """
@@ -52,6 +53,12 @@ def _model(library, ones):
 def models():
     torch.manual_seed(0)
     return _model(tnn, torch.ones), _model(nn, lm.ones)
+
+
+@pytest.fixture
+def model():
+    """lamina's half of ``models``."""
+    return _model(nn, lm.ones)
 
 
 class Ordered(nn.Module):
@@ -117,6 +124,11 @@ def test_module_errors():
         m(lm.zeros(1))
 
 
+@requires_torch
+def test_parameter_repr_matches_torch():
+    assert repr(torch.nn.Parameter(torch.tensor([1.0, 2.0]))) == repr(nn.Parameter(lm.tensor([1.0, 2.0])))
+
+
 def test_parameter_basics():
     t = lm.tensor([1.0, 2.0])
     p = nn.Parameter(t)
@@ -124,7 +136,6 @@ def test_parameter_basics():
     assert p.numpy() is t.numpy()                         # shares memory
     assert not nn.Parameter(t, requires_grad=False).requires_grad
     assert repr(p) == "Parameter containing:\ntensor([1., 2.], requires_grad=True)"
-    assert repr(torch.nn.Parameter(torch.tensor([1.0, 2.0]))) == repr(p)
     y = lm.ops.mul(p, p)
     assert type(y) is lm.Tensor                           # operations return plain tensors
     assert type(p.detach()) is lm.Tensor
@@ -132,6 +143,7 @@ def test_parameter_basics():
         nn.Parameter(np.arange(3))                        # integers cannot require grad
 
 
+@requires_torch
 def test_shared_parameters_are_listed_once_but_saved_under_every_name():
     def build(library):
         torch.manual_seed(0)
@@ -144,6 +156,7 @@ def test_shared_parameters_are_listed_once_but_saved_under_every_name():
 
 
 # ----------------------------------------------------------------- traversal
+@requires_torch
 def test_traversal_names_match_torch(models):
     ref, mine = models
     assert [k for k, _ in mine.named_modules()] == [k for k, _ in ref.named_modules()]
@@ -157,6 +170,7 @@ def test_traversal_names_match_torch(models):
         mine.get_submodule("features.nope")
 
 
+@requires_torch
 def test_apply_visits_children_before_parents_like_torch(models):
     ref, mine = models
     seen_t, seen_l = [], []
@@ -178,6 +192,7 @@ def test_apply_reinitialises_weights():
 
 
 # ----------------------------------------------------------------- state dict
+@requires_torch
 def test_state_dict_keys_and_shapes_match_torch(models):
     ref, mine = models
     mine_sd, ref_sd = mine.state_dict(), ref.state_dict()
@@ -194,6 +209,7 @@ def test_state_dict_values_are_detached_and_share_memory():
     assert m.state_dict(keep_vars=True)["weight"] is m.weight
 
 
+@requires_torch
 def test_weights_move_both_ways_between_torch_and_lamina(models):
     ref, mine = models
     result = mine.load_state_dict(ref.state_dict())
@@ -208,16 +224,21 @@ def test_weights_move_both_ways_between_torch_and_lamina(models):
     assert weight.numpy() is array                         # loaded and changed in place
     ref.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in mine.state_dict().items()})
     np.testing.assert_array_equal(ref.heads[0].weight.detach().numpy(), weight.numpy())
-    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    x = randn((2, 3, 8, 8))
     mine.eval(), ref.eval()
     np.testing.assert_allclose(mine(lm.tensor(x)).numpy(), ref(torch.tensor(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-5)
 
 
-def test_load_state_dict_accepts_numpy_arrays_and_torch_parameters():
+def test_load_state_dict_accepts_numpy_arrays():
     m = nn.Linear(2, 2)
     m.load_state_dict({"weight": np.eye(2, dtype=np.float64), "bias": np.zeros(2)})
     assert m.weight.dtype == np.float32 and (m.weight.numpy() == np.eye(2)).all()
+
+
+@requires_torch
+def test_load_state_dict_accepts_torch_parameters():
+    m = nn.Linear(2, 2)
     t = tnn.Linear(2, 2)
     m.load_state_dict(t.state_dict(keep_vars=True))        # Parameters that require grad
     np.testing.assert_array_equal(m.bias.numpy(), t.bias.detach().numpy())
@@ -248,9 +269,13 @@ def test_non_strict_load_reports_keys_but_shape_mismatch_still_raises():
         m.load_state_dict({"0.weight": np.ones((2, 3))}, strict=False)
 
 
-def test_buffers_persistence_and_batchnorm_counter_round_trip():
+def test_non_persistent_buffers_are_not_saved():
     m = Ordered()
     assert "cache" not in m.state_dict() and "count" in m.state_dict()
+
+
+@requires_torch
+def test_batchnorm_counter_round_trips_from_torch():
     bn_t, bn = tnn.BatchNorm1d(3), nn.BatchNorm1d(3)
     bn_t(torch.randn(4, 3))
     bn.load_state_dict(bn_t.state_dict())
@@ -259,6 +284,7 @@ def test_buffers_persistence_and_batchnorm_counter_round_trip():
 
 
 # ----------------------------------------------------------------- repr
+@requires_torch
 def test_repr_matches_torch_for_small_models():
     def small(library):
         return library.Sequential(library.Linear(4, 3), library.ReLU(), library.Conv2d(1, 6, 5),
@@ -281,6 +307,7 @@ def test_repr_matches_torch_for_small_models():
     assert "(conv1): Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1))" in repr(nn.Sequential(named))
 
 
+@requires_torch
 def test_module_list_repr_compresses_repeats_like_torch():
     def build(library):
         return library.ModuleList([library.Linear(2, 2) for _ in range(3)] + [library.ReLU()])
@@ -290,8 +317,8 @@ def test_module_list_repr_compresses_repeats_like_torch():
 
 
 # ----------------------------------------------------------------- modes and gradients
-def test_train_and_eval_propagate(models):
-    _, mine = models
+def test_train_and_eval_propagate(model):
+    mine = model
     assert mine.training and all(m.training for m in mine.modules())
     assert mine.eval() is mine
     assert not any(m.training for m in mine.modules())
@@ -339,8 +366,8 @@ def test_forward_hook_sees_and_can_replace_the_output():
     assert seen == [(3, 2)]
 
 
-def test_deepcopy_and_pickle_give_independent_equal_modules(models):
-    _, mine = models
+def test_deepcopy_and_pickle_give_independent_equal_modules(model):
+    mine = model
     picklable = nn.Sequential(Ordered(), nn.Linear(2, 2), nn.BatchNorm1d(2))
     for original, clone in ((mine, copy.deepcopy(mine)),
                             (picklable, pickle.loads(pickle.dumps(picklable)))):

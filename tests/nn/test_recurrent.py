@@ -13,8 +13,7 @@ import pytest
 import lamina as lm
 import lamina.nn as nn
 from lamina.errors import LaminaTypeError, LaminaValueError, ShapeError
-
-torch = pytest.importorskip("torch")
+from tests.reference import check_against_torch, requires_torch, torch
 
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-10)}
 TORCH_DTYPE = {np.float32: torch.float32, np.float64: torch.float64}
@@ -31,42 +30,14 @@ def twin(name: str, dtype, *args, **kwargs):
     return mine, ref
 
 
-def flat(value) -> list:
-    """The tensors of a nested (output, (h, c)) structure, in order."""
-    if isinstance(value, (tuple, list)):
-        return [t for v in value for t in flat(v)]
-    return [value]
-
-
-def leaves(arrays, lib):
-    """Leaf tensors of ``lib`` (lamina or torch) that require grad, nested like ``arrays``."""
-    if isinstance(arrays, (tuple, list)):
-        return type(arrays)(leaves(a, lib) for a in arrays)
-    return lib.tensor(arrays, requires_grad=True)
-
-
 def compare(mine, ref, run, inputs, dtype, rng):
-    """``run(module, lib, *inputs)`` under both frameworks: compare every output, then the
-    gradients of sum_k <c_k, y_k> (random c_k) w.r.t. the inputs and all parameters."""
-    ins_lm, ins_t = leaves(inputs, lm), leaves(inputs, torch)
-    out_lm, out_t = flat(run(mine, lm, *ins_lm)), flat(run(ref, torch, *ins_t))
-    assert len(out_lm) == len(out_t)
+    """``run(module, lib, *inputs)`` under both frameworks (every input a leaf): every output,
+    then the gradients of sum_k <c_k, y_k> (c_k drawn from ``rng``) w.r.t. the inputs and all
+    parameters, at ``TOL[dtype]``."""
     tol = TOL[dtype]
-    loss_lm = loss_t = 0
-    for a, b in zip(out_lm, out_t):
-        assert tuple(a.shape) == tuple(b.shape) and a.dtype == dtype
-        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), **tol)
-        c = rng.standard_normal(tuple(b.shape)).astype(dtype)
-        loss_lm = lm.add(loss_lm, lm.sum(lm.mul(a, lm.tensor(c))))
-        loss_t = loss_t + (b * torch.tensor(c)).sum()
-    loss_lm.backward()
-    loss_t.backward()
-    for a, b in zip(flat(ins_lm), flat(ins_t)):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), **tol)
-    ref_params = dict(ref.named_parameters())
-    for name, p in mine.named_parameters():
-        assert p.grad is not None and p.grad.dtype == dtype, name
-        np.testing.assert_allclose(p.grad.numpy(), ref_params[name].grad.numpy(), err_msg=name, **tol)
+    check_against_torch(lambda *xs: run(mine, lm, *xs), lambda *xs: run(ref, torch, *xs), *inputs,
+                        modules=(mine, ref), cotangent=rng, rtol=tol["rtol"], atol=tol["atol"],
+                        grad_rtol=tol["rtol"], grad_atol=tol["atol"])
 
 
 def run_layer(module, lib, x, hx=None):
@@ -104,6 +75,7 @@ def layer_inputs(name, kwargs, batched, with_state, dtype, rng):
     return inputs
 
 
+@requires_torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kwargs,batched,with_state", LAYER_CONFIGS)
 @pytest.mark.parametrize("name", MODES)
@@ -113,6 +85,7 @@ def test_layer_matches_torch(name, kwargs, batched, with_state, dtype, rng):
             dtype, rng)
 
 
+@requires_torch
 @pytest.mark.filterwarnings("ignore:LSTM with projections")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kwargs,batched,with_state", [
@@ -127,6 +100,7 @@ def test_lstm_projection_matches_torch(kwargs, batched, with_state, dtype, rng):
             dtype, rng)
 
 
+@requires_torch
 @pytest.mark.parametrize("name", MODES)
 def test_dropout_acts_between_layers_only(name, rng):
     """With p = 1 the second layer sees zeros in training: deterministic, so comparable."""
@@ -165,6 +139,7 @@ def run_cell(module, lib, x, hx=None):
     return outputs
 
 
+@requires_torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("batched,with_state", [(True, True), (True, False), (False, True), (False, False)])
@@ -188,6 +163,7 @@ def test_cell_and_one_step_layer_agree(rng):
 
 
 # ---------------------------------------------------------------------------- structure
+@requires_torch
 @pytest.mark.parametrize("name,args,kwargs", [
     ("RNN", (I, H), dict(num_layers=2, bidirectional=True, nonlinearity="relu")),
     ("LSTM", (I, H), dict(num_layers=2, bidirectional=True, proj_size=2)),
@@ -251,6 +227,7 @@ def test_gradcheck_through_lstm_float64(rng):
 
 
 # ---------------------------------------------------------------------------- pad_sequence
+@requires_torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("padding_side", ["right", "left"])
@@ -265,6 +242,7 @@ def test_pad_sequence_matches_torch(lengths, trailing, padding_side, batch_first
     compare(nn.Module(), torch.nn.Module(), run, list(arrays), dtype, rng)
 
 
+@requires_torch
 def test_pad_sequence_other_inputs():
     ints = [lm.tensor([1, 2]), lm.tensor([3, 4, 5])]
     out = nn.utils.rnn.pad_sequence(ints, batch_first=True, padding_value=-1.5)
@@ -308,6 +286,7 @@ def run_packed(kwargs_pack, batch_first):
     return run
 
 
+@requires_torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kwargs,lengths,enforce_sorted,with_state", [
     (dict(), [4, 3, 1], True, False),
@@ -324,6 +303,7 @@ def test_layer_on_packed_sequence_matches_torch(name, kwargs, lengths, enforce_s
     compare(mine, ref, run, inputs, dtype, rng)
 
 
+@requires_torch
 @pytest.mark.filterwarnings("ignore:LSTM with projections")
 def test_lstm_with_projection_on_packed_sequence(rng):
     kwargs = dict(proj_size=2, num_layers=2, bidirectional=True)
@@ -333,6 +313,7 @@ def test_lstm_with_projection_on_packed_sequence(rng):
             inputs, np.float64, rng)
 
 
+@requires_torch
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("lengths,enforce_sorted", [([4, 2, 2], True), ([1, 3, 4], False)])
 def test_pack_and_pad_packed_match_torch(lengths, enforce_sorted, batch_first, rng):
@@ -362,6 +343,7 @@ def test_pack_and_pad_packed_match_torch(lengths, enforce_sorted, batch_first, r
     compare(nn.Module(), torch.nn.Module(), run, [x], np.float64, rng)
 
 
+@requires_torch
 def test_pack_sequence_and_unpacking_match_torch(rng):
     arrays = [rng.standard_normal((n, 2)) for n in (2, 4, 1)]
     mine = nn.utils.rnn.pack_sequence([lm.tensor(a) for a in arrays], enforce_sorted=False)

@@ -8,20 +8,10 @@ import pytest
 import lamina as lm
 from lamina.errors import LaminaTypeError, LaminaValueError, ShapeError
 from lamina.ops import conv as conv_module
+from tests.reference import check_against_torch, requires_torch, torch
 
-torch = pytest.importorskip("torch")
 F = torch.nn.functional
-
-
-def _run(lm_fn, torch_fn, x, cotangent=None, **kw):
-    """Output and input gradient of both frameworks for the same x and cotangent."""
-    lx = lm.tensor(x, requires_grad=True)
-    tx = torch.tensor(x, requires_grad=True)
-    ly, ty = lm_fn(lx, **kw), torch_fn(tx, **kw)
-    c = np.ones(tuple(ty.shape), x.dtype) if cotangent is None else cotangent
-    ly.backward(gradient=lm.tensor(c))
-    ty.backward(torch.tensor(c))
-    return ly.numpy(), lx.grad.numpy(), ty.detach().numpy(), tx.grad.numpy()
+EXACT = dict(rtol=0, atol=0, grad_rtol=0, grad_atol=0)
 
 
 # ---------------------------------------------------------------- max pooling: ties, overlaps
@@ -35,23 +25,25 @@ TIES = [
 ]
 
 
+@requires_torch
 @pytest.mark.parametrize("name,x,args", TIES, ids=[t[0] for t in TIES])
 def test_max_pool_ties_send_gradient_to_first_maximum(name, x, args):
     x = x.astype(np.float32)
-    y, gx, ty, tgx = _run(lambda t: lm.max_pool2d(t, *args), lambda t: F.max_pool2d(t, *args), x)
-    np.testing.assert_array_equal(y, ty)
-    np.testing.assert_array_equal(gx, tgx)
+    r = check_against_torch(lambda t: lm.max_pool2d(t, *args), lambda t: F.max_pool2d(t, *args), x,
+                            cotangent="ones", **EXACT)
     # one input per window receives the window's gradient: the total equals the window count
-    assert gx.sum() == y.size
+    assert r.lamina.grads[0].sum() == r.lamina.values[0].size
 
 
 def test_max_pool_tie_goes_to_first_in_row_major_order():
     x = np.zeros((1, 1, 2, 2), np.float32)
     x[0, 0, 0, 1] = x[0, 0, 1, 0] = 5.0            # two maxima: (0, 1) comes first
-    _, gx, _, _ = _run(lambda t: lm.max_pool2d(t, 2), lambda t: F.max_pool2d(t, 2), x)
-    np.testing.assert_array_equal(gx[0, 0], [[0.0, 1.0], [0.0, 0.0]])
+    t = lm.tensor(x, requires_grad=True)
+    lm.max_pool2d(t, 2).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy()[0, 0], [[0.0, 1.0], [0.0, 0.0]])
 
 
+@requires_torch
 @pytest.mark.parametrize("kernel,stride", [(3, 2), (3, 1), (2, 1), ((3, 2), (1, 2))])
 def test_overlapping_windows_accumulate(kernel, stride):
     # a ramp: the maximum of every window is its last element, shared by neighbouring windows
@@ -59,29 +51,30 @@ def test_overlapping_windows_accumulate(kernel, stride):
     c = np.random.default_rng(0).standard_normal(
         F.max_pool2d(torch.tensor(x), kernel, stride).shape).astype(np.float32)
     for fn, tfn in ((lm.max_pool2d, F.max_pool2d), (lm.ops.avg_pool2d, F.avg_pool2d)):
-        y, gx, ty, tgx = _run(lambda t: fn(t, kernel, stride), lambda t: tfn(t, kernel, stride), x, c)
-        np.testing.assert_allclose(y, ty, rtol=1e-6)
-        np.testing.assert_allclose(gx, tgx, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(gx.sum(), c.sum(), rtol=1e-4)
+        r = check_against_torch(lambda t: fn(t, kernel, stride), lambda t: tfn(t, kernel, stride), x,
+                                cotangent=c, rtol=1e-6, atol=0, grad_rtol=1e-5, grad_atol=1e-6)
+        np.testing.assert_allclose(r.lamina.grads[0].sum(), c.sum(), rtol=1e-4)
 
 
+@requires_torch
 def test_max_pool_gradient_counts_shared_maximum():
     x = np.zeros((1, 1, 5, 5), np.float32)
     x[0, 0, 2, 2] = 1.0                       # inside all four 3x3 windows with stride 2... and
-    _, gx, _, tgx = _run(lambda t: lm.max_pool2d(t, 3, 2), lambda t: F.max_pool2d(t, 3, 2), x)
-    assert gx[0, 0, 2, 2] == 4.0              # ...each sends it its gradient
-    np.testing.assert_array_equal(gx, tgx)
+    r = check_against_torch(lambda t: lm.max_pool2d(t, 3, 2), lambda t: F.max_pool2d(t, 3, 2), x,
+                            cotangent="ones", **EXACT)
+    assert r.lamina.grads[0][0, 0, 2, 2] == 4.0   # ...each sends it its gradient
 
 
+@requires_torch
 def test_max_pool_large_kernel_uses_wide_indices():
     x = np.random.default_rng(1).permutation(17 * 17).astype(np.float32).reshape(1, 1, 17, 17)
-    y, gx, ty, tgx = _run(lambda t: lm.max_pool2d(t, 17), lambda t: F.max_pool2d(t, 17), x)
-    np.testing.assert_array_equal(y, ty)
-    np.testing.assert_array_equal(gx, tgx)
+    check_against_torch(lambda t: lm.max_pool2d(t, 17), lambda t: F.max_pool2d(t, 17), x,
+                        cotangent="ones", **EXACT)
     _, idx = lm.max_pool2d(lm.tensor(x), 17, return_indices=True)
     assert idx.item() == int(np.argmax(x))
 
 
+@requires_torch
 def test_max_pool_propagates_nan():
     x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
     x[0, 0, 1, 1] = np.nan
@@ -90,6 +83,7 @@ def test_max_pool_propagates_nan():
         np.testing.assert_array_equal(np.isnan(y), F.max_pool2d(torch.tensor(x), 2).isnan().numpy())
 
 
+@requires_torch
 def test_max_pool_integer_input():
     x = np.arange(16).reshape(1, 1, 4, 4)
     np.testing.assert_array_equal(lm.max_pool2d(lm.tensor(x), 2, padding=1).numpy(),
@@ -98,6 +92,7 @@ def test_max_pool_integer_input():
 
 # ---------------------------------------------------------------- 'same' padding
 
+@requires_torch
 @pytest.mark.parametrize("kernel,dilation", [(3, 1), (4, 1), ((5, 2), 1), (3, 2), ((2, 3), (3, 2))])
 def test_same_padding_keeps_size_and_matches_torch(kernel, dilation):
     rng = np.random.default_rng(2)
@@ -136,6 +131,7 @@ CASES = {
 }
 
 
+@requires_torch
 @pytest.mark.parametrize("layout", ["nchw", "nhwc", "cnhw", "strided"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_any_memory_layout_gives_the_same_result(case, layout):

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import lamina as lm
-
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
 
 FLOATING_UNARY = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh",
                   "acosh", "atanh", "exp2", "expm1", "log2", "log10", "log1p", "rsqrt",
@@ -34,6 +33,7 @@ def same(a, b, exact: bool = False):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
 
 
+@requires_torch
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("name", FLOATING_UNARY)
 def test_floating_unary_dtype(name, dtype):
@@ -44,6 +44,7 @@ def test_floating_unary_dtype(name, dtype):
     same(getattr(lm, name)(a), getattr(torch, name)(b))
 
 
+@requires_torch
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.float32, np.float64],
                          ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("name", ROUNDING)
@@ -54,6 +55,7 @@ def test_rounding_keeps_dtype(name, dtype):
     assert out is not a
 
 
+@requires_torch
 @pytest.mark.parametrize("name", ROUNDING + ["frac"])
 def test_rounding_refuses_bool(name):
     with pytest.raises(lm.LaminaTypeError, match="bool"):
@@ -62,6 +64,7 @@ def test_rounding_refuses_bool(name):
         getattr(torch, name)(torch.tensor([True, False]))
 
 
+@requires_torch
 def test_integer_refusals_match_torch():
     i, ti = pair(np.array([1, 2, 3]))
     for call in (lambda m, x: m.frac(x), lambda m, x: m.round(x, decimals=1),
@@ -72,6 +75,7 @@ def test_integer_refusals_match_torch():
             call(torch, ti)
 
 
+@requires_torch
 def test_round_halves_to_even_and_decimals():
     a, b = pair(np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.125, 1.25], np.float32))
     same(lm.round(a), torch.round(b), exact=True)
@@ -80,6 +84,7 @@ def test_round_halves_to_even_and_decimals():
     same(lm.round(a, decimals=-1), torch.round(b, decimals=-1), exact=True)
 
 
+@requires_torch
 @pytest.mark.parametrize("name", ["atan2", "fmod", "remainder", "hypot"])
 @pytest.mark.parametrize("dtypes", [(np.int64, np.int64), (np.int32, np.int64),
                                     (np.int64, np.float32), (np.float32, np.float64),
@@ -98,6 +103,7 @@ def test_binary_dtype(name, dtypes):
     same(getattr(lm, name)(a, b), getattr(torch, name)(ta, tb))
 
 
+@requires_torch
 def test_zero_dim_tensor_does_not_widen():
     a, ta = pair(np.array([1.5, -2.5], np.float32))
     b, tb = pair(np.array(0.75, np.float64))
@@ -106,6 +112,7 @@ def test_zero_dim_tensor_does_not_widen():
     same(lm.atan2(b, a), torch.atan2(tb, ta))
 
 
+@requires_torch
 def test_python_numbers():
     a, ta = pair(np.array([5, -7, 3]))
     same(lm.fmod(a, 2), torch.fmod(ta, 2))
@@ -119,6 +126,7 @@ def test_python_numbers():
     same(lm.hypot(f, 3), torch.hypot(tf, torch.full_like(tf, 3.0)))
 
 
+@requires_torch
 @pytest.mark.parametrize("name", ["fmod", "remainder"])
 def test_integer_division_by_zero(name):
     a, ta = pair(np.array([5, -7, 3]))
@@ -148,6 +156,7 @@ TIES = np.array([[2.0, 1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 1.0],
                  [4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]], np.float32)
 
 
+@requires_torch
 @pytest.mark.parametrize("dtype", [np.float32, np.int64, np.bool_], ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize("dim", [0, 1, -1])
@@ -164,6 +173,7 @@ def test_stable_sort_ties(dim, descending, dtype):
                                                                stable=True))
 
 
+@requires_torch
 def test_sort_result_type_and_nan_order():
     a, b = pair(np.array([1.0, np.nan, -2.0, 3.0, np.nan], np.float32))
     for descending in (False, True):
@@ -176,6 +186,7 @@ def test_sort_result_type_and_nan_order():
     assert type(lm.topk(a, 2)).__name__ == "topk"
 
 
+@requires_torch
 def test_index_dtypes_and_zero_dim():
     a, b = pair(np.array(2.5, np.float32))
     for got, want in ((lm.sort(a), torch.sort(b)), (lm.topk(a, 1), torch.topk(b, 1))):
@@ -187,6 +198,7 @@ def test_index_dtypes_and_zero_dim():
     assert lm.sort(x).values.dtype == lm.int32
 
 
+@requires_torch
 def test_topk_ties_and_unsorted():
     x = TIES.reshape(-1)
     a, b = pair(x)
@@ -209,6 +221,7 @@ def test_topk_errors():
         lm.topk(lm.tensor([True, False]), 1)
 
 
+@requires_torch
 def test_sorted_values_gradient_goes_back_in_place():
     x = lm.tensor([[3.0, 1.0, 2.0]], requires_grad=True)
     t = torch.tensor([[3.0, 1.0, 2.0]], requires_grad=True)
@@ -218,6 +231,7 @@ def test_sorted_values_gradient_goes_back_in_place():
 
 
 # --------------------------------------------------------------------------- cumulative
+@requires_torch
 @pytest.mark.parametrize("name", ["cumsum", "cumprod"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_cumulative_default_dtype(name, dtype):
@@ -225,6 +239,7 @@ def test_cumulative_default_dtype(name, dtype):
     same(getattr(lm, name)(a, 1), getattr(torch, name)(b, 1))
 
 
+@requires_torch
 @pytest.mark.parametrize("name", ["cumsum", "cumprod"])
 @pytest.mark.parametrize("source,target", [(np.int64, "float32"), (np.float32, "float64"),
                                            (np.float64, "float32"), (np.float32, "int64"),
@@ -243,6 +258,7 @@ def test_cumsum_dtype_gradient_reaches_float32_leaf():
 
 
 # --------------------------------------------------------------------------- erf precision
+@requires_torch
 def test_erf_erfinv_float64_precision():
     x = np.concatenate([np.linspace(-6, 6, 2001), [0.0, -0.0, 1e-300, np.inf, -np.inf]])
     a, b = pair(x)

@@ -4,26 +4,12 @@ import numpy as np
 import pytest
 
 import lamina as lm
-
-torch = pytest.importorskip("torch")
+from tests.reference import check_against_torch, requires_torch, torch
+from tests.samples import randn
 
 TIES = np.array([[[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, 1.0, 2.0], [5.0, 5.0, 5.0, 5.0]],
                  [[0.0, 0.0, -1.0, 4.0], [4.0, 1.0, 4.0, 1.0], [7.0, 6.0, 7.0, 7.0]]],
                 dtype=np.float32)
-
-
-def both(array, fn_lm, fn_torch, cotangent_seed=0):
-    """Run fn on lamina and torch copies of ``array``; return (outputs, input grads) of each.
-    The first output (or the values of a (values, indices) pair) is differentiated."""
-    x_lm = lm.tensor(array, requires_grad=True)
-    x_t = torch.tensor(array, requires_grad=True)
-    out_lm, out_t = fn_lm(x_lm), fn_torch(x_t)
-    first_lm = out_lm[0] if isinstance(out_lm, tuple) else out_lm
-    first_t = out_t[0] if isinstance(out_t, tuple) else out_t
-    c = np.random.default_rng(cotangent_seed).standard_normal(first_t.shape).astype(np.float32)
-    first_lm.backward(lm.tensor(c))
-    first_t.backward(torch.tensor(c))
-    return out_lm, out_t, x_lm.grad.numpy(), x_t.grad.numpy()
 
 
 # ----------------------------------------------------------------------------- ties
@@ -39,16 +25,19 @@ TIE_CASES = {
 }
 
 
+@requires_torch
 @pytest.mark.parametrize("dim", [0, 1, 2, -1])
 @pytest.mark.parametrize("case", list(TIE_CASES))
 def test_tie_gradients_and_indices_match_torch(case, dim):
+    """Values and (for (values, indices) pairs) indices equal torch's; so do the gradients
+    of a random cotangent on the values, up to rounding."""
     fn_lm, fn_t = TIE_CASES[case]
-    out_lm, out_t, g_lm, g_t = both(TIES, lambda x: fn_lm(x, dim), lambda x: fn_t(x, dim))
+    r = check_against_torch(lambda x: fn_lm(x, dim), lambda x: fn_t(x, dim), TIES, cotangent=0,
+                            rtol=0, atol=0, grad_rtol=1e-6, grad_atol=1e-7)
+    out_lm, out_t = r.lamina.result, r.torch.result
     if isinstance(out_t, tuple):
         np.testing.assert_array_equal(out_lm.indices.numpy(), out_t.indices.numpy())
-        np.testing.assert_array_equal(out_lm[1].numpy(), out_t[1].numpy())
         np.testing.assert_array_equal(out_lm.values.numpy(), out_t.values.detach().numpy())
-    np.testing.assert_allclose(g_lm, g_t, rtol=1e-6, atol=1e-7)
 
 
 def test_max_dim_sends_gradient_to_one_element_amax_splits_it():
@@ -60,6 +49,7 @@ def test_max_dim_sends_gradient_to_one_element_amax_splits_it():
     np.testing.assert_array_equal(x.grad.numpy(), [[0.5, 0.5, 0.0]])
 
 
+@requires_torch
 @pytest.mark.parametrize("fn", ["argmax", "argmin"])
 @pytest.mark.parametrize("kwargs", [{}, {"dim": 0}, {"dim": -1}, {"dim": 1, "keepdim": True},
                                     {"keepdim": True}])
@@ -85,14 +75,14 @@ LSE_INPUTS = {
 }
 
 
+@requires_torch
 @pytest.mark.parametrize("name", list(LSE_INPUTS))
 @pytest.mark.parametrize("dim", [1, -1, (0, 1)])
 def test_logsumexp_extremes_finite_and_match_torch(name, dim):
-    out_lm, out_t, g_lm, g_t = both(LSE_INPUTS[name], lambda x: lm.logsumexp(x, dim),
-                                    lambda x: torch.logsumexp(x, dim))
-    assert np.all(np.isfinite(out_lm.numpy())) and np.all(np.isfinite(g_lm))
-    np.testing.assert_allclose(out_lm.numpy(), out_t.detach().numpy(), rtol=1e-6)
-    np.testing.assert_allclose(g_lm, g_t, rtol=1e-5, atol=1e-7)
+    r = check_against_torch(lambda x: lm.logsumexp(x, dim), lambda x: torch.logsumexp(x, dim),
+                            LSE_INPUTS[name], cotangent=0, rtol=1e-6, atol=0,
+                            grad_rtol=1e-5, grad_atol=1e-7)
+    assert np.all(np.isfinite(r.lamina.values[0])) and np.all(np.isfinite(r.lamina.grads[0]))
 
 
 def test_logsumexp_of_an_all_neg_inf_row_is_neg_inf_without_nan():
@@ -221,13 +211,14 @@ FLOAT_REDUCTIONS = [lm.sum, lm.mean, lm.var, lm.std, lm.amax, lm.amin, lm.prod, 
 @pytest.mark.parametrize("k", range(len(FLOAT_REDUCTIONS)))
 def test_float_reductions_keep_dtype_in_values_and_gradients(k, dtype):
     fn = FLOAT_REDUCTIONS[k]
-    x = lm.tensor(np.random.default_rng(k).standard_normal((3, 4)), dtype=dtype, requires_grad=True)
+    x = lm.tensor(randn((3, 4), seed=k, dtype=np.float64), dtype=dtype, requires_grad=True)
     y = fn(x, 1)
     assert y.dtype == dtype
     lm.sum(y).backward()
     assert x.grad.dtype == dtype
 
 
+@requires_torch
 def test_sum_dtype_argument_and_logsumexp_of_ints():
     assert lm.sum(lm.tensor([1.0, 2.0]), dtype=lm.float64).dtype == lm.float64
     y = lm.logsumexp(lm.tensor([1, 2, 3]), 0)
@@ -236,13 +227,12 @@ def test_sum_dtype_argument_and_logsumexp_of_ints():
                                rtol=1e-6)
 
 
+@requires_torch
 def test_masked_fill_with_neg_inf_matches_torch():
     mask = np.array([[True], [False], [True]])
-    x = np.random.default_rng(3).standard_normal((3, 4)).astype(np.float32)
-    out_lm, out_t, g_lm, g_t = both(x, lambda t: lm.masked_fill(t, lm.tensor(mask), -np.inf),
-                                    lambda t: t.masked_fill(torch.tensor(mask), -np.inf))
-    np.testing.assert_array_equal(out_lm.numpy(), out_t.detach().numpy())
-    np.testing.assert_array_equal(g_lm, g_t)
+    check_against_torch(lambda t: lm.masked_fill(t, lm.tensor(mask), -np.inf),
+                        lambda t: t.masked_fill(torch.tensor(mask), -np.inf), randn((3, 4), seed=3),
+                        cotangent=0, rtol=0, atol=0, grad_rtol=0, grad_atol=0)
 
 
 # ----------------------------------------------------------------------------- leaf gradients
@@ -280,6 +270,7 @@ def test_setitem_writes_in_place_and_bumps_version():
     assert x._version == version + 2
 
 
+@requires_torch
 def test_setitem_uses_torch_index_semantics():
     x, t = lm.zeros(3, 2, 5), torch.zeros(3, 2, 5)
     value = np.arange(6.0, dtype=np.float32).reshape(2, 3)

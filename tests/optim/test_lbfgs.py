@@ -7,7 +7,7 @@ import pytest
 import lamina as lm
 from lamina.errors import LaminaTypeError, LaminaValueError
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
 
 CALLS = 4  # step(closure) calls per comparison
 
@@ -125,6 +125,7 @@ def _compare_state(state, tstate, where, loss_scale):
                                    err_msg=where)
 
 
+@requires_torch
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_matches_torch_call_for_call(case):
     _, problem, kwargs = case
@@ -180,6 +181,7 @@ LINE_FUNCTIONS = {
 }
 
 
+@requires_torch
 @pytest.mark.parametrize("name", list(LINE_FUNCTIONS))
 def test_strong_wolfe_line_search_matches_torch(name):
     """lamina's line search against torch's own (torch.optim.lbfgs._strong_wolfe)."""
@@ -250,6 +252,7 @@ def test_state_dict_resume_is_bit_identical(case, tmp_path):
     assert opt_resumed.param_groups[0] == {**opt.param_groups[0], "params": resumed}
 
 
+@requires_torch
 def test_torch_state_dict_loads_and_training_continues():
     kwargs = dict(line_search_fn="strong_wolfe", history_size=4)
     tparams, topt, tclosure = _make(torch, "rosenbrock", kwargs, _initial())

@@ -8,7 +8,7 @@ import lamina as lm
 from lamina.errors import LaminaTypeError, LaminaValueError
 from lamina.optim import lr_scheduler
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
 
 STEPS = 30
 LRS = (0.1, 0.05)  # two groups with different starting rates
@@ -32,12 +32,17 @@ CASES = [
 CASE_IDS = [case[0] for case in CASES]
 
 
-def _optimizers():
+def _optimizer():
+    """lamina's SGD over two groups with the rates LRS."""
     a, b = lm.tensor([1.0], requires_grad=True), lm.tensor([1.0], requires_grad=True)
-    opt = lm.optim.SGD([{"params": [a], "lr": LRS[0]}, {"params": [b], "lr": LRS[1]}], lr=1.0)
+    return lm.optim.SGD([{"params": [a], "lr": LRS[0]}, {"params": [b], "lr": LRS[1]}], lr=1.0)
+
+
+def _optimizers():
+    """lamina's and torch's SGD over two groups with the rates LRS."""
     ta, tb = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
     topt = torch.optim.SGD([{"params": [ta], "lr": LRS[0]}, {"params": [tb], "lr": LRS[1]}], lr=1.0)
-    return opt, topt
+    return _optimizer(), topt
 
 
 def _schedule(opt, sched, steps):
@@ -50,6 +55,7 @@ def _schedule(opt, sched, steps):
     return np.array(rates)
 
 
+@requires_torch
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_matches_torch(case):
     _, name, kwargs = case
@@ -61,6 +67,7 @@ def test_matches_torch(case):
     assert [g["initial_lr"] for g in opt.param_groups] == list(LRS)
 
 
+@requires_torch
 @pytest.mark.parametrize("T_max, eta_min", [(10, 0.0), (7, 0.01)])
 def test_cosine_recursion_matches_closed_form(T_max, eta_min):
     """PyTorch's recursive rates agree with the closed form to 1e-12, and so do lamina's."""
@@ -76,7 +83,7 @@ def test_cosine_recursion_matches_closed_form(T_max, eta_min):
 @pytest.mark.parametrize("power", [1.0, 0.5, 2.0])
 @pytest.mark.parametrize("offset", [1, 10])
 def test_inverse_time_follows_its_formula(power, offset):
-    opt, _ = _optimizers()
+    opt = _optimizer()
     rates = _schedule(opt, lr_scheduler.InverseTimeLR(opt, power=power, offset=offset), STEPS)
     k = np.arange(STEPS + 1)[:, None]
     np.testing.assert_allclose(rates, np.array(LRS) / (k + offset) ** power, rtol=1e-15, atol=0)
@@ -100,16 +107,16 @@ def test_inverse_time_gives_the_lecture_step_sizes(power, alpha):
                          ids=CASE_IDS + ["inverse-time"])
 def test_state_dict_resume(case, tmp_path):
     _, name, kwargs = case
-    opt, _ = _optimizers()
+    opt = _optimizer()
     full = _schedule(opt, getattr(lr_scheduler, name)(opt, **kwargs), STEPS)
 
-    opt, _ = _optimizers()
+    opt = _optimizer()
     sched = getattr(lr_scheduler, name)(opt, **kwargs)
     _schedule(opt, sched, 12)
     lm.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp_path / "s.safetensors")
     saved = lm.load(tmp_path / "s.safetensors")
 
-    fresh, _ = _optimizers()
+    fresh = _optimizer()
     resumed = getattr(lr_scheduler, name)(fresh, **kwargs)  # before load_state_dict, as in torch
     fresh.load_state_dict(saved["optimizer"])
     resumed.load_state_dict(saved["scheduler"])
@@ -119,7 +126,7 @@ def test_state_dict_resume(case, tmp_path):
 
 
 def test_resuming_with_last_epoch_needs_initial_lr():
-    opt, _ = _optimizers()
+    opt = _optimizer()
     with pytest.raises(LaminaValueError, match="initial_lr"):
         lr_scheduler.StepLR(opt, step_size=2, last_epoch=5)
     lr_scheduler.StepLR(opt, step_size=2)
@@ -138,16 +145,16 @@ def test_resuming_with_last_epoch_needs_initial_lr():
     (lambda opt: lr_scheduler.StepLR(object(), step_size=1), LaminaTypeError, "Optimizer"),
 ])
 def test_bad_arguments_raise(make, error, shown):
-    opt, _ = _optimizers()
+    opt = _optimizer()
     with pytest.raises(error, match=shown):
         make(opt)
 
 
+@requires_torch
 @pytest.mark.parametrize("kwargs", [dict(), dict(mode="max", patience=1, factor=0.5),
                                     dict(patience=2, cooldown=2, min_lr=0.004),
                                     dict(threshold_mode="abs", threshold=0.05, patience=0)])
 def test_reduce_lr_on_plateau_matches_torch(kwargs):
-    torch = pytest.importorskip("torch")
     metrics = [1.0, 0.9, 0.95, 0.91, 0.92, 0.93, 0.5, 0.51, 0.52, 0.53, 0.54, 0.55] * 3
     ours = lm.optim.SGD([lm.zeros(1, requires_grad=True)], lr=0.1)
     theirs = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)

@@ -7,7 +7,7 @@ import pytest
 import lamina as lm
 from lamina.errors import InplaceError, LaminaTypeError, LaminaValueError
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
 
 SHAPES = [(4, 3), (3,), (2, 2, 2)]
 STEPS = 20
@@ -147,6 +147,7 @@ def _run(params, opt, grads):
         opt.step()
 
 
+@requires_torch
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_matches_torch_step_for_step(case, torch_float64):
     _, name, kwargs, layout = case
@@ -165,6 +166,7 @@ def test_matches_torch_step_for_step(case, torch_float64):
                 np.testing.assert_array_equal(p.grad.numpy(), step[i])
 
 
+@requires_torch
 def test_quadratic_with_closure_matches_torch():
     """Gradients of f(w) = 1/2 sum(c (w - t)^2) computed by backward inside a closure."""
     c = np.array([1.0, 4.0, 0.5])
@@ -369,6 +371,7 @@ def test_load_state_dict_rejects_mismatched_groups():
         grouped.load_state_dict(opt.state_dict())
 
 
+@requires_torch
 @pytest.mark.parametrize("case", [c for c in CASES if c[3] is None and c[0] in (
     "sgd-momentum", "adam-amsgrad", "adamw", "adagrad-lr-decay", "rmsprop-centered-momentum-wd",
     "adadelta-weight-decay-maximize", "adamax-weight-decay", "nadam-decoupled-weight-decay",
@@ -395,6 +398,7 @@ def test_torch_state_dict_loads_and_training_continues(case, torch_float64):
 NEW = ["Adadelta", "Adamax", "NAdam", "RAdam", "LBFGS"]
 
 
+@requires_torch
 @pytest.mark.parametrize("name", NEW)
 def test_signature_and_groups_match_torch(name):
     """Same parameter names, kinds and defaults as torch.optim, and the same group keys."""

@@ -11,17 +11,18 @@ import pytest
 
 import lamina
 
-torch = pytest.importorskip("torch")
+from tests.reference import check_against_torch, requires_torch, torch
 BOTH = [pytest.param(torch, id="torch"), pytest.param(lamina, id="lamina")]
 
 
-def _same(fn, **tolerance):
-    expected, actual = fn(torch), fn(lamina)
-    np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float),
-                               **(tolerance or {"rtol": 0, "atol": 0}))
-    return actual
+def _same(fn, rtol=0.0, atol=0.0):
+    """``fn(lib)`` under torch and lamina: the same values (exactly, unless a tolerance is
+    given) of the same dtypes; lamina's result, as an array."""
+    r = check_against_torch(lambda: fn(lamina), lambda: fn(torch), rtol=rtol, atol=atol)
+    return np.asarray(r.lamina.result, dtype=float)
 
 
+@requires_torch
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_sigmoid_saturates_to_exact_zero_and_one(dtype):
     values = [-math.inf, -1e4, -1000.0, -745.0, -104.0, -88.0, -17.0, 0.0, 17.0, 1000.0, math.inf]
@@ -36,17 +37,20 @@ def test_sigmoid_saturates_to_exact_zero_and_one(dtype):
     assert out[0] == 0.0 and out[2] == 0.0  # sigma(-inf) = sigma(-1000) = 0 exactly
 
 
+@requires_torch
 def test_bce_of_a_saturated_sigmoid_is_clamped_at_100_as_torch():
     loss = _same(lambda lib: lib.nn.functional.binary_cross_entropy(
         lib.sigmoid(lib.tensor([-1000.0, 1000.0])), lib.tensor([1.0, 0.0])).item())
     assert loss == 100.0
 
 
+@requires_torch
 def test_softplus_of_minus_infinity_is_zero_beside_large_values():
     _same(lambda lib: lib.nn.functional.softplus(
         lib.tensor([-math.inf, -1000.0, 0.0, 25.0, 1000.0])).numpy(), rtol=1e-7)
 
 
+@requires_torch
 @pytest.mark.parametrize("values, dtype", [
     (np.arange(100) + 300.0, "float16"),              # sum of squares overflows float16
     (np.linspace(0, 200, 1000), "float16"),
@@ -63,11 +67,13 @@ def test_var_and_std_accumulate_wider_than_their_dtype(values, dtype):
     assert all(math.isfinite(v) for v in out)
 
 
+@requires_torch
 def test_mean_of_float16_accumulates_in_float32():
     out = _same(lambda lib: lib.tensor(np.array([60000, 60000, 65000], np.float16)).mean().item())
     assert math.isfinite(out)
 
 
+@requires_torch
 @pytest.mark.parametrize("op", ["relu", "maximum", "minimum", "maximum-nan-other", "clamp"])
 def test_a_nans_gradient_flows_as_in_torch(op):
     def run(lib):
@@ -85,6 +91,7 @@ def test_a_nans_gradient_flows_as_in_torch(op):
     _same(run)
 
 
+@requires_torch
 @pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8"])
 def test_integer_floor_division_and_remainder(dtype):
     a = [7, -7, 7, -7, 0, 5] if dtype != "uint8" else [7, 200, 255, 0, 9, 5]
@@ -99,6 +106,7 @@ def test_integer_floor_division_and_remainder(dtype):
     _same(run)
 
 
+@requires_torch
 @pytest.mark.parametrize("expression", ["a // b", "a % b", "lib.fmod(a, b)",
                                         "lib.div(a, b, rounding_mode='trunc')",
                                         "lib.div(a, b, rounding_mode='floor')", "a // 0"])
@@ -109,6 +117,7 @@ def test_integer_division_by_zero_raises_a_runtime_error(expression):
             eval(expression)
 
 
+@requires_torch
 @pytest.mark.parametrize("dtype, expression", [
     ("int32", "x + 1"), ("int64", "x + 1"), ("int8", "x * 3"), ("uint8", "x - 2"),
     ("int16", "x * x"), ("int32", "-x"), ("uint8", "x + x"),
@@ -126,6 +135,7 @@ def test_integer_overflow_wraps_around_as_in_torch(dtype, expression):
     _same(run)
 
 
+@requires_torch
 @pytest.mark.parametrize("layer", ["linear", "conv2d"])
 def test_float64_input_to_a_float32_layer_raises_as_in_torch(layer):
     for lib in (torch, lamina):
@@ -143,6 +153,7 @@ def test_linear_error_names_both_dtypes_and_the_fix():
         lamina.nn.Linear(3, 2)(lamina.zeros(1, 3, dtype=lamina.float64))
 
 
+@requires_torch
 def test_bfloat16_safetensors_written_by_torch_load_widened_to_float32(tmp_path):
     from safetensors.torch import save_file
 
@@ -159,6 +170,7 @@ def test_bfloat16_safetensors_written_by_torch_load_widened_to_float32(tmp_path)
         assert loaded["steps"].tolist() == [7]
 
 
+@requires_torch
 def test_bfloat16_torch_state_dict_loads_into_a_lamina_module():
     source = torch.nn.Linear(3, 2).to(torch.bfloat16)
     target = lamina.nn.Linear(3, 2)
@@ -168,6 +180,7 @@ def test_bfloat16_torch_state_dict_loads_into_a_lamina_module():
                                   source.weight.detach().float().numpy())
 
 
+@requires_torch
 @pytest.mark.parametrize("seed", [-1, -2**63, 2**64 - 1, 0, 2**32])
 def test_manual_seed_accepts_what_torch_accepts(seed):
     for lib in (torch, lamina):
@@ -177,6 +190,7 @@ def test_manual_seed_accepts_what_torch_accepts(seed):
         assert lib.rand(3).tolist() == first
 
 
+@requires_torch
 @pytest.mark.parametrize("seed", [2**64, -2**63 - 1])
 def test_manual_seed_refuses_what_torch_refuses(seed):
     for lib in (torch, lamina):

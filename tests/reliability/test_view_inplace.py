@@ -12,7 +12,7 @@ import pytest
 
 import lamina
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
 
 # (name, view-making expression on a (3, 4) tensor ``x``): all are views in PyTorch.
 VIEWS = [
@@ -69,6 +69,7 @@ def _run(lib, view, change):
     return "gradient", w.grad.detach().numpy().copy()
 
 
+@requires_torch
 @pytest.mark.parametrize("change_name, change", CHANGES, ids=[c[0] for c in CHANGES])
 @pytest.mark.parametrize("view_name, view", VIEWS, ids=[v[0] for v in VIEWS])
 def test_in_place_change_through_a_view_of_a_saved_tensor(view_name, view, change_name, change):
@@ -79,6 +80,7 @@ def test_in_place_change_through_a_view_of_a_saved_tensor(view_name, view, chang
     assert "modified in place" in detail
 
 
+@requires_torch
 def test_expanded_view_cannot_be_written():
     # Several elements of an expanded tensor share one memory location: torch refuses the
     # write itself; lamina must refuse it too rather than write to the base silently.
@@ -89,6 +91,7 @@ def test_expanded_view_cannot_be_written():
         assert x.sum().item() == 0.0
 
 
+@requires_torch
 def test_a_view_of_a_leaf_that_requires_grad_refuses_in_place_changes():
     for lib in (torch, lamina):
         x = lib.ones(3, 4, requires_grad=True)
@@ -98,6 +101,7 @@ def test_a_view_of_a_leaf_that_requires_grad_refuses_in_place_changes():
             x.T.mul_(0)
 
 
+@requires_torch
 def test_copies_do_not_share_the_counter():
     # Advanced indexing and clone() copy: changing the copy leaves the saved tensor valid.
     for copy in (lambda x: x[[0, 2]], lambda x: x.clone(), lambda x: x[x > 0.5],
@@ -113,6 +117,7 @@ def test_copies_do_not_share_the_counter():
         np.testing.assert_array_equal(results[0], results[1])
 
 
+@requires_torch
 def test_change_before_use_is_fine_and_gradients_see_the_new_values():
     for lib in (torch, lamina):
         x = lib.tensor(np.ones((3, 4)))
@@ -123,6 +128,7 @@ def test_change_before_use_is_fine_and_gradients_see_the_new_values():
         np.testing.assert_array_equal(w.grad.numpy()[2], 1.0)
 
 
+@requires_torch
 def test_the_base_changed_after_a_view_was_saved():
     # The view is what the graph saved; the change is made through the base.
     for lib in (torch, lamina):

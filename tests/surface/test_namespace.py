@@ -7,7 +7,7 @@ import pytest
 
 import lamina
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
 
 # lamina's own top-level API (documented in docs/guide.md and the README): its error classes
 # and the sub-packages that have no torch.* counterpart.
@@ -20,6 +20,7 @@ def _public():
     return sorted(set(lamina.__all__) | set(dir(lamina)))
 
 
+@requires_torch
 def test_every_public_name_is_a_torch_name_or_documented_lamina_api():
     foreign = [n for n in _public() if not hasattr(torch, n) and n not in LAMINA_ONLY]
     assert foreign == []
@@ -45,6 +46,7 @@ def test_internal_modules_and_helpers_are_not_public(name):
     assert name not in dir(lamina) and name not in lamina.__all__
 
 
+@requires_torch
 def test_shared_names_are_the_same_kind_of_thing_as_torchs():
     mismatched = []
     for name in lamina.__all__:
@@ -67,6 +69,7 @@ def _first_parameter(fn):
     return params[0].name
 
 
+@requires_torch
 def test_functions_take_their_first_argument_under_torchs_name_where_torch_documents_one():
     # torch's Python-level functions have signatures; most builtins do not (then skipped).
     checked, differing = 0, []

@@ -7,7 +7,7 @@ import pytest
 
 import lamina as lm
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
 
 DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
 SCALARS = [True, 3, 2.5]
@@ -23,6 +23,7 @@ def _torch_name(dtype):
     return str(dtype).replace("torch.", "")
 
 
+@requires_torch
 @pytest.mark.parametrize("a,b", list(itertools.product(DTYPES, DTYPES)))
 @pytest.mark.parametrize("dims", ["nd-nd", "nd-0d", "0d-nd"])
 def test_tensor_pairs_match_torch(a, b, dims):
@@ -35,6 +36,7 @@ def test_tensor_pairs_match_torch(a, b, dims):
         assert str((la * lb).dtype) == _torch_name((ta * tb).dtype)
 
 
+@requires_torch
 @pytest.mark.parametrize("a,scalar", list(itertools.product(DTYPES, SCALARS)))
 def test_python_numbers_are_weak_as_in_torch(a, scalar):
     la, ta = _pair(a, False)
@@ -44,6 +46,7 @@ def test_python_numbers_are_weak_as_in_torch(a, scalar):
         assert str((scalar * la).dtype) == _torch_name((scalar * ta).dtype)
 
 
+@requires_torch
 @pytest.mark.parametrize("a", ["int64", "int32", "uint8", "bool"])
 def test_true_division_of_integers_is_the_default_float(a):
     la, ta = _pair(a, False)

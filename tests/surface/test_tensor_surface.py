@@ -6,7 +6,7 @@ import pytest
 
 import lamina as lm
 
-torch = pytest.importorskip("torch")
+from tests.reference import requires_torch, torch
 
 
 def both(fn):
@@ -57,6 +57,7 @@ REPR_CASES = [
 ]
 
 
+@requires_torch
 @pytest.mark.parametrize("case", range(len(REPR_CASES)))
 def test_repr_matches_torch(case):
     theirs, ours = both(lambda t: repr(REPR_CASES[case](t)))
@@ -66,6 +67,7 @@ def test_repr_matches_torch(case):
     assert _text(theirs) == ours
 
 
+@requires_torch
 def test_size_prints_and_compares_like_torch_size():
     theirs, ours = both(lambda t: (repr(t.ones(4, 4).size()), t.ones(4, 4).size() == (4, 4),
                                    t.ones(2, 3).size(1), t.ones(2, 3).shape[1:],
@@ -76,6 +78,7 @@ def test_size_prints_and_compares_like_torch_size():
         lm.ones(2, 3).size(2)
 
 
+@requires_torch
 def test_format_spec_on_one_element_tensors():
     theirs, ours = both(lambda t: (f"{t.tensor(3.14159):.3f}", f"{t.tensor(2):d}",
                                    f"{t.tensor([1.5]).sum():.1f}", f"{t.tensor([1.0, 2.0])}"))
@@ -86,6 +89,7 @@ def test_format_spec_on_one_element_tensors():
 
 
 # --------------------------------------------------------------------------- devices
+@requires_torch
 def test_cpu_build_device_queries_match_torch():
     theirs, ours = both(lambda t: (
         t.cuda.is_available(), t.cuda.device_count(), t.accelerator.is_available(),
@@ -97,6 +101,7 @@ def test_cpu_build_device_queries_match_torch():
     assert theirs == ours
 
 
+@requires_torch
 def test_the_device_idiom_runs_on_the_cpu():
     def program(t):
         device = "cuda" if t.cuda.is_available() else "cpu"
@@ -123,6 +128,7 @@ def test_asking_for_cuda_fails_like_the_cpu_build_of_torch():
 
 
 # --------------------------------------------------------------------------- constructors
+@requires_torch
 def test_legacy_constructors_and_new_methods():
     def program(t):
         x = t.ones(2, 3, dtype=t.float64)
@@ -143,6 +149,7 @@ def test_legacy_constructors_and_new_methods():
     assert tuple(map(_plain, theirs)) == tuple(map(_plain, ours))
 
 
+@requires_torch
 def test_creation_functions_take_torch_keywords():
     def program(t):
         return (str(t.full((2,), 3).dtype), str(t.full((2,), 3.0).dtype),
@@ -159,6 +166,7 @@ def test_creation_functions_take_torch_keywords():
 
 
 # --------------------------------------------------------------------------- in place
+@requires_torch
 def test_accumulating_a_loss_in_place_is_recorded_as_torch_records_it():
     def program(t):
         w = t.tensor([0.5, -1.0, 2.0], requires_grad=True)
@@ -200,6 +208,7 @@ def test_deprecated_add_overload_and_int_cast_errors():
         i += 0.5
 
 
+@requires_torch
 def test_out_arguments():
     def program(t):
         a, b = t.ones(2, 3), t.full((3, 2), 2.0)
@@ -217,6 +226,7 @@ def test_out_arguments():
         lm.add(lm.ones(2, requires_grad=True), 1, out=lm.zeros(2))
 
 
+@requires_torch
 def test_unsqueeze_squeeze_t_in_place():
     def program(t):
         x = t.ones(2, 3)
@@ -229,6 +239,7 @@ def test_unsqueeze_squeeze_t_in_place():
     assert both(program)[0] == both(program)[1]
 
 
+@requires_torch
 def test_div_rounding_modes_match_torch():
     def program(t):
         a = t.tensor([7, -7, 5, -5])

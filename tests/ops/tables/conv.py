@@ -7,10 +7,12 @@ a tie and no finite-difference step moves a maximum; ties are tested in test_con
 import warnings
 
 import numpy as np
-import torch.nn.functional as F
 
 import lamina as lm
+from tests.reference import torch
 from ..opinfo import OpInfo, Sample
+
+F = torch.nn.functional
 
 # (input shape, weight shape, bias?, keyword arguments, which arrays require grad)
 CONV = [

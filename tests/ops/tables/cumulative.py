@@ -2,9 +2,9 @@
 with zeros in its input (one, several, first and last in a line), whose gradient needs no
 division. Rows are named ``cumulative.<op>``."""
 import numpy as np
-import torch
 
 import lamina as lm
+from tests.reference import torch
 from ..opinfo import OpInfo, Sample
 from .trigonometric import method
 

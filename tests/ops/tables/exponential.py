@@ -3,9 +3,9 @@ and away from its edges, small arguments where expm1/log1p must keep their digit
 both tails and erfinv up to |x| = 0.999. Rows are named ``exponential.<op>``; every op also
 runs as a Tensor method."""
 import numpy as np
-import torch
 
 import lamina as lm
+from tests.reference import torch
 from ..opinfo import OpInfo, Sample
 from .trigonometric import SHAPES, method, uniform
 

@@ -5,9 +5,9 @@ Rows are named ``indexing.<op>`` so that ``pytest -k indexing`` selects them. In
 tensors come in as sample arrays (the harness makes int64 tensors of them).
 """
 import numpy as np
-import torch
 
 import lamina as lm
+from tests.reference import torch
 from ..opinfo import OpInfo, Sample
 
 # name -> index built from Python values (the same object works for lamina and torch).

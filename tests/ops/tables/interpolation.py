@@ -2,9 +2,9 @@
 and outside [0, 1]), broadcasting all three operands; and the arithmetic aliases negative and
 true_divide. Rows are named ``interpolation.<op>``."""
 import numpy as np
-import torch
 
 import lamina as lm
+from tests.reference import torch
 from ..opinfo import OpInfo, Sample
 from .trigonometric import method
 

@@ -4,10 +4,12 @@ are floating point require grad too (PyTorch differentiates them); weights never
 import warnings
 
 import numpy as np
-import torch.nn.functional as F
 
 import lamina as lm
+from tests.reference import torch
 from ..opinfo import OpInfo, Sample
+
+F = torch.nn.functional
 
 REDUCTIONS = ("none", "mean", "sum")
 

@@ -6,9 +6,9 @@ tests/ops/test_reductions_and_indexing.py. Rows are named ``reduction.<op>`` so 
 ``pytest -k reduction`` selects them.
 """
 import numpy as np
-import torch
 
 import lamina as lm
+from tests.reference import torch
 from ..opinfo import OpInfo, Sample
 
 # (shape, kwargs): all dims, int, negative + keepdim, tuple, list + keepdim, 1-d, 0-d.

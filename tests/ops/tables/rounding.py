@@ -3,9 +3,9 @@ least 0.1 between x (scaled by 10^decimals for round, x / divisor for fmod/remai
 every integer and half-integer, so no finite difference straddles a jump; exact halves and
 integer tensors run in rows without gradients. Rows are named ``rounding.<op>``."""
 import numpy as np
-import torch
 
 import lamina as lm
+from tests.reference import torch
 from ..opinfo import OpInfo, Sample
 from .trigonometric import SHAPES, method
 

@@ -3,9 +3,9 @@ descending, and integer tensors. Inputs are tie-free (entries at least 0.1 apart
 order is unique and finite differences never swap two entries; ties are tested in
 tests/ops/test_elementwise_dtypes.py. Rows are named ``sorting.<op>``."""
 import numpy as np
-import torch
 
 import lamina as lm
+from tests.reference import torch
 from ..opinfo import OpInfo, Sample
 from .trigonometric import method
 

@@ -4,9 +4,9 @@ away from its poles), atan2 away from the origin and its branch cut. Rows are na
 ``trigonometric.<op>`` so that ``pytest -k trigonometric`` selects them; every op also runs as
 a Tensor method. ``uniform`` is shared with the other elementwise tables."""
 import numpy as np
-import torch
 
 import lamina as lm
+from tests.reference import torch
 from ..opinfo import OpInfo, Sample
 
 SHAPES = [(5,), (3, 4), (2, 3, 4), ()]
