@@ -25,6 +25,14 @@ Writes to a path are atomic: the bytes go to a temporary file in the target's di
 flushed, fsync'ed and then renamed over ``path``, so a crash never leaves a half-written
 checkpoint behind.
 
+``.pth`` and ``.pt`` paths are PyTorch's names, and a file under them is expected to open with
+``torch.load``. So when PyTorch is installed, ``lm.save(obj, 'x.pth')`` hands the same object,
+its tensors as torch tensors, to ``torch.save``: the file is PyTorch's own and opens with
+``torch.load('x.pth', weights_only=True)``; ``lm.load`` reads such a file (and any
+``torch.save`` file of tensors and plain values) through ``torch.load(weights_only=True)``,
+PyTorch's loader that refuses anything but tensors and plain containers. Without PyTorch, a
+``.pth``/``.pt`` path gets the safetensors format, with a warning saying so.
+
 >>> lm.save({'model': model.state_dict(), 'optim': opt.state_dict(), 'epoch': 3}, 'ckpt.safetensors')
 >>> ckpt = lm.load('ckpt.safetensors')
 """
@@ -35,6 +43,7 @@ import json
 import os
 import struct
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -49,6 +58,8 @@ __all__ = ["save", "load"]
 _META_KEY = "__lamina__"
 _FORMAT_VERSION = 1
 _MAX_HEADER = 100 * 1024 * 1024  # the safetensors reference limit on the JSON header
+_TORCH_SUFFIXES = (".pth", ".pt")
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save's archives are zip files
 _DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2,
                 "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
 
@@ -176,10 +187,12 @@ def save(obj: Any, f, pickle_module=None, pickle_protocol=None,
 
     ``f`` is a path (str or ``os.PathLike``) or a binary file object with ``write`` (an open
     file, ``io.BytesIO()``), as for ``torch.save``. The file is a standard safetensors file
-    (see the module docstring); writing to a path is atomic, so an existing file there is
+    (see the module docstring), except at a ``.pth`` or ``.pt`` path with PyTorch installed,
+    where ``torch.save`` writes PyTorch's format (readable with ``torch.load(...,
+    weights_only=True)``). Writing to a path is atomic, so an existing file there is
     replaced only once the new one is complete. A module or optimiser is not stored itself:
     save its ``state_dict()``. ``pickle_module`` and the other pickle settings of
-    ``torch.save`` are accepted and unused: lamina never pickles.
+    ``torch.save`` are accepted and unused: lamina itself never pickles.
     """
     from safetensors.numpy import save as serialize  # optional at import time
 
@@ -188,6 +201,15 @@ def save(obj: Any, f, pickle_module=None, pickle_protocol=None,
                               f"object with write(), got {type(f).__name__}")
     encoder = _Encoder()
     tree = encoder.encode(obj)
+    if _is_path(f) and os.fsdecode(f).lower().endswith(_TORCH_SUFFIXES):
+        torch = _real_torch()
+        if torch is not None:
+            atomic_write_bytes(os.fspath(f), _torch_bytes(tree, encoder.arrays, torch))
+            return
+        warnings.warn(f"lm.save: {_describe(f)} is written in the safetensors format, as PyTorch "
+                      "is not installed to write its own .pth format; torch.load cannot read "
+                      "it (lm.load and safetensors.torch.load_file can): name it .safetensors",
+                      UserWarning, stacklevel=2)
     metadata = {_META_KEY: json.dumps({"version": _FORMAT_VERSION, "tree": tree},
                                       separators=(",", ":"))}
     try:
@@ -204,6 +226,75 @@ def save(obj: Any, f, pickle_module=None, pickle_protocol=None,
                               "mode ('wb')") from None
 
 
+def _real_torch():
+    """PyTorch's module when it is installed, else None; also None where ``import torch``
+    gives lamina itself (a program run with lamina standing in for torch)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    if torch is sys.modules.get(__package__) or not hasattr(torch, "_C"):
+        return None
+    return torch
+
+
+def _torch_bytes(tree, arrays: dict, torch) -> bytes:
+    """``torch.save``'s bytes for the object that ``tree`` describes, its arrays as torch
+    tensors (copies: torch.save then owns what it writes)."""
+    try:
+        tensors = {name: torch.from_numpy(np.array(array, copy=True))
+                   for name, array in arrays.items()}
+    except TypeError as exc:
+        raise LaminaTypeError(f"lm.save: PyTorch cannot hold one of the arrays: {exc}") from None
+    buffer = io.BytesIO()
+    torch.save(_decode(tree, tensors), buffer)
+    return buffer.getvalue()
+
+
+def _from_torch(obj, torch, label: str, path: tuple = ()):
+    """What ``torch.load`` gave, with lamina Tensors in place of torch tensors (bfloat16
+    widened exactly to float32, as NumPy has no bfloat16)."""
+    if isinstance(obj, torch.Tensor):
+        tensor = obj.detach().cpu()
+        if tensor.dtype == torch.bfloat16:
+            tensor = tensor.float()
+        try:
+            array = np.array(tensor.numpy(), copy=True)
+        except (TypeError, RuntimeError) as exc:
+            raise FileFormatError(f"{label}: the tensor at {_Encoder._where(path)} cannot be "
+                                  f"read into NumPy ({exc})") from None
+        if array.dtype.kind not in "biuf":
+            raise FileFormatError(f"{label}: the tensor at {_Encoder._where(path)} has dtype "
+                                  f"{array.dtype}, which lamina cannot represent")
+        return Tensor._wrap(array)
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, dict):
+        return {k: _from_torch(v, torch, label, path + (k,)) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):  # torch.Size is a tuple
+        items = [_from_torch(v, torch, label, path + (i,)) for i, v in enumerate(obj)]
+        return items if isinstance(obj, list) else tuple(items)
+    raise FileFormatError(f"{label} holds a {type(obj).__name__} at {_Encoder._where(path)}; "
+                          "lamina loads tensors, numbers, strings, bools, None, and dicts, lists "
+                          "and tuples of them")
+
+
+def _load_torch_file(source, label: str):
+    """A zip archive (what ``torch.save`` writes), read by ``torch.load(weights_only=True)``."""
+    torch = _real_torch()
+    if torch is None:
+        raise FileFormatError(f"{label} is a zip archive, as torch.save writes; reading it needs "
+                              "PyTorch (pip install torch), which lamina then asks to load it with "
+                              "weights_only=True; lamina itself never unpickles")
+    try:
+        obj = torch.load(source, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch's errors for a foreign zip or a refused object
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FileFormatError(f"{label}: torch.load(weights_only=True) cannot read it: "
+                              f"{first}") from None
+    return _from_torch(obj, torch, label)
+
+
 # ---------------------------------------------------------------------- load
 def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = None,
          mmap: bool | None = None, **pickle_load_args) -> Any:
@@ -214,10 +305,12 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
     dict of location names or a function as in PyTorch; this build computes on the CPU only,
     so tensors always load there, and a device it does not have raises. ``weights_only``
     (and ``mmap``, ``pickle_module``) are accepted: lamina files hold only tensors and plain
-    values, and loading never unpickles or executes anything.
+    values, and lamina never unpickles or executes anything. A ``torch.save`` file (a zip
+    archive) is read, when PyTorch is installed, by ``torch.load(..., weights_only=True)``,
+    whatever ``weights_only`` says, and its torch tensors become lamina Tensors.
 
     Raises FileNotFoundError for a missing file and :class:`FileFormatError` for anything
-    that is not a complete safetensors file.
+    that is not a complete safetensors file or a weights-only PyTorch file.
     """
     _check_map_location(map_location)
     label = _describe(f)
@@ -225,9 +318,14 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
         path = os.fspath(f)
         try:
             with open(path, "rb") as stream:
-                header = _read_header(stream, os.fstat(stream.fileno()).st_size, label)
+                torch_file = stream.read(4) == _ZIP_MAGIC
+                stream.seek(0)
+                header = None if torch_file else _read_header(
+                    stream, os.fstat(stream.fileno()).st_size, label)
         except FileNotFoundError:
             raise FileNotFoundError(f"lm.load: no such file: '{path}'") from None
+        if header is None:
+            return _load_torch_file(path, label)
         arrays = _deserialize(path, label, header)
     else:
         if not callable(getattr(f, "read", None)):
@@ -238,6 +336,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
             raise LaminaTypeError(f"lm.load: {label} gave {type(data).__name__}, not bytes; open "
                                   "it in binary mode ('rb')")
         data = bytes(data)
+        if data.startswith(_ZIP_MAGIC):
+            return _load_torch_file(io.BytesIO(data), label)
         header = _read_header(io.BytesIO(data), len(data), label)
         arrays = _deserialize(data, label, header)
     tensors = {name: Tensor._wrap(array if array.flags.writeable else array.copy())

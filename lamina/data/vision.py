@@ -4,8 +4,11 @@ Files are looked for in ``root`` (and torchvision's ``root/<Name>/raw``) when it
 else in the cache ``$LAMINA_DATA/<name>`` (``~/.cache/lamina/<name>``) and any system copy;
 when missing, ``download=True`` fetches them from the official sources with the SHA-256
 values recorded below (see :mod:`lamina.data.download`); otherwise a :class:`DataError`
-says which files to put where. The URL and checksum tables are class attributes, so a
-subclass can point at another mirror without editing them.
+says which files to put where. ``Class.missing_files(root)`` lists what is missing and
+``Class.fetch(root)`` downloads it (``lamina data fetch NAME``). Any number of images is
+read: a count other than the published one (a subset, say) gives a ``UserWarning``. The
+URL and checksum tables are class attributes, so a subclass can point at another mirror
+without editing them.
 
 Checksums: MNIST and CIFAR-10 (binary) as recorded in TensorFlow Datasets' url_checksums;
 Fashion-MNIST's ``.gz`` files likewise, and their payload SHA-256 computed from Debian's
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import os
 import tarfile
+import warnings
 import zlib
 from pathlib import Path
 from typing import Sequence
@@ -44,7 +48,16 @@ def _missing_message(cls: type, dirs: Sequence[Path], names: Sequence[str], hint
             f"Put {', '.join(names)} {hint}in {dirs[0]} (or pass root=<that directory>, "
             "or set LAMINA_DATA), or pass download=True to fetch them from "
             f"{cls.mirrors[0] if cls.mirrors else 'the official source'} "
-            "with checksum verification.")
+            "with checksum verification (on the command line: --download, or "
+            "`lamina data fetch`).")
+
+
+def _warn_count(cls: type, path, count: int, published: int, train: bool,
+                stacklevel: int) -> None:
+    split = "training" if train else "test"
+    warnings.warn(f"{path} has {count} images, not the {published} of the published "
+                  f"{cls.__name__} {split} split (a subset, or another data set in its "
+                  f"format?); using all {count}", UserWarning, stacklevel=stacklevel)
 
 
 class _IDXImages(ArrayDataset):
@@ -75,6 +88,25 @@ class _IDXImages(ArrayDataset):
         super().__init__(images.reshape(-1, 1, 28, 28), labels, scale=1.0 / 255.0,
                          transform=transform, target_transform=target_transform)
 
+    @classmethod
+    def locations(cls, root: str | os.PathLike | None = None) -> list[Path]:
+        """Where the files are looked for, in order; downloads go to the first."""
+        return _search_dirs(cls, root)
+
+    @classmethod
+    def missing_files(cls, root: str | os.PathLike | None = None) -> list[str]:
+        """The files of both splits found in none of the places looked in (see the class)."""
+        dirs = _search_dirs(cls, root)
+        return [stem + ".gz" for stem in _IDX_FILES if cls._find(dirs, stem) is None]
+
+    @classmethod
+    def fetch(cls, root: str | os.PathLike | None = None, report=None) -> list[Path]:
+        """Download the missing files of both splits (verified) into ``root`` or the cache;
+        returns the paths downloaded (none when every file is there). ``report``: see
+        :func:`~lamina.data.download.download_file`."""
+        directory = _search_dirs(cls, root)[0]
+        return [cls._download(directory, name[:-3], report) for name in cls.missing_files(root)]
+
     @staticmethod
     def _find(dirs: Sequence[Path], stem: str) -> Path | None:
         for directory in dirs:
@@ -83,10 +115,11 @@ class _IDXImages(ArrayDataset):
                     return directory / name
         return None
 
-    def _download(self, directory: Path, stem: str) -> Path:
-        resource = self.resources[stem + ".gz"]
-        urls = [base + resource.filename for base in self.mirrors]
-        return download_file(urls, directory / resource.filename, resource)
+    @classmethod
+    def _download(cls, directory: Path, stem: str, report=None) -> Path:
+        resource = cls.resources[stem + ".gz"]
+        urls = [base + resource.filename for base in cls.mirrors]
+        return download_file(urls, directory / resource.filename, resource, report=report)
 
     def _check(self, images: np.ndarray, labels: np.ndarray, paths, expected: int | None) -> None:
         if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
@@ -98,8 +131,7 @@ class _IDXImages(ArrayDataset):
         if labels.size and labels.max() >= 10:
             raise DataError(f"{paths[1]} has label {int(labels.max())}, expected 0..9")
         if expected is not None and images.shape[0] != expected:
-            raise DataError(f"{paths[0]} has {images.shape[0]} images, expected {expected} "
-                            f"for the {'training' if self.train else 'test'} split")
+            _warn_count(type(self), paths[0], images.shape[0], expected, self.train, 4)
 
 
 class MNIST(_IDXImages):
@@ -206,10 +238,37 @@ class CIFAR10(ArrayDataset):
         dirs = _search_dirs(type(self), root)
         blobs = self._read_loose(dirs, names) or self._read_tar(dirs, names, download)
         parts = [parse_cifar_batch(blobs[n], n) for n in names]
+        count = sum(len(p[1]) for p in parts)
+        if count != (50000 if train else 10000):
+            _warn_count(type(self), ", ".join(names), count, 50000 if train else 10000, train, 3)
         super().__init__(np.concatenate([p[0] for p in parts]),
                          np.concatenate([p[1] for p in parts]), scale=1.0 / 255.0,
                          transform=transform, target_transform=target_transform)
         self.root, self.train = root, train
+
+    @classmethod
+    def locations(cls, root: str | os.PathLike | None = None) -> list[Path]:
+        """Where the files are looked for, in order; downloads go to the first."""
+        return _search_dirs(cls, root)
+
+    @classmethod
+    def missing_files(cls, root: str | os.PathLike | None = None) -> list[str]:
+        """``[cifar-10-binary.tar.gz]`` when neither it nor the six batch files are found."""
+        dirs = _search_dirs(cls, root)
+        names = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
+        loose = any(all((folder / n).is_file() for n in names)
+                    for d in dirs for folder in (d / _CIFAR_DIR, d))
+        return [] if loose or any((d / _CIFAR_TAR).is_file() for d in dirs) else [_CIFAR_TAR]
+
+    @classmethod
+    def fetch(cls, root: str | os.PathLike | None = None, report=None) -> list[Path]:
+        """Download the tarball (verified) into ``root`` or the cache unless the data is
+        there; returns the paths downloaded."""
+        if not cls.missing_files(root):
+            return []
+        resource = cls.resources[_CIFAR_TAR]
+        return [download_file([m + _CIFAR_TAR for m in cls.mirrors],
+                               _search_dirs(cls, root)[0] / _CIFAR_TAR, resource, report=report)]
 
     @staticmethod
     def _read_loose(dirs: Sequence[Path], names: Sequence[str]) -> dict[str, bytes] | None:

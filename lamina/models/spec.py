@@ -40,7 +40,7 @@ MODEL_SPECS: list[tuple[str, str, str]] = [
      "Grohs, Introduction to (Convolutional) Neural Networks, The Basic Recipe"),
     ("mlp:784,30,10:sigmoid:normal", "the same with Nielsen's N(0, 1) initialisation",
      "Grohs, Introduction to (Convolutional) Neural Networks, The Basic Recipe"),
-    ("mlp:784,100,10:relu", "fully connected, ReLU units", "Grohs, Introduction to (Convolutional) Neural Networks/001, activations"),
+    ("mlp:784,100,10:relu", "fully connected, ReLU units", "Schwing & Telgarsky, Deep Neural Networks, activation functions"),
     ("lenet5", "LeNet-5: conv 6 -> pool -> conv 16 -> pool -> fc 120 -> 84 -> classes",
      "Schwing & Telgarsky, Deep Neural Networks, PyTorchCS446.py Net"),
     ("tf-cnn", "conv 5x5x32 -> pool -> conv 5x5x64 -> pool -> fc 1024 -> dropout -> classes",

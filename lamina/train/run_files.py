@@ -16,18 +16,20 @@ import os
 from ..errors import FileFormatError, LaminaValueError
 
 __all__ = ["CONFIG", "WEIGHTS", "CHECKPOINT", "read_config", "check_config", "build_model_of",
-           "load_weights", "read_checkpoint", "check_state_fits"]
+           "load_weights", "read_checkpoint", "check_state_fits", "finished_history"]
 
 CONFIG, WEIGHTS, CHECKPOINT = "config.json", "model.safetensors", "checkpoint.safetensors"
 CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "rng", "history")
 SEED_RANGE = (-2**63, 2**64 - 1)  # what lm.manual_seed accepts, as torch.manual_seed does
 
 # Entries every config.json written by lamina holds; the others are filled in when absent
-# (runs from before --task existed have no 'task').
+# (runs from before --task existed have no 'task'). 'momentum' is the one the optimiser
+# uses (0 for plain sgd, None for adam); runs from before --momentum recorded 0.9 for every
+# optimiser, and a resumed one records what its checkpoint restores.
 _REQUIRED = ("model", "dataset", "epochs", "batch_size", "lr", "optimizer", "loss",
              "weight_decay", "dropout", "augment", "train_size", "val_size", "seed",
              "in_shape", "num_classes", "class_names")
-_OPTIONAL = {"task": "classify", "momentum": 0.9, "preset": None, "data_dir": None,
+_OPTIONAL = {"task": "classify", "momentum": None, "preset": None, "data_dir": None,
              "out": None, "quiet": False}
 
 
@@ -46,9 +48,15 @@ def _is_number(value) -> bool:
 
 def _choices() -> dict[str, tuple]:
     from .presets import TASKS
-    from .runner import DATASETS, LOSSES, OPTIMIZERS  # imported late: runner imports this module
+    from .runner import LOSSES, OPTIMIZERS  # imported late: runner imports this module
 
-    return {"task": TASKS, "optimizer": OPTIMIZERS, "loss": LOSSES, "dataset": DATASETS}
+    return {"task": TASKS, "optimizer": OPTIMIZERS, "loss": LOSSES}
+
+
+def _dataset(value) -> bool:
+    from .setup import dataset_error
+
+    return dataset_error(value) is None
 
 
 def _positive_int(value) -> bool:
@@ -71,6 +79,7 @@ def _names(value) -> bool:
 _RULES = {
     "model": (lambda v: isinstance(v, str) and bool(v.strip()),
               "a model spec such as mlp:64,64,10"),
+    "dataset": (_dataset, "one of digits, mnist, fashion-mnist, cifar10, idx:DIR, folder:DIR"),
     "epochs": (_positive_int, "a positive integer"),
     "batch_size": (_positive_int, "a positive integer"),
     "num_classes": (_positive_int, "a positive integer"),
@@ -80,7 +89,7 @@ _RULES = {
              "an integer in [-2**63, 2**64 - 1]"),
     "lr": (lambda v: _is_number(v) and v > 0, "a positive finite number"),
     "weight_decay": (lambda v: _is_number(v) and v >= 0, "a finite number >= 0"),
-    "momentum": (_optional(lambda v: _is_number(v) and v >= 0), "a finite number >= 0"),
+    "momentum": (_optional(lambda v: _is_number(v) and 0 <= v < 1), "a number in [0, 1), or null"),
     "dropout": (_optional(lambda v: _is_number(v) and 0 <= v < 1), "a number in [0, 1)"),
     "augment": (_optional(lambda v: isinstance(v, bool)), "true, false or null"),
     "quiet": (_optional(lambda v: isinstance(v, bool)), "true, false or null"),
@@ -252,3 +261,33 @@ def _check_optimizer_fits(saved, optimizer, path: str, config: dict, config_path
         raise FileFormatError(f"{path}: its optimiser state does not fit the optimizer "
                               f"{config['optimizer']!r} of {config_path}; is the checkpoint from "
                               "another run, or was config.json edited?")
+
+
+def finished_history(config: dict, resume: str, say: bool = True) -> list | None:
+    """The history of the run in ``resume`` when it has trained all ``config['epochs']``
+    epochs (``say``: after printing one line that says so, as the main rank of a job does),
+    else None. Only the checkpoint is read, so that ``--resume`` of a finished run loads no
+    data and writes nothing; a checkpoint that is not plainly lamina's is left to the full
+    checks of :func:`read_checkpoint`."""
+    from .checkpoint import load_checkpoint, partial_epoch
+
+    path = os.path.join(resume, "checkpoint.safetensors")
+    if not os.path.isfile(path):
+        return None
+    state = load_checkpoint(path)
+    epoch = state.get("epoch") if isinstance(state, dict) else None
+    history = state.get("history") if isinstance(state, dict) else None
+    if (not isinstance(epoch, int) or not isinstance(history, list)
+            or partial_epoch(state, path) is not None or epoch < int(config["epochs"])):
+        return None
+    if say:
+        last = history[-1] if history and isinstance(history[-1], dict) else {}
+        metric = next((f"{name} {last[key]:.4f}" for key, name in
+                       (("test_accuracy", "test accuracy"),
+                        ("test_loss", "test reconstruction loss")) if key in last), None)
+        reached = f" (final {metric})" if metric else ""
+        epochs = f"{epoch} epoch" if epoch == 1 else f"{epoch} epochs"
+        print(f"{resume} is finished: it has trained {epochs}{reached}, and "
+              f"--epochs {config['epochs']} asks for no more; nothing to do. To train longer: "
+              f"lamina train --resume {resume} --epochs {epoch + 10}", flush=True)
+    return history

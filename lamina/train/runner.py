@@ -32,14 +32,18 @@ from .checkpoint import partial_epoch, restore, save_checkpoint
 from .fit import Callback, fit
 from .interrupt import TrainingStopped, TrainingTerminated, signal_name, stop_on_signals
 from .lock import check_unlocked, run_lock
-from .presets import DEFAULTS, PRESETS, TASK_DEFAULTS, TASKS
-from .run_files import read_checkpoint, read_config
+from .presets import (DATASET_DEFAULTS, DEFAULTS, GENERIC_DEFAULTS, PRESETS, TASK_DEFAULTS, TASKS,
+                      generic_model)
+from .run_files import finished_history, read_checkpoint, read_config
+from .setup import dataset_error, normalise_dataset, resolve_momentum
+from .tensorboard import tensorboard_callbacks
 
-__all__ = ["resolve_config", "run", "build_run", "reconstruct", "preview_images", "OPTIMIZERS",
-           "LOSSES", "DATASETS", "TASKS", "TASK_LOSSES"]
+__all__ = ["resolve_config", "model_is_default", "run", "build_run", "reconstruct",
+           "preview_images", "OPTIMIZERS", "LOSSES", "DATASETS", "TASKS", "TASK_LOSSES"]
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "adagrad", "rmsprop")
 LOSSES = ("cross-entropy", "quadratic", "mse", "bce")
+# The data sets by name; besides them, idx:DIR and folder:DIR (lamina.train.setup).
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
 # The losses each task accepts: classification compares outputs with the labels, an
 # autoencoder compares its reconstruction with the input (bce needs outputs in [0, 1]).
@@ -48,9 +52,14 @@ TASK_LOSSES = {"classify": ("cross-entropy", "quadratic", "mse"),
 
 
 def resolve_config(overrides: dict) -> dict:
-    """Defaults, then the preset's values, then every override that is not None; with
-    ``task='autoencode'``, the values of ``TASK_DEFAULTS['autoencode']`` that neither the
-    preset nor an override sets."""
+    """Defaults, then the preset's values, then every override that is not None; then, for
+    what neither the preset nor an override sets: with ``task='autoencode'`` the values of
+    ``TASK_DEFAULTS['autoencode']``, else the data set's (``DATASET_DEFAULTS``: model,
+    epochs, learning rate); and the optimiser's momentum (``MOMENTUM_DEFAULTS``).
+
+    The model of an ``idx:DIR`` or ``folder:DIR`` data set stays None here: it is chosen
+    when the data is read (:func:`build_run`). A data set path is made absolute, so that
+    ``lamina eval`` finds it from any directory."""
     config = dict(DEFAULTS)
     chosen = {key for key, value in overrides.items() if value is not None}
     preset = overrides.get("preset")
@@ -63,11 +72,21 @@ def resolve_config(overrides: dict) -> dict:
     for key, value in overrides.items():
         if value is not None:
             config[key] = value
-    for key, value in TASK_DEFAULTS.get(config["task"], {}).items():
+    config["dataset"] = normalise_dataset(config["dataset"])
+    fallback = DATASET_DEFAULTS.get(config["dataset"], GENERIC_DEFAULTS)
+    fallback = {**fallback, **TASK_DEFAULTS.get(config["task"], {})}
+    for key, value in fallback.items():
         if key not in chosen:
             config[key] = value
+    resolve_momentum(config, given="momentum" in overrides and overrides["momentum"] is not None)
     _validate(config)
     return config
+
+
+def model_is_default(overrides: dict) -> bool:
+    """True when neither ``overrides`` nor their preset names the model."""
+    preset = PRESETS.get(overrides.get("preset") or "", {}).get("config", {})
+    return overrides.get("model") is None and "model" not in preset
 
 
 def _check_task(config: dict) -> None:
@@ -92,7 +111,7 @@ def _validate(config: dict) -> None:
         (config["task"] in TASKS, f"unknown task {config['task']!r}; expected one of {', '.join(TASKS)}"),
         (config["optimizer"] in OPTIMIZERS, f"unknown optimizer {config['optimizer']!r}; expected one of {', '.join(OPTIMIZERS)}"),
         (config["loss"] in LOSSES, f"unknown loss {config['loss']!r}; expected one of {', '.join(LOSSES)}"),
-        (config["dataset"] in DATASETS, f"unknown dataset {config['dataset']!r}; expected one of {', '.join(DATASETS)}"),
+        (dataset_error(config["dataset"]) is None, str(dataset_error(config["dataset"]))),
         (int(config["epochs"]) >= 1, f"--epochs must be a positive integer, got {config['epochs']}"),
         (int(config["batch_size"]) >= 1, f"--batch-size must be a positive integer, got {config['batch_size']}"),
         (math.isfinite(float(config["lr"])) and float(config["lr"]) > 0,
@@ -112,8 +131,10 @@ def _validate(config: dict) -> None:
 
 def _default_out(config: dict) -> str:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    model = config["model"].split(":")[0]
-    return os.path.join("runs", f"{stamp}-{model}-{config['dataset']}")
+    model = (config["model"] or "mlp").split(":")[0]  # None: an mlp sized to the data
+    kind, colon, path = config["dataset"].partition(":")
+    dataset = f"{kind}-{os.path.basename(path.rstrip(os.sep)) or 'data'}" if colon else kind
+    return os.path.join("runs", f"{stamp}-{model}-{dataset}")
 
 
 def _say(message: str, quiet: bool = False) -> None:
@@ -126,22 +147,26 @@ class RunFiles(Callback):
 
     ``task='autoencode'`` prints reconstruction losses and draws ``reconstructions.png`` from
     ``preview``, a few test images (N, ...) as a NumPy array, instead of the confusion matrix.
+    A classification run with a ``test_loader`` also draws ``samples.png``: misclassified
+    test images with their true and predicted classes.
     """
 
     def __init__(self, out: str, model, optimizer, scheduler=None, quiet: bool = False,
-                 class_names=None, task: str = "classify", preview=None):
+                 class_names=None, task: str = "classify", preview=None, test_loader=None):
         self.out, self.model, self.optimizer, self.scheduler = out, model, optimizer, scheduler
         self.quiet = quiet
         self.class_names = class_names
         self.task = task
         self.preview = preview
+        self.test_loader = test_loader
         self.last_confusion = None
         self.last_plot = time.monotonic()
 
     PLOT_EVERY_SECONDS = 30.0  # plotting takes ~0.3 s: on short epochs, plot at the end only
 
     def plot(self, history: list[dict]) -> None:
-        from .plots import have_matplotlib, plot_confusion, plot_curves, plot_reconstructions
+        from .plots import (have_matplotlib, plot_confusion, plot_curves, plot_reconstructions,
+                            plot_samples)
 
         if not have_matplotlib():
             return
@@ -149,6 +174,9 @@ class RunFiles(Callback):
         if self.last_confusion is not None:
             plot_confusion(self.last_confusion, os.path.join(self.out, "confusion.png"),
                            self.class_names)
+        if self.task == "classify" and self.test_loader is not None:
+            plot_samples(self.model, self.test_loader, os.path.join(self.out, "samples.png"),
+                         self.class_names)
         if self.task == "autoencode" and self.preview is not None:
             plot_reconstructions(self.preview, reconstruct(self.model, self.preview),
                                  os.path.join(self.out, "reconstructions.png"))
@@ -212,8 +240,9 @@ def build_run(config: dict):
     """Data loaders, model, loss function and optimiser for ``config`` (seeded).
 
     A plain ``autoencoder`` model spec is replaced in ``config`` by the sizes it stands for
-    on this data (e.g. ``autoencoder:64,32,16`` for the 8x8 digits), so that the run's
-    config.json names the network exactly."""
+    on this data (e.g. ``autoencoder:64,32,16`` for the 8x8 digits), and a model of None (an
+    ``idx:`` or ``folder:`` data set's default) by :func:`~lamina.train.presets.generic_model`,
+    so that the run's config.json names the network exactly."""
     import lamina as lm
 
     from ..models.spec import default_autoencoder_sizes
@@ -221,6 +250,8 @@ def build_run(config: dict):
 
     lm.manual_seed(int(config["seed"]))
     data = make_data(config)
+    if config["model"] is None:  # idx:DIR, folder:DIR: a classifier sized to the data
+        config["model"] = generic_model(data.in_shape, data.num_classes)
     if config["model"].strip().lower() == "autoencoder":
         sizes = default_autoencoder_sizes(data.in_shape)
         config["model"] = "autoencoder:" + ",".join(map(str, sizes))
@@ -249,13 +280,13 @@ def run(overrides: dict | None = None, resume: str | None = None, parallel=None)
     if resume is not None:
         config = read_config(resume, "--resume")  # checked: one line naming a bad entry
         ignored = sorted(k for k, v in (overrides or {}).items()
-                         if v is not None and k not in ("epochs", "quiet", "compile"))
+                         if v is not None and k not in RESUME_MAY_CHANGE)
         if ignored:
             raise LaminaValueError(
-                f"--resume continues the run as configured; only --epochs, --quiet and --compile "
-                "may change "
+                "--resume continues the run as configured; only "
+                f"{', '.join('--' + k for k in RESUME_MAY_CHANGE)} may change "
                 f"(got {', '.join('--' + k.replace('_', '-') for k in ignored)})")
-        for key in ("epochs", "quiet", "compile"):
+        for key in RESUME_MAY_CHANGE:
             if overrides and overrides.get(key) is not None:
                 config[key] = overrides[key]
         config.setdefault("task", "classify")  # runs from before --task existed
@@ -264,11 +295,16 @@ def run(overrides: dict | None = None, resume: str | None = None, parallel=None)
     else:
         config = resolve_config(overrides or {})
         config["out"] = config["out"] or _default_out(config)
+        config["model_is_default"] = model_is_default(overrides or {})
     out = config["out"]
     main_rank = parallel is None or parallel.is_main  # data-parallel: rank 0 prints and writes
     quiet = bool(config["quiet"]) or not main_rank
     if main_rank:
         check_unlocked(out)  # a second run into a busy directory refuses before loading data
+    if resume is not None:
+        finished = finished_history(config, resume, main_rank)
+        if finished is not None:
+            return finished
     _record_threads(config, resume, main_rank)
     with stop_on_signals(die_on_second=parallel is not None) as stop:
         try:
@@ -283,6 +319,31 @@ def run(overrides: dict | None = None, resume: str | None = None, parallel=None)
                 _warn(f"stopped at once by a second {signal_name(terminated.signum)}; continue "
                       f"from the last checkpoint with: lamina train --resume {out}")
             raise
+
+
+# What `--resume` may change: how long, how it prints, how it steps, where the data comes from.
+RESUME_MAY_CHANGE = ("epochs", "quiet", "compile", "download", "tensorboard")
+# Entries of the configuration that describe this invocation, not the run: not written to
+# config.json.
+_NOT_RECORDED = ("download", "model_is_default")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _first_line(config: dict, data, parallel) -> str:
+    """What the run trains, on what and for how long: the first line it prints."""
+    model = config["model"]
+    if config.get("model_is_default"):
+        kind = "autoencoder" if config["task"] == "autoencode" else "model"
+        sized = ("sized to this data" if ":" in config["dataset"]
+                 else f"for {config['dataset']}")
+        model += f" (the default {kind} {sized}; --model to choose another)"
+    processes = f" on {parallel.world_size} processes" if parallel is not None else ""
+    return (f"training {model} on {config['dataset']} ({data.train_size} train / "
+            f"{data.test_size} test images) for {_plural(int(config['epochs']), 'epoch')}"
+            f"{processes} -> {config['out']}")
 
 
 def _warn(message: str) -> None:
@@ -313,10 +374,7 @@ def _train(config: dict, resume: str | None, parallel, main_rank: bool, quiet: b
     with run_lock(out) if main_rank else contextlib.nullcontext():
         if main_rank:
             remove_temporaries(out)  # left by a run killed while writing; the lock is ours
-            atomic_write_text(os.path.join(out, "config.json"), json.dumps(config, indent=2) + "\n")
-            for note in data.notes:
-                _say(note)  # shown even with --quiet: the run differs from what was asked
-        start_epoch, history, partial = 0, [], None
+        start_epoch, history, partial, resumed = 0, [], None, None
         if resume is not None:
             checkpoint = os.path.join(resume, "checkpoint.safetensors")
             if os.path.isfile(checkpoint):
@@ -324,12 +382,23 @@ def _train(config: dict, resume: str | None, parallel, main_rank: bool, quiet: b
                                         os.path.join(resume, "config.json"))
                 start_epoch, history = restore(state, model, optimizer)
                 partial = partial_epoch(state, checkpoint)
-                where = partial.where() if partial else f"after epoch {start_epoch}"
-                _say(f"resuming {resume} {where}", quiet)
-        processes = f" on {parallel.world_size} processes" if parallel is not None else ""
-        _say(f"training {config['model']} on {config['dataset']} ({data.train_size} train / "
-             f"{data.test_size} test images) for {config['epochs']} epochs{processes} -> {out}",
-             quiet)
+                resumed = partial.where() if partial else f"after epoch {start_epoch}"
+        if "momentum" in optimizer.param_groups[0]:
+            # the momentum in use, which a checkpoint restores (runs recorded 0.9 for plain
+            # SGD before --momentum existed, and trained with none)
+            config["momentum"] = float(optimizer.param_groups[0]["momentum"])
+        if main_rank:
+            recorded = {k: v for k, v in config.items() if k not in _NOT_RECORDED}
+            atomic_write_text(os.path.join(out, "config.json"),
+                              json.dumps(recorded, indent=2) + "\n")
+        if resumed is not None:
+            _say(f"resuming {resume} {resumed}", quiet)
+        _say(_first_line(config, data, parallel), quiet)
+        for detail in data.details:
+            _say(detail, quiet)
+        if main_rank:
+            for note in data.notes:
+                _say(note)  # shown even with --quiet: the run differs from what was asked
         trained, train_loader, test_loader = model, data.train_loader, data.test_loader
         if parallel is not None:  # after restore: the wrapper broadcasts rank 0's weights
             trained = parallel.wrap_model(model)
@@ -340,7 +409,9 @@ def _train(config: dict, resume: str | None, parallel, main_rank: bool, quiet: b
         if main_rank:
             preview = preview_images(data.test_loader.dataset) if task == "autoencode" else None
             callbacks.append(RunFiles(out, model, optimizer, quiet=quiet,
-                                      class_names=data.class_names, task=task, preview=preview))
+                                      class_names=data.class_names, task=task, preview=preview,
+                                      test_loader=data.test_loader))
+            callbacks += tensorboard_callbacks(config, model)  # --tensorboard
         history = fit(trained, train_loader, test_loader, loss_fn, optimizer,
                       int(config["epochs"]), callbacks=callbacks, start_epoch=start_epoch,
                       history=history, num_classes=data.num_classes, quiet=quiet, task=task,

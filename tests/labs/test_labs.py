@@ -61,6 +61,11 @@ def test_lab_runs_quick_and_prints_a_table(lab):
     assert "### " in text and "|---" in text  # at least one table with a header rule
     table_rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert len(table_rows) >= 3  # a header and at least two rows
+    from .test_markdown_tables import parsed_tables, structural_tables
+
+    structural_tables(text)  # every table well formed, as Markdown
+    if importlib.util.find_spec("markdown_it") is not None:
+        parsed_tables(text)  # and rendered by a Markdown parser cell for cell
 
 
 @pytest.mark.skipif(not HAVE_MATPLOTLIB, reason="matplotlib is not installed: the labs draw no pictures")

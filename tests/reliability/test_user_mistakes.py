@@ -212,7 +212,7 @@ def test_missing_data_set_files_in_one_line(tmp_path, monkeypatch, capsys):
 
     assert not MNIST.system_dirs  # (Fashion-MNIST may be installed system-wide)
     fails(capsys, ["train", *TINY, "--dataset", "mnist", "--model", "mlp:784,8,10",
-                   "--out", tmp_path / "r"], "MNIST", str(tmp_path / "cache"), "download=True")
+                   "--out", tmp_path / "r"], "MNIST", str(tmp_path / "cache"), "--download")
 
 
 # ------------------------------------------------------------------ lamina predict

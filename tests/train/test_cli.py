@@ -65,7 +65,7 @@ def test_predict_classifies_a_digit_from_an_npy_file(main_job, tmp_path, capsys)
         line = capsys.readouterr().out
         predicted = line.split("class ")[1].split()[0]
         right += predicted == str(labels[k])
-        assert 0 < float(line.split("probability ")[1].rstrip(")\n")) <= 1
+        assert 0 < float(line.split("probability ")[1].split(")")[0]) <= 1
     assert right >= 8
 
 
