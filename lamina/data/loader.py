@@ -1,6 +1,6 @@
 """DataLoader: minibatches of a data set as lamina Tensors, with PyTorch's interface.
 
-Minibatch SGD (lecture 001) visits the training set in a fresh random order each epoch and
+Minibatch SGD (Schwing & Telgarsky, Deep Neural Networks) visits the training set in a fresh random order each epoch and
 updates on batches of ``batch_size`` samples. The loader takes every argument of
 ``torch.utils.data.DataLoader`` (sampler, batch_sampler, collate_fn, generator, worker
 options, ...) and adds lamina's reproducibility and speed:

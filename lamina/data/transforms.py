@@ -1,6 +1,6 @@
 """Batch transforms: preprocessing and data augmentation on whole batches of arrays.
 
-"Use invariances in the data set to generate more data" (lecture 000): a digit shifted by
+"Use invariances in the data set to generate more data" (Grohs, Introduction to (Convolutional) Neural Networks): a digit shifted by
 a pixel or rotated by a few degrees is still the same digit, so training on randomly
 shifted and rotated copies teaches the network that invariance for free. Every transform
 here takes a whole batch, an array (N, C, H, W) of images (or (N,) labels for

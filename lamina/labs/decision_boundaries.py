@@ -1,6 +1,6 @@
 """Decision boundaries composed from perceptrons by hand, and learned by an MLP (Dehaqani, Introduction to Neural Networks).
 
-Seed 003 ("Composing complicated decision boundaries"): a perceptron on real inputs fires on
+Dehaqani, Introduction to Neural Networks ("Composing complicated decision boundaries"): a perceptron on real inputs fires on
 one side of a line; the AND of N half-plane perceptrons (an output unit with threshold N)
 fires inside a convex polygon: "Composing a square decision boundary", a pentagon, a
 hexagon. "Increasing the number of sides reduces the area outside the polygon that have
@@ -160,7 +160,7 @@ def run(quick: bool = False, out: str = "lab-decision-boundaries") -> Report:
     report.notes.append(
         f"The grid covers [-1.5, 1.5]^2 with {points} x {points} points. The circumscribed "
         "N-gon's excess area is r^2 (N tan(pi/N) - pi), which falls like pi^3 / (3 N^2): the "
-        "AND of N half-planes converges to the circle. Seed 003: 'Sum is N inside the circle, "
+        "AND of N half-planes converges to the circle. Dehaqani, Introduction to Neural Networks: 'Sum is N inside the circle, "
         "N/2 outside almost everywhere'. Measured: the fraction of half-planes containing a point "
         f"at distance d > r tends (for large N) to 1 - arccos(r/d)/pi, {1 - np.arccos(0.5) / np.pi:.3f} "
         f"at d = 2r and {1 - np.arccos(0.1) / np.pi:.3f} at d = 10r, so sum/N reaches 1/2 only far "

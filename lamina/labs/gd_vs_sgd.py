@@ -1,6 +1,6 @@
 """Full gradient descent against SGD and minibatch SGD; the minibatch gradient's variance.
 
-Seed 000, §4 "Stochastic Gradient Descent": one gradient descent step on
+Grohs, Introduction to (Convolutional) Neural Networks, §4 "Stochastic Gradient Descent": one gradient descent step on
 F = sum_{i=1}^m F_i costs m backpropagations; SGD instead steps along nabla F_{i*} for one
 i* drawn uniformly at random, an unbiased estimate of the full gradient. The lecture's
 figure compares the two with "m steps of SGD counted as one iteration": "Initially very fast

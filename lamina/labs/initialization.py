@@ -1,6 +1,6 @@
 """How the initial weights decide whether a deep network can learn (Schwing & Telgarsky, Deep Neural Networks, Grohs, Introduction to (Convolutional) Neural Networks §6).
 
-Seed 001, "Initialization": it "matters", "needs to break symmetry", and two recipes:
+Schwing & Telgarsky, Deep Neural Networks, "Initialization": it "matters", "needs to break symmetry", and two recipes:
 
     random uniform:      W_ij ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))      (PyTorch's Linear default)
     Glorot and Bengio:   W_ij ~ U(-sqrt(6/(fan_in+fan_out)), +sqrt(6/(fan_in+fan_out)))
@@ -185,7 +185,7 @@ def _conclusions(data: dict) -> list[str]:
         f"({data[ru]['std_ratio']:.2f}, {acc(ru)}); N(0,1) multiplies them by about "
         f"sqrt(fan_in / 2) = 5.7 per layer ({data[rn]['std_ratio']:.2g}) and training "
         f"{'diverges' if data[rn]['diverged'] else 'ends at test acc ' + acc(rn)}.",
-        "Seed 001 gives the two uniform recipes; N(0,1) (weights and biases) is Nielsen's "
+        "Schwing & Telgarsky, Deep Neural Networks gives the two uniform recipes; N(0,1) (weights and biases) is Nielsen's "
         "network.py initialisation, used for Grohs's networks.",
     ]
 

@@ -1,6 +1,6 @@
 """Step sizes and adaptive optimisers on the same problem from the same start (Ghauch & Ghadikolaei, Fundamentals of Deep Neural Networks).
 
-Seed 004 ("Practical Issues"): every method is ``w^{(k+1)} = w^{(k)} - alpha^{(k)} d^{(k)}``
+Ghauch & Ghadikolaei, Fundamentals of Deep Neural Networks ("Practical Issues"): every method is ``w^{(k+1)} = w^{(k)} - alpha^{(k)} d^{(k)}``
 and the step size ("learning rate") alpha^{(k)} is chosen
 
     constant:  alpha^{(k)} = c (c small),
@@ -177,7 +177,7 @@ def _plot(curves: dict, quad: dict, out: str, report: Report) -> None:
     for ax in axes:
         ax.set_xlabel("step k")
         ax.legend(fontsize=8)
-    fig.suptitle("Seed 004's step sizes and adaptive methods, same start, same batches")
+    fig.suptitle("Ghauch & Ghadikolaei's step sizes and adaptive methods, same start, same batches")
     fig.subplots_adjust(left=0.05, right=0.98, top=0.85, bottom=0.12, wspace=0.15)
     save_figure(fig, out, "loss_curves.png", report)
 
@@ -226,7 +226,7 @@ def run(quick: bool = False, out: str = "lab-optimizers") -> Report:
                             f"1 and 100, full gradients, {quad_steps} steps", quad_set, quad,
                             TARGET_QUADRATIC)}
     report.notes.append(
-        "Seed 004: alpha^{(k)} constant, 1/k or 1/sqrt(k), or adaptive (Adam, Adagrad, "
+        "Ghauch & Ghadikolaei, Fundamentals of Deep Neural Networks: alpha^{(k)} constant, 1/k or 1/sqrt(k), or adaptive (Adam, Adagrad, "
         "RMSProp). 1/k steps add up to only ln k, so plain SGD with alpha = 1/k soon stops "
         "moving; 1/sqrt(k) decays more gently. Every optimiser sees the same "
         "sequence of minibatches from the same initial weights; the adaptive methods' alpha "

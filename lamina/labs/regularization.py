@@ -1,6 +1,6 @@
 """Regularisation against overfitting, and the sparsity of Lp penalties with p <= 1 (Grohs, Introduction to (Convolutional) Neural Networks).
 
-Lecture 000, "Dealing with Overfitting: Regularization": rather than minimising
+Grohs, Introduction to (Convolutional) Neural Networks, "Dealing with Overfitting: Regularization": rather than minimising
 ``sum_i L(f, x_i, y_i)``, minimise ``sum_i L(f, x_i, y_i) + lambda Omega((W_l)_l)`` with
 ``Omega = sum_{l,i,j} |(W_l)_{ij}|^p``, whose gradient adds
 ``lambda p |(W_l)_{ij}|^{p-1} sgn((W_l)_{ij})`` to the update; since
@@ -222,7 +222,7 @@ def run(quick: bool = False, out: str = "lab-regularization") -> Report:
         "initial weights. Gaps: train minus test accuracy, test minus train cross-entropy. "
         "Weight noise: at every step fresh noise is added to the parameters, the gradient is "
         "taken there, and the noise is removed before the update. "
-        "Seed 000: 'regularization with p <= 1 promotes sparse connectivity' -- compare the "
+        "Grohs, Introduction to (Convolutional) Neural Networks: 'regularization with p <= 1 promotes sparse connectivity' -- compare the "
         f"sparsity columns: L1 and p = 0.5 put {100 * report.data['L1']['near_zero']:.0f}% "
         f"and {100 * report.data['Lp, p=0.5']['near_zero']:.0f}% of the weights below "
         f"{NEAR_ZERO:g}, and setting those to zero leaves the test accuracy as it was (the "

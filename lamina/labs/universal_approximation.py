@@ -1,7 +1,7 @@
 """Universal approximation: one hidden layer of sigmoid units, and why sigma must not be a
 polynomial.
 
-Seed 000, §2 "Universal Approximation": if sigma is continuous and not a polynomial, then
+Grohs, Introduction to (Convolutional) Neural Networks, §2 "Universal Approximation": if sigma is continuous and not a polynomial, then
 for every continuous f on a compact K and every eps > 0 there is a width N_1 and a network
 Phi(x) = sum_{i=1}^{N_1} c_i sigma(w_i . x - b_i) (plus an output bias) with
 sup_{x in K} |f(x) - Phi(x)| <= eps. If sigma is a polynomial of degree r, sigma(A x) is a
@@ -227,7 +227,7 @@ def run(quick: bool = False, out: str = "lab-universal-approximation") -> Report
         "column (1-D) trains all layers, the hidden one included, by gradient descent in "
         f"lamina from the same start: its sup error goes from {adam[0]:.3g} (N_1 = "
         f"{widths[0]}) to {adam[-1]:.3g} (N_1 = {widths[-1]}), and past a few units it is "
-        "limited by the number of optimisation steps rather than by the width. Seed 000 §2: "
+        "limited by the number of optimisation steps rather than by the width. Grohs, Introduction to (Convolutional) Neural Networks §2: "
         "'one hidden layer is enough if the number of nodes is sufficient', provided sigma is "
         "not a polynomial.")
     _plot(report, one, two, out)

@@ -1,6 +1,6 @@
 """Vanishing gradients: per-layer gradient norms of a deep sigmoid network against ReLU.
 
-Seed 000, §6 "Going Deep (?)": for a chain of sigmoid units the gradient with respect to an
+Grohs, Introduction to (Convolutional) Neural Networks, §6 "Going Deep (?)": for a chain of sigmoid units the gradient with respect to an
 early bias is bounded by
 
     |d Phi(x) / d b_1| <= 2 * prod_{l=2}^{L} |w_l| * e^{-sum_{l=1}^{L-1} |z_l|},

@@ -22,7 +22,7 @@ __all__ = ["LeNet5", "lenet5"]
 
 
 class LeNet5(nn.Module):
-    """Seed 001's LeNet ``Net`` with the same attribute names, so state dicts load both ways.
+    """Schwing & Telgarsky's LeNet ``Net`` with the same attribute names, so state dicts load both ways.
 
     Architecture (for a 32x32 input, or a 28x28 one padded by 2 in conv1):
     ``conv1 5x5, 6 maps -> ReLU -> max-pool 2 -> conv2 5x5, 16 maps -> ReLU -> max-pool 2
@@ -64,5 +64,5 @@ class LeNet5(nn.Module):
 
 
 def lenet5(num_classes: int = 10, in_channels: int = 1, input_size: int = 28) -> LeNet5:
-    """Seed 001's LeNet-5 (see :class:`LeNet5`); 28x28 inputs are padded by 2 in conv1."""
+    """Schwing & Telgarsky's LeNet-5 (see :class:`LeNet5`); 28x28 inputs are padded by 2 in conv1."""
     return LeNet5(num_classes=num_classes, in_channels=in_channels, input_size=input_size)

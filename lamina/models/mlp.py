@@ -1,6 +1,6 @@
 """Fully connected networks in the lectures' notation ``[784, 30, 10]``.
 
-Seed 000 ("The Basic Recipe") trains Nielsen's networks of sizes ``[784, 30, 10]``,
+Grohs, Introduction to (Convolutional) Neural Networks ("The Basic Recipe") trains Nielsen's networks of sizes ``[784, 30, 10]``,
 ``[784, 30, 30, 10]`` and ``[784, 30, 30, 30, 10]`` on MNIST with sigmoid units, the quadratic
 cost, SGD with eta = 3.0 and minibatches of K = 10 (94.84%, 95.81% and 95.07% accuracy). A
 network of sizes ``[d_0, d_1, ..., d_L]`` is the composition

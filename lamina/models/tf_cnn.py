@@ -26,7 +26,7 @@ __all__ = ["TFCNN", "tf_cnn"]
 
 
 class TFCNN(nn.Module):
-    """Seed 000's TensorFlow CNN for MNIST (about 3.3 million parameters, most in fc1).
+    """Grohs's TensorFlow CNN for MNIST (about 3.3 million parameters, most in fc1).
 
     Architecture: ``conv1 5x5 'same', 32 maps -> ReLU -> max-pool 2 -> conv2 5x5 'same',
     64 maps -> ReLU -> max-pool 2 -> flatten (7*7*64) -> fc1 1024 -> ReLU -> dropout -> fc2
@@ -64,7 +64,7 @@ class TFCNN(nn.Module):
 
 def tf_cnn(num_classes: int = 10, in_channels: int = 1, dropout: float = 0.5,
            input_size: int = 28) -> TFCNN:
-    """Seed 000's TensorFlow MNIST CNN as a lamina module (see :class:`TFCNN`).
+    """Grohs's TensorFlow MNIST CNN as a lamina module (see :class:`TFCNN`).
 
     >>> import lamina as lm
     >>> tf_cnn()(lm.zeros(2, 1, 28, 28)).shape

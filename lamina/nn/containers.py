@@ -1,6 +1,6 @@
 """Containers of modules: ``Sequential``, ``ModuleList``, ``ModuleDict`` (PyTorch's API).
 
-``Sequential(f_1, ..., f_L)`` is the composition ``x -> f_L(... f_1(x))`` of lecture 001's
+``Sequential(f_1, ..., f_L)`` is the composition ``x -> f_L(... f_1(x))`` of Schwing & Telgarsky's
 feed-forward network; its sub-modules are named '0', '1', ... (or by the keys of an
 ``OrderedDict``), so ``state_dict`` keys read '0.weight', '2.bias' exactly as in PyTorch.
 """

@@ -1,6 +1,6 @@
 """Weight initialisation (PyTorch's ``torch.nn.init``), in place, from lamina's generator.
 
-Lecture 001 ("Initialization"): the loss of a network is not convex, so the starting point
+Schwing & Telgarsky, Deep Neural Networks ("Initialization"): the loss of a network is not convex, so the starting point
 matters; it must break the symmetry between units, and its scale must keep activations and
 gradients from growing or vanishing through the layers. With ``fan_in`` inputs and
 ``fan_out`` outputs per unit (times the kernel area for convolutions):

@@ -2,7 +2,7 @@
 :class:`Parameter` objects, defined in :mod:`lamina.nn.parameter` and re-exported here).
 
 A network is a composition of layers, ``F(w, x) = f_L(w_L, f_{L-1}(... f_1(w_1, x)))``
-(lecture 001). A :class:`Module` holds the weights ``w_l`` of one such piece as
+(Schwing & Telgarsky, Deep Neural Networks). A :class:`Module` holds the weights ``w_l`` of one such piece as
 :class:`Parameter` objects and composes sub-modules; assigning an attribute registers it,
 in definition order, so ``parameters()`` and ``state_dict()`` always list the weights in
 the same order (never keyed by ``id()`` or kept in a set) and optimiser state and

@@ -212,7 +212,7 @@ class Gather(Function):
 
 
 def gather(x: Tensor, dim: int, index) -> Tensor:
-    """out[i][j][k] = x[i][index[i][j][k]][k] for dim = 1 (and likewise for other dims):
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` for dim = 1 (and likewise for other dims):
     ``index`` has x's number of dimensions and no larger sizes except along ``dim``."""
     idx = _int_index(index, "gather")
     axis = normalize_dim(dim, x.ndim)

@@ -34,7 +34,7 @@ def _binary(ufunc_name: str):
         xp = get_array_module(_raw(input), _raw(other))
         return _wrap(getattr(xp, ufunc_name)(_raw(input), _raw(other)))
 
-    op.__name__ = ufunc_name
+    op.__name__ = op.__qualname__ = ufunc_name
     return op
 
 
@@ -43,7 +43,7 @@ lt, le, gt, ge = _binary("less"), _binary("less_equal"), _binary("greater"), _bi
 logical_and, logical_or, logical_xor = (_binary("logical_and"), _binary("logical_or"),
                                         _binary("logical_xor"))
 for _f, _n in ((eq, "eq"), (ne, "ne"), (lt, "lt"), (le, "le"), (gt, "gt"), (ge, "ge")):
-    _f.__name__ = _n
+    _f.__name__ = _f.__qualname__ = _n  # the names help() and the API reference show
     _f.__doc__ = f"Elementwise ``input {_n} other`` as a bool tensor (no gradient)."
 
 

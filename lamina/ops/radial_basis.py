@@ -1,5 +1,5 @@
 """The Gaussian radial-basis kernel Phi_ij = exp(-beta ||x_i - c_j||^2) of inputs x_i and
-centres c_j, the operation behind ``nn.RBF`` (lecture 003's RBF units).
+centres c_j, the operation behind ``nn.RBF`` (Dehaqani's RBF units).
 
 For a batch X (N, D) and centres C (M, D) all the squared distances come from one matrix
 product, Z = ||x||^2 1^T - 2 X C^T + 1 ||c||^2^T, clamped at 0 against rounding. With

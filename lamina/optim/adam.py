@@ -16,7 +16,7 @@ class Adam(Optimizer):
     r"""Adam, PyTorch's ``torch.optim.Adam``: momentum plus a per-coordinate step size.
 
     With g^{(k)} the minibatch gradient at step k = 1, 2, ..., products and powers of
-    vectors taken coordinate-wise (the Hadamard product of lecture 004):
+    vectors taken coordinate-wise (the Hadamard product of Ghauch & Ghadikolaei, Fundamentals of Deep Neural Networks):
 
         g^{(k)} <- g^{(k)} + lambda w^{(k)}                      (if weight_decay != 0)
         m^{(k)} = beta_1 m^{(k-1)} + (1 - beta_1) g^{(k)}          (first moment, m^{(0)} = 0)

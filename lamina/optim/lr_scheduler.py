@@ -1,6 +1,6 @@
 """Learning-rate schedules: the step size alpha^{(k)} of w^{(k+1)} = w^{(k)} - alpha^{(k)} d^{(k)}.
 
-Lecture 004 lists the choices: constant alpha^{(k)} = c, decaying alpha^{(k)} = 1/k or
+Ghauch & Ghadikolaei, Fundamentals of Deep Neural Networks lists the choices: constant alpha^{(k)} = c, decaying alpha^{(k)} = 1/k or
 1/sqrt(k) (:class:`InverseTimeLR`), and adaptive methods (the optimisers themselves). The
 schedulers follow PyTorch's ``torch.optim.lr_scheduler`` exactly (same values, same
 recursive formulas): call ``scheduler.step()`` after ``optimizer.step()``, once per epoch
@@ -238,7 +238,7 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class InverseTimeLR(LRScheduler):
-    r"""alpha^{(k)} = alpha_0 / (k + offset)^power, the decaying step sizes of lecture 004.
+    r"""alpha^{(k)} = alpha_0 / (k + offset)^power, the decaying step sizes of Ghauch & Ghadikolaei, Fundamentals of Deep Neural Networks.
 
     k = ``last_epoch`` counts the calls to :meth:`step` (0 before the first). With the
     default ``offset=1`` the n-th optimiser step (n = k + 1 = 1, 2, ...) uses

@@ -15,7 +15,7 @@ class SGD(Optimizer):
     r"""(Minibatch) stochastic gradient descent, PyTorch's ``torch.optim.SGD``.
 
     With g^{(k)} the gradient of the minibatch loss at w^{(k)} (an unbiased estimate of the
-    full gradient, lecture 000), weight decay lambda, momentum mu and dampening tau:
+    full gradient, Grohs, Introduction to (Convolutional) Neural Networks), weight decay lambda, momentum mu and dampening tau:
 
         g^{(k)} <- g^{(k)} + lambda w^{(k)}                       (if weight_decay != 0)
         b^{(k)}  = mu b^{(k-1)} + (1 - tau) g^{(k)},   b^{(1)} = g^{(1)}   (if momentum != 0)
@@ -93,4 +93,4 @@ class SGD(Optimizer):
                 w -= d
             else:
                 w -= lr * d
-            p._version += 1
+            p._vc[0] += 1  # p._version += 1 (step runs unobserved: see replayed)

@@ -1,4 +1,4 @@
-"""Activation modules: the non-linearities ``f`` of lecture 000's neurons ``y = f(w^T x + b)``.
+"""Activation modules: the non-linearities ``f`` of Grohs's neurons ``y = f(w^T x + b)``.
 
 Each module wraps the function of the same name in :mod:`lamina.ops.activation` and has
 PyTorch's constructor arguments and repr. ``inplace=True`` is accepted for source
@@ -179,7 +179,7 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """``y_i = x_i - log sum_j e^{x_j}`` along ``dim``, by the log-sum-exp trick (lecture 001:
+    """``y_i = x_i - log sum_j e^{x_j}`` along ``dim``, by the log-sum-exp trick (Schwing & Telgarsky, Deep Neural Networks:
     "Don't try without, it will fail!"); pair it with ``NLLLoss``."""
 
     def __init__(self, dim: int | None = None) -> None:

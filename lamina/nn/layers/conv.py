@@ -1,6 +1,6 @@
 """The 2-D convolution layer ``Conv2d`` (PyTorch's constructor, attributes and layout).
 
-Each output map is a learned filter slid over the input (lecture 003's convolutional layer):
+Each output map is a learned filter slid over the input (Dehaqani's convolutional layer):
 ``y[n, o, i, j] = b[o] + sum_{c, u, v} w[o, c, u, v] x[n, c, s i + d u - p, s j + d v - p]``
 with stride ``s``, dilation ``d`` and padding ``p``. The weight has shape
 (out_channels, in_channels / groups, kh, kw) as in PyTorch, and the default initialisation

@@ -1,6 +1,6 @@
 """Dropout layers: ``Dropout`` (element-wise) and ``Dropout1d``/``Dropout2d`` (whole channels).
 
-The lecture's dropout (lecture 000): "During each feedforward/backprop step drop nodes with
+The lecture's dropout (Grohs, Introduction to (Convolutional) Neural Networks): "During each feedforward/backprop step drop nodes with
 probability p. After training, multiply all weights with p. Final output is 'average' over
 many sparse network models." lamina, like PyTorch, uses *inverted* dropout: the kept units
 are scaled by ``1 / (1 - p)`` during training and nothing is done at test time. Both give

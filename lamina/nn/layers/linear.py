@@ -1,4 +1,4 @@
-"""The fully connected layer ``Linear``: the affine map ``y = x W^T + b`` of lecture 001.
+"""The fully connected layer ``Linear``: the affine map ``y = x W^T + b`` of Schwing & Telgarsky, Deep Neural Networks.
 
 The weight has PyTorch's layout (out_features, in_features), so a state dict moves between
 lamina and PyTorch unchanged; the default initialisation is PyTorch's,

@@ -1,6 +1,6 @@
 """Pooling layers: ``MaxPool2d``, ``AvgPool2d`` and ``AdaptiveAvgPool2d`` (PyTorch's API).
 
-Pooling summarises each window of a feature map by its maximum or mean (lecture 003), which
+Pooling summarises each window of a feature map by its maximum or mean (Dehaqani, Introduction to Neural Networks), which
 shrinks the map and makes the features tolerant to small shifts. The layers hold no
 parameters; they store their arguments as given (``kernel_size=2`` stays 2, as in PyTorch's
 repr) and call :mod:`lamina.ops.pool`.

@@ -1,6 +1,6 @@
 """``RBF``: a layer of Gaussian radial-basis-function units with trainable centres.
 
-Lecture 003's "Brief segue: RBF networks": instead of a perceptron's linear response
+Dehaqani's "Brief segue: RBF networks": instead of a perceptron's linear response
 w^T x + b, an RBF unit responds to the distance of the input from its "center",
 
     phi_j(x) = f(z_j) = exp(-beta z_j),   z_j = ||x - c_j||^2,
@@ -31,7 +31,7 @@ __all__ = ["RBF", "rbf"]
 
 class RBF(Module):
     """A layer of ``out_features`` Gaussian RBF units on ``in_features`` inputs:
-    ``forward(x)[..., j] = exp(-beta ||x - c_j||^2)`` (lecture 003, "RBF networks").
+    ``forward(x)[..., j] = exp(-beta ||x - c_j||^2)`` (Dehaqani, Introduction to Neural Networks, "RBF networks").
 
     Parameters: ``centers`` (out_features, in_features), initialised N(0, 1); ``beta`` is a
     0-d Parameter when ``trainable_beta`` (the bandwidth is then learned too), otherwise a

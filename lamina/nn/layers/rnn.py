@@ -1,6 +1,6 @@
 """Recurrent layers: the shared multi-layer machinery ``RNNBase`` and the Elman ``RNN``.
 
-Lecture 004's taxonomy of networks: "Recurrent NN: allow for loops in network". The loop is
+Ghauch & Ghadikolaei's taxonomy of networks: "Recurrent NN: allow for loops in network". The loop is
 a hidden state fed back into the layer at the next time step; for the Elman network, layer
 l at time t computes
 

@@ -1,7 +1,7 @@
 """Training utilities on parameters: regularisation penalties, gradient clipping, flattening
 and weight noise.
 
-Lecture 000 ("Dealing with overfitting"): minimise ``sum_i L(f, x_i, y_i) + lambda Omega(W)``
+Grohs, Introduction to (Convolutional) Neural Networks ("Dealing with overfitting"): minimise ``sum_i L(f, x_i, y_i) + lambda Omega(W)``
 with ``Omega(W) = sum_{l,i,j} |(W_l)_{ij}|^p`` (:func:`lp_penalty`); "regularization with
 p <= 1 promotes sparse connectivity", since the sum tends to the number of non-zero weights
 as p -> 0. "Sometimes also noise is added to the weights to favour 'robust' stationary
@@ -47,7 +47,7 @@ def _as_list(parameters) -> list:
 
 
 class LpPenalty(Function):
-    """Omega = sum_j |w_j|^p;  dOmega/dw_j = p |w_j|^{p-1} sgn(w_j) (lecture 000), taken as 0
+    """Omega = sum_j |w_j|^p;  dOmega/dw_j = p |w_j|^{p-1} sgn(w_j) (Grohs, Introduction to (Convolutional) Neural Networks), taken as 0
     at w_j = 0 (the subgradient that leaves zero weights at zero; for p < 1 the derivative
     is unbounded there)."""
 
@@ -165,7 +165,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
 
 
 def add_weight_noise_(module, std: float) -> Module:
-    """Add N(0, std^2) noise to every parameter in place (lecture 000: noise on the weights
+    """Add N(0, std^2) noise to every parameter in place (Grohs, Introduction to (Convolutional) Neural Networks: noise on the weights
     favours 'robust' stationary points). ``module`` may also be an iterable of parameters."""
     if std < 0:
         raise LaminaValueError(f"std must be non-negative, got {std}")
