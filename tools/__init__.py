@@ -1,0 +1,1 @@
+"""Scripts that build lamina's documentation site and notebooks (not part of the package)."""
