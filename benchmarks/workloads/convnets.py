@@ -23,9 +23,10 @@ LR, MOMENTUM = 0.01, 0.9
 
 
 class LaminaTrainer:
-    """lamina model + SGD(momentum) + cross-entropy, the lecture's training step."""
+    """lamina model + SGD(momentum) + cross-entropy, the lecture's training step, eager as a
+    user writes it (``compiled=True``: the same step under ``lamina.compile``)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, compiled: bool = False) -> None:
         import lamina as lm
         from lamina.nn import functional as F
 
@@ -33,20 +34,22 @@ class LaminaTrainer:
         self.lm, self.F = lm, F
         self.model = lamina_model(name)
         self.opt = lm.optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
-        # The step `lamina train` takes (lamina.train.fit): forward and backward replayed
-        # from a recorded tape once verified against the eager step (bitwise the same).
-        from lamina.train.compiled import CompiledStep
+        model, opt = self.model, self.opt
 
-        self._step = CompiledStep(self.model, F.cross_entropy)
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        self._step = lm.compile(step) if compiled else step
 
     def set_train(self, mode: bool) -> None:
         self.model.train(mode)
 
     def step(self, x: np.ndarray, y: np.ndarray):
-        self.opt.zero_grad()
-        loss, _ = self._step(self.lm.from_numpy(x), self.lm.from_numpy(y))
-        self.opt.step()
-        return loss
+        return self._step(self.lm.from_numpy(x), self.lm.from_numpy(y))
 
     def loss(self, x: np.ndarray, y: np.ndarray) -> float:
         with self.lm.no_grad():

@@ -24,7 +24,11 @@ LR = 3.0
 
 # ----------------------------------------------------------------------------- lamina
 class LaminaMLP:
-    def __init__(self) -> None:
+    """The eager loop a user writes: zero_grad, forward, quadratic cost, backward, step.
+
+    ``compiled=True`` wraps that same step in ``lamina.compile`` (opt-in replay)."""
+
+    def __init__(self, compiled: bool = False) -> None:
         import lamina as lm
         from lamina.models import mlp
         from lamina.nn import functional as F
@@ -33,18 +37,19 @@ class LaminaMLP:
         self.lm, self.F = lm, F
         self.net = mlp([784, 30, 10], "sigmoid", "normal", output_activation="sigmoid")
         self.opt = lm.optim.SGD(self.net.parameters(), lr=LR)
-        # The step `lamina train` takes (lamina.train.fit): forward and backward replayed
-        # from a recorded tape once verified against the eager step (bitwise the same).
-        from lamina.train.compiled import CompiledStep
+        net, opt = self.net, self.opt
 
-        self._step = CompiledStep(self.net, F.quadratic_loss)
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.quadratic_loss(net(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        self._step = lm.compile(step) if compiled else step
 
     def step(self, x: np.ndarray, y: np.ndarray):
-        lm = self.lm
-        self.opt.zero_grad()
-        loss, _ = self._step(lm.from_numpy(x), lm.from_numpy(y))
-        self.opt.step()
-        return loss
+        return self._step(self.lm.from_numpy(x), self.lm.from_numpy(y))
 
     def loss(self, x: np.ndarray, y: np.ndarray) -> float:
         with self.lm.no_grad():

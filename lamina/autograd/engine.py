@@ -14,11 +14,30 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import GraphError, InplaceError, ShapeError
-from .function import Context, sum_to
+from .function import Context, _new_tensor, sum_to
 from .grad_mode import _state
+from ..size import Size
 from .tensor import Tensor
 
 __all__ = ["run_backward", "topological_order", "propagate"]
+
+_ndarray = np.ndarray
+
+# The ids of the memory blocks a caching allocator lends out (lamina.ops._workspace fills
+# this in): an array viewing one of them is the only array using that memory, so, like an
+# array that owns its memory, it can become a leaf's ``.grad`` without a copy.
+pool_blocks: dict = {}
+
+
+def _memory_key(g):
+    """What identifies ``g``'s memory: its own id, its pool block's id, or None for a view of
+    memory other arrays may use (such a gradient is copied before a leaf keeps it)."""
+    base = g.base
+    if base is None:
+        return id(g)
+    if id(base) in pool_blocks:
+        return id(base)
+    return None
 
 
 def topological_order(root: Context) -> list:
@@ -45,7 +64,7 @@ def _check_versions(node: Context) -> None:
     for counter, version, shape in node.version_checks:
         if counter[0] != version:
             raise InplaceError(
-                f"a tensor needed by {node.name} (shape {shape}) was modified in place "
+                f"a tensor needed by {node.name} (shape {Size(shape)}) was modified in place "
                 f"after it was used (version {counter[0]}, expected {version}); "
                 "clone it before changing it, or change it out of place")
 
@@ -75,11 +94,14 @@ def run_backward(root, gradient=None, retain_graph: bool = False) -> None:
 
 def _store_leaf_grad(leaf, g, handed: set) -> None:
     """Add ``g`` into ``leaf.grad``. A leaf's first gradient is stored without a copy unless
-    that array (or the array it views) may also be stored elsewhere (ids in ``handed``)."""
+    its memory may also be used elsewhere (a view, or memory keys in ``handed``).
+    (``propagate`` does the same inline.)"""
     if leaf.grad is None:
-        if id(g) in handed or g.base is not None:
+        key = _memory_key(g)
+        if key is None or key in handed:
             g = g.copy()
-        handed.add(id(g))
+            key = id(g)
+        handed.add(key)
         leaf.grad = Tensor._wrap(g)
     else:
         leaf.grad._data = leaf.grad._data + g
@@ -89,57 +111,108 @@ def propagate(order: list, root_node: Context, out_index: int, seed, retain_grap
     """Run every node's backward in ``order`` (reverse topological), starting from ``seed`` as
     the gradient of ``root_node``'s output ``out_index``; leaves accumulate into ``.grad``.
 
-    This is the whole backward pass; :func:`run_backward` computes the order for a tensor, and a
-    recorded :class:`~lamina.autograd.tape.Tape` reuses an order computed once. It runs once
-    per training step, so it is written for speed: no per-node function calls but the
-    operation's own backward.
+    This is the whole backward pass; :func:`run_backward` computes the order for a tensor, and
+    a recorded step (``lamina.compile``) reuses an order computed once. It runs once per
+    training step, so it is written for speed: no per-node function calls but the operation's
+    own backward, single-output nodes keep their pending gradient as the array itself (not a
+    list of one), and a gradient that arrives a second time is added into the first one in
+    place when that first one is a sum the engine made itself (never into an array it was
+    handed: an operation's backward may return, and a leaf may keep, the array it got).
     """
-    handed = {id(seed)}  # arrays already stored somewhere: store copies of them elsewhere
-    pending = {root_node: [None] * root_node.n_outputs}
-    pending[root_node][out_index] = seed
+    # memory already stored somewhere (see _memory_key): leaves keep copies of it instead
+    handed = {id(seed), _memory_key(seed)}
+    blocks = pool_blocks
+    owned = set()        # ids of the sums made here, which nobody else has seen yet
+    # pending[node]: the gradient of a single-output node, or a list, one per output
+    pending = {}
+    if root_node.n_outputs == 1:
+        pending[root_node] = seed
+    else:
+        pending[root_node] = [None] * root_node.n_outputs
+        pending[root_node][out_index] = seed
+    pop = pending.pop
     previous_mode = _state.enabled
     _state.enabled = False  # backward records no graph (no_grad without the context manager)
     try:
         for node in order:
-            grads = pending.pop(node, None)
+            grads = pop(node, None)
             if grads is None:
                 continue
+            if owned:  # handed on now: never written to again (and its id may be reused)
+                for g in (grads if type(grads) is list else (grads,)):
+                    owned.discard(id(g))
             if node.saved is None:
                 raise GraphError(
                     f"backward through {node.name} a second time: its saved values were freed "
                     "after the first backward; pass retain_graph=True to the first call")
             if node.version_checks:
                 _check_versions(node)
+            multi = node.n_outputs > 1
             if node.retained:
                 for index, ref in node.retained.items():
                     t = ref()
-                    if t is not None and grads[index] is not None:
-                        _store_leaf_grad(t, grads[index], handed)
-            if node.n_outputs > 1:
-                grads = [g if g is not None else np.zeros(shape, dtype)
-                         for g, (shape, dtype) in zip(grads, node.out_meta)]
-            input_grads = node.fn.backward(node, *grads)
+                    g = grads[index] if multi else grads
+                    if t is not None and g is not None:
+                        _store_leaf_grad(t, g, handed)
+            if multi:
+                input_grads = node.fn.backward(node, *[
+                    g if g is not None else np.zeros(shape, dtype)
+                    for g, (shape, dtype) in zip(grads, node.out_meta)])
+            else:
+                input_grads = node.fn.backward(node, grads)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
-            for parent, g, (shape, dtype) in zip(node.parents, input_grads, node.input_meta):
+            for parent, g, meta in zip(node.parents, input_grads, node.input_meta):
                 if parent is None or g is None:
                     continue
-                if g.shape != shape:
-                    g = sum_to(g, shape)
-                if g.dtype != dtype:
-                    g = g.astype(dtype)
+                if g.shape != meta[0]:
+                    g = sum_to(g, meta[0])
+                if g.dtype != meta[1]:
+                    g = g.astype(meta[1])
                 if type(parent) is tuple:
                     parent_node, index = parent
+                    if parent_node.n_outputs == 1:
+                        current = pending.get(parent_node)
+                        if current is None:
+                            base = g.base
+                            handed.add(id(g) if base is None or id(base) not in blocks
+                                       else id(base))
+                            pending[parent_node] = g
+                        elif id(current) in owned and current.shape == g.shape:
+                            current += g
+                        else:
+                            owned.discard(id(current))
+                            current = pending[parent_node] = current + g
+                            if type(current) is _ndarray:  # (0-d sums are NumPy scalars)
+                                owned.add(id(current))
+                        continue
                     slots = pending.get(parent_node)
                     if slots is None:
                         slots = pending[parent_node] = [None] * parent_node.n_outputs
-                    if slots[index] is None:
-                        handed.add(id(g))
+                    current = slots[index]
+                    if current is None:
+                        base = g.base
+                        handed.add(id(g) if base is None or id(base) not in blocks else id(base))
                         slots[index] = g
+                    elif id(current) in owned and current.shape == g.shape:
+                        current += g
                     else:
-                        slots[index] = slots[index] + g
+                        owned.discard(id(current))
+                        current = slots[index] = current + g
+                        if type(current) is _ndarray:
+                            owned.add(id(current))
+                elif parent.grad is None:
+                    # a leaf's first gradient: stored without a copy unless its memory may
+                    # also be used elsewhere (_memory_key, inline)
+                    base = g.base
+                    key = id(g) if base is None else id(base) if id(base) in blocks else None
+                    if key is None or key in handed:
+                        g = g.copy()
+                        key = id(g)
+                    handed.add(key)
+                    parent.grad = _new_tensor(g)
                 else:
-                    _store_leaf_grad(parent, g, handed)
+                    parent.grad._data = parent.grad._data + g
             if not retain_graph:
                 node.saved = None
     finally:

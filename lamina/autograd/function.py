@@ -24,12 +24,18 @@ from __future__ import annotations
 
 import weakref
 
+import numpy as np
+
 from .grad_mode import _state
 from .observers import _local as _observed
 
 # Set by tensor.py when it is imported (tensor.py imports this module, so the reference
 # cannot go the other way at import time without a per-call import on the hot path).
 Tensor = None
+
+_ndarray = np.ndarray
+_new_object = object.__new__
+_may_share_memory = np.may_share_memory
 
 __all__ = ["Function", "Context", "sum_to", "AccumulateGrad", "NodeName"]
 
@@ -70,6 +76,11 @@ class Context:
 
     needs_input_grad: tuple = ()
     saved: tuple | None = ()
+    # Defaults of the engine's attributes (a recorded node overrides only what differs).
+    retained = None
+    version_checks = None
+    n_outputs = 1
+    out_meta = None
 
     def save(self, *arrays) -> None:
         """Keep ``arrays`` for backward (prefer the output to the input where it suffices)."""
@@ -171,12 +182,42 @@ def _share_version(result: Tensor, out, inputs, arrays) -> None:
     """A view (an output whose array is, or looks into, an input's array) shares that input's
     version counter, so an in-place change through either is seen by every node that saved
     the other (PyTorch's views do the same)."""
-    import numpy as np
-
     for t, a in zip(inputs, arrays):
-        if out is a or (a.size and np.may_share_memory(out, a)):
+        if out is a or (a.size and _may_share_memory(out, a)):
             result._vc = t._vc
             return
+
+
+def _new_tensor(array) -> Tensor:
+    """``Tensor._wrap`` without the call (the hot path of every operation)."""
+    if type(array) is not _ndarray:
+        return Tensor._wrap(array)
+    t = _new_object(Tensor)
+    t._data = array
+    t.grad = None
+    t.requires_grad = False
+    t._node = None
+    t._out_index = 0
+    t._vc = [0]
+    t._retains_grad = False
+    return t
+
+
+def _version_checks(saved, inputs, results) -> list | None:
+    """(counter, version, shape) of every input or output whose very array backward reads."""
+    checks = None
+    for s in saved:
+        for t in inputs:
+            if s is t._data:
+                if checks is None:
+                    checks = []
+                checks.append((t._vc, t._vc[0], s.shape))
+        for t in results:
+            if s is t._data:
+                if checks is None:
+                    checks = []
+                checks.append((t._vc, t._vc[0], s.shape))
+    return checks
 
 
 class Function:
@@ -189,8 +230,10 @@ class Function:
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
+        # ``fn`` is a class attribute of the node type: one store less per recorded node.
         cls._node_type = type(_torch_node_name(cls), (Context,),
-                              {"__module__": __name__, "__doc__": f"A node of {cls.__name__}."})
+                              {"__module__": __name__, "__doc__": f"A node of {cls.__name__}.",
+                               "fn": cls})
 
     @staticmethod
     def forward(ctx: Context, *arrays, **params):  # pragma: no cover - abstract
@@ -202,64 +245,101 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        """Run the operation on Tensors ``inputs``; ``params`` are non-tensor arguments."""
+        """Run the operation on Tensors ``inputs``; ``params`` are non-tensor arguments.
+
+        This runs once per operation of every step, so it is written out for one and two
+        inputs (no comprehensions, no helper calls on the common path); the general case
+        does the same for any number of inputs.
+        """
         ctx = cls._node_type()
-        state = _state
-        arrays = [t._data for t in inputs]
-        if state.enabled:
-            needs = tuple([t.requires_grad for t in inputs])
-            record = True in needs
+        n = len(inputs)
+        if n == 1:
+            t0 = inputs[0]
+            arrays = (t0._data,)
+            record = t0.requires_grad and _state.enabled
+        elif n == 2:
+            t0, t1 = inputs
+            arrays = (t0._data, t1._data)
+            record = (t0.requires_grad or t1.requires_grad) and _state.enabled
+        elif n == 3:
+            t0, t1, t2 = inputs
+            arrays = (t0._data, t1._data, t2._data)
+            record = (t0.requires_grad or t1.requires_grad or t2.requires_grad) and _state.enabled
         else:
-            record = False
+            arrays = tuple([t._data for t in inputs])
+            record = _state.enabled and any([t.requires_grad for t in inputs])
         if not record:
             out = cls.forward(ctx, *arrays, **params)
             if type(out) is tuple:
-                results = tuple([Tensor._wrap(o) for o in out])
+                results = tuple([_new_tensor(o) for o in out])
                 for o, r in zip(out, results):
-                    if o.base is not None or (arrays and o is arrays[0]):
+                    if o.base is not None or (n and o is arrays[0]):
                         _share_version(r, o, inputs, arrays)
             else:
-                results = Tensor._wrap(out)
-                if out.base is not None or (arrays and out is arrays[0]):
+                results = _new_tensor(out)
+                if out.base is not None or (n and out is arrays[0]):
                     _share_version(results, out, inputs, arrays)
             if _observed.observer is not None:
                 _observed.observer.record(cls, ctx, inputs, params, results)
             return results
 
-        ctx.needs_input_grad = needs
+        if n == 1:
+            ctx.needs_input_grad = (True,)
+            a0 = arrays[0]
+            ctx.parents = ((t0._node, t0._out_index) if t0._node is not None else t0,)
+            ctx.input_meta = ((a0.shape, a0.dtype),)
+        elif n == 2:
+            ctx.needs_input_grad = (t0.requires_grad, t1.requires_grad)
+            a0, a1 = arrays
+            ctx.parents = ((t0._node, t0._out_index) if t0._node is not None
+                           else (t0 if t0.requires_grad else None),
+                           (t1._node, t1._out_index) if t1._node is not None
+                           else (t1 if t1.requires_grad else None))
+            ctx.input_meta = ((a0.shape, a0.dtype), (a1.shape, a1.dtype))
+        elif n == 3:
+            ctx.needs_input_grad = (t0.requires_grad, t1.requires_grad, t2.requires_grad)
+            a0, a1, a2 = arrays
+            ctx.parents = ((t0._node, t0._out_index) if t0._node is not None
+                           else (t0 if t0.requires_grad else None),
+                           (t1._node, t1._out_index) if t1._node is not None
+                           else (t1 if t1.requires_grad else None),
+                           (t2._node, t2._out_index) if t2._node is not None
+                           else (t2 if t2.requires_grad else None))
+            ctx.input_meta = ((a0.shape, a0.dtype), (a1.shape, a1.dtype), (a2.shape, a2.dtype))
+        else:
+            ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
+            ctx.parents = tuple([(t._node, t._out_index) if t._node is not None
+                                 else (t if t.requires_grad else None) for t in inputs])
+            ctx.input_meta = tuple([(a.shape, a.dtype) for a in arrays])
         out = cls.forward(ctx, *arrays, **params)
-        ctx.fn = cls
-        ctx.parents = tuple([(t._node, t._out_index) if t._node is not None
-                             else (t if t.requires_grad else None) for t in inputs])
-        ctx.input_meta = tuple([(a.shape, a.dtype) for a in arrays])
-        ctx.retained = None
-        multi = type(out) is tuple
-        outs = out if multi else (out,)
+        if type(out) is not tuple:
+            r = _new_tensor(out)
+            r.requires_grad = True
+            r._node = ctx
+            if out.base is not None or (n and out is arrays[0]):
+                _share_version(r, out, inputs, arrays)
+            saved = ctx.saved
+            if saved:
+                # In-place detection: remember the version of every input or output whose
+                # very array backward will read (a tensor that is gone cannot be modified).
+                ctx.version_checks = _version_checks(saved, inputs, (r,))
+            if _observed.observer is not None:
+                _observed.observer.record(cls, ctx, inputs, params, r)
+            return r
         results = []
-        for i, o in enumerate(outs):
-            r = Tensor._wrap(o)
+        for i, o in enumerate(out):
+            r = _new_tensor(o)
             r.requires_grad = True
             r._node = ctx
             r._out_index = i
-            if o.base is not None or (arrays and o is arrays[0]):
+            if o.base is not None or (n and o is arrays[0]):
                 _share_version(r, o, inputs, arrays)
             results.append(r)
-        ctx.n_outputs = len(outs)
-        if multi:
-            ctx.out_meta = tuple([(o.shape, o.dtype) for o in outs])
-        # In-place detection: remember the version of every input or output whose very
-        # array backward will read (weakly: a tensor that is gone cannot be modified).
-        checks = None
-        saved = ctx.saved
-        if saved:
-            for s in saved:
-                for t in (*inputs, *results):
-                    if s is t._data:
-                        if checks is None:
-                            checks = []
-                        checks.append((t._vc, t._vc[0], t.shape))
-        ctx.version_checks = checks
-        results = tuple(results) if multi else results[0]
+        ctx.n_outputs = len(out)
+        ctx.out_meta = tuple([(o.shape, o.dtype) for o in out])
+        if ctx.saved:
+            ctx.version_checks = _version_checks(ctx.saved, inputs, results)
+        results = tuple(results)
         if _observed.observer is not None:
             _observed.observer.record(cls, ctx, inputs, params, results)
         return results

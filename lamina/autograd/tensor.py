@@ -350,9 +350,7 @@ class Tensor:
     @_observers.replayed
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see :mod:`.engine`)."""
-        from .engine import run_backward
-
-        run_backward(self, gradient, retain_graph)
+        _engine.run_backward(self, gradient, retain_graph)
 
     # ----------------------------------------------------------------- in place
     def _check_inplace(self, what: str) -> None:
@@ -497,3 +495,5 @@ class Tensor:
 
 
 _function.Tensor = Tensor
+
+from . import engine as _engine  # noqa: E402  (the engine imports this module)

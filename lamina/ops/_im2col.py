@@ -22,6 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..errors import LaminaValueError, ShapeError
+from . import _workspace as workspace
 from ._util import pair
 
 __all__ = ["positive_pair", "output_size", "window", "is_channels_last", "pad_input",
@@ -86,9 +87,9 @@ def pad_input(x: np.ndarray, pads, value: float = 0.0, channels_last: bool | Non
         channels_last = c > 1 and is_channels_last(x)
     shape = (n, h + pt + pb, w + pl + pr)
     if channels_last:
-        out = np.empty(shape + (c,), dtype=x.dtype).transpose(0, 3, 1, 2)
+        out = workspace.empty(shape + (c,), x.dtype).transpose(0, 3, 1, 2)
     else:
-        out = np.empty((n, c) + shape[1:], dtype=x.dtype)
+        out = workspace.empty((n, c) + shape[1:], x.dtype)
     # the border strips only (filling everything would write the interior twice)
     out[:, :, :pt] = value
     out[:, :, pt + h:] = value
@@ -108,7 +109,7 @@ def im2col_nhwc(xp: np.ndarray, kernel, out_hw, stride, dilation, ones: bool = F
     view = as_strided(xp, (n, oh, ow, kh, kw, c), (sn, sy * sh, sx * sw, sy * dh, sx * dw, sc),
                       writeable=False)
     k = kh * kw * c
-    col = np.empty((n * oh * ow, k + ones), dtype=xp.dtype)
+    col = workspace.empty((n * oh * ow, k + ones), xp.dtype)
     np.copyto(np.reshape(col[:, :k], view.shape, copy=False), view)
     if ones:
         col[:, k] = 1
@@ -125,7 +126,7 @@ def im2col_cnhw(xp: np.ndarray, kernel, out_hw, stride, dilation, ones: bool = F
     view = as_strided(xp, (c, kh, kw, n, oh, ow), (sc, sy * dh, sx * dw, sn, sy * sh, sx * sw),
                       writeable=False)
     k = c * kh * kw
-    col = np.empty((k + ones, n * oh * ow), dtype=xp.dtype)
+    col = workspace.empty((k + ones, n * oh * ow), xp.dtype)
     np.copyto(col[:k].reshape(view.shape), view)
     if ones:
         col[k] = 1

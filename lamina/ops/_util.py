@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import observers
+from ..autograd.function import _new_tensor
+from ..autograd.observers import _local as _observed
 from ..autograd.tensor import Tensor, _infer_array
 from ..dtypes import result_type
 from ..errors import LaminaTypeError, LaminaValueError
@@ -20,6 +21,10 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     int64), so Python scalars never promote float32 to float64."""
     if isinstance(value, Tensor):
         return value
+    kind = type(value)
+    if (kind is float or kind is int) and like is not None and like._data.dtype.kind == "f":
+        # the common case (``0.5 * x``, ``1 - y``): the tensor's own floating dtype
+        return _constant(_new_tensor(np.array(value, dtype=like._data.dtype)))
     if isinstance(value, _SCALARS) and like is not None:
         dtype = like._data.dtype
         if dtype.kind != "f" or not isinstance(value, (float, np.floating, int, np.integer)):
@@ -33,7 +38,7 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
 def _constant(t: Tensor) -> Tensor:
     """A tensor made from a Python number or list in the code: an observer (lamina.compile)
     may keep it as a constant of its record, as jax.jit keeps Python numbers."""
-    observer = observers.current()
+    observer = _observed.observer
     if observer is not None:
         observer.constant(t)
     return t

@@ -18,7 +18,11 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..errors import LaminaValueError
 from ._special import _log1p_exp_neg_abs, _normal_cdf, _sigmoid, _sigmoid_unit
+from . import _workspace as workspace
 from ._util import as_tensor, normalize_dim
+
+# The integer type of each floating type's size, to work on the bits of its values.
+_SAME_SIZE_INT = {"e": np.dtype(np.int16), "f": np.dtype(np.int32), "d": np.dtype(np.int64)}
 
 __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "silu",
            "heaviside", "softmax", "log_softmax", "logsigmoid", "hardtanh"]
@@ -60,14 +64,25 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.maximum(x, 0)
+        y = np.maximum(x, 0, out=workspace.empty_like(x))
         ctx.save(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved
-        return np.where(y <= 0, 0, grad).astype(grad.dtype, copy=False)
+        bits = _SAME_SIZE_INT.get(grad.dtype.char)
+        if bits is None or y.dtype != grad.dtype or not y.size:
+            return np.where(y <= 0, 0, grad).astype(grad.dtype, copy=False)
+        # where(y <= 0, 0, grad) without np.where (about 15x slower on a random mask): y is a
+        # ReLU output (positive, +-0 or NaN), so "not y <= 0" is "y != 0", and the masked
+        # entries are cleared bit by bit (grad AND 0...0), which keeps exact zeros there even
+        # where grad is inf or NaN, and every other entry exactly.
+        keep = np.not_equal(y, 0, out=workspace.empty_like(y, np.bool_))
+        mask = np.subtract(0, keep, dtype=bits, out=workspace.empty_like(y, bits))  # 0 or ~0
+        out = workspace.empty_like(grad)
+        np.bitwise_and(grad.view(bits), mask, out=out.view(bits))
+        return out
 
 
 class LeakyReLU(Function):

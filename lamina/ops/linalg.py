@@ -10,6 +10,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..errors import DtypeMismatchError, ShapeError
+from . import _workspace as workspace
 from ._util import as_tensor, write_out
 
 __all__ = ["matmul", "mm", "bmm", "linear", "dot"]
@@ -59,7 +60,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         ctx.save(x, weight)
-        y = x @ weight.T
+        y = _product(x, weight.T, x.shape[:-1] + (weight.shape[0],))
         if bias is not None:
             y += bias
         return y
@@ -68,13 +69,22 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved
         needs = ctx.needs_input_grad
-        gx = grad @ weight if needs[0] else None
+        gx = _product(grad, weight, grad.shape[:-1] + (weight.shape[1],)) if needs[0] else None
         g2 = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
-        gw = g2.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if needs[1] else None
+        gw = _product(g2.T, x if x.ndim == 2 else x.reshape(-1, x.shape[-1]),
+                      weight.shape) if needs[1] else None
         if len(needs) == 2:
             return gx, gw
         # np.add.reduce is np.sum without its Python-level dispatch (this runs every step)
         return gx, gw, (np.add.reduce(g2, axis=0) if needs[2] else None)
+
+
+def _product(a, b, shape: tuple):
+    """``a @ b`` (of the given result shape), a large result in a reused block (see
+    :mod:`._workspace`); the same BLAS call either way."""
+    if a.dtype is not b.dtype or type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return a @ b
+    return np.matmul(a, b, out=workspace.empty(shape, a.dtype))
 
 
 def matmul(a, b, out=None) -> Tensor:
@@ -114,12 +124,13 @@ def dot(a: Tensor, b: Tensor, out=None) -> Tensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input W^T + b in one operation (PyTorch's ``F.linear``)."""
-    in_features = weight.shape[-1]
-    if input.ndim == 0 or input.shape[-1] != in_features:
+    x, w = input._data, weight._data  # (array facts: no Size objects on the hot path)
+    in_features = w.shape[-1]
+    if x.ndim == 0 or x.shape[-1] != in_features:
         raise ShapeError(f"linear: input has shape {input.shape}, expected (..., {in_features}) "
                          f"for a weight of shape {weight.shape}")
-    if input._data.dtype != weight._data.dtype or (bias is not None
-                                                   and bias._data.dtype != weight._data.dtype):
+    if x.dtype is not w.dtype and x.dtype != w.dtype or (
+            bias is not None and bias._data.dtype is not w.dtype and bias._data.dtype != w.dtype):
         raise DtypeMismatchError(
             f"linear: input ({input.dtype}), weight ({weight.dtype})"
             + ("" if bias is None else f" and bias ({bias.dtype})")

@@ -23,6 +23,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
+from . import _workspace as workspace
 from ._im2col import pad_input, positive_pair, window
 from ._util import as_tensor
 
@@ -78,12 +79,12 @@ def _scatter(ctx, grad, idx=None):
     """dL/dX (unpadded) from dL/dY: kernel offset k sends ``grad`` (max pooling: only where
     offset k won, ``idx == k``) onto the input elements under offset k of every window."""
     # in the input's memory order; np.empty when every element will be written (windows tile)
-    make = np.empty if ctx.covers else np.zeros
+    make = workspace.empty if ctx.covers else workspace.zeros
     order = ctx.memory_order
-    gxp = make([ctx.padded_shape[a] for a in order], dtype=grad.dtype).transpose(np.argsort(order))
+    gxp = make(tuple([ctx.padded_shape[a] for a in order]), grad.dtype).transpose(np.argsort(order))
     if idx is not None:
-        hit = np.empty_like(idx, dtype=bool)
-    tmp = None if ctx.disjoint else np.empty_like(grad)
+        hit = workspace.empty_like(idx, np.bool_)
+    tmp = None if ctx.disjoint else workspace.empty_like(grad)
     for k, (hs, ws) in enumerate(ctx.offsets):
         view = gxp[:, :, hs, ws]
         # A product with the 0/1 mask instead of a masked copy: several times faster in NumPy
@@ -130,7 +131,11 @@ class MaxPool2d(Function):
         if recording or return_indices:
             out, idx = _max_and_argmax(views)
         else:
-            out = np.copy(views[0], order="K") if len(views) == 1 else np.maximum(views[0], views[1])
+            out = workspace.empty_like(views[0])
+            if len(views) == 1:
+                np.copyto(out, views[0])
+            else:
+                np.maximum(views[0], views[1], out=out)
             for v in views[2:]:
                 np.maximum(out, v, out=out)     # propagates NaN, as PyTorch
         if recording:
@@ -159,11 +164,11 @@ def _max_and_argmax(views):
     """
     if len(views) == 1:
         return np.copy(views[0], order="K"), np.zeros_like(views[0], dtype=np.uint8)
-    out = np.maximum(views[0], views[1])
-    won = np.greater(views[1], views[0])
+    out = np.maximum(views[0], views[1], out=workspace.empty_like(views[0]))
+    won = np.greater(views[1], views[0], out=workspace.empty_like(views[0], np.bool_))
     idx = won.view(np.uint8) if len(views) <= 256 else won.astype(np.int32)
-    won = np.empty_like(won)
-    tmp = np.empty_like(idx)
+    won = workspace.empty_like(won)
+    tmp = workspace.empty_like(idx)
     for k in range(2, len(views)):
         np.greater(views[k], out, out=won)
         np.maximum(out, views[k], out=out)      # propagates NaN, as PyTorch

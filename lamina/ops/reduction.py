@@ -25,6 +25,10 @@ __all__ = ["sum", "mean", "var", "std", "logsumexp", "prod", "norm"]
 
 def _axes(dim, ndim: int):
     """``dim`` as a sorted tuple of axes, or None for all axes (also for ``()`` and 0-d x)."""
+    if dim is None and ndim:
+        return None
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, without the checks
+        return (dim % ndim,)
     if ndim == 0:
         if dim is not None:
             normalize_dims(dim, 0)  # still reject dims other than 0 and -1
@@ -57,10 +61,43 @@ def _restore(g, shape: tuple, axes, keepdim: bool):
     return g if keepdim else g.reshape(_kept(shape, axes))
 
 
+# Up to this many elements a spread gradient is written out (one fresh array, much cheaper
+# than NumPy's broadcast_to for small arrays); above it a read-only broadcast view is kept.
+_MATERIALISE = 1 << 16
+
+
 def _spread(ctx, g, shape: tuple):
-    """``g`` (keepdim shape) broadcast to ``shape``, as a read-only view for interior nodes
-    and a real array where it becomes a leaf's ``.grad``."""
+    """``g`` (keepdim shape) broadcast to ``shape``: for interior nodes a read-only view (or,
+    when small, a fresh array with the same values), a real array where it becomes a leaf's
+    ``.grad``."""
+    if math.prod(shape) <= _MATERIALISE:
+        out = np.empty(shape, dtype=g.dtype)
+        out[...] = g
+        return out
     return _owned(ctx, 0, np.broadcast_to(g, shape))
+
+
+def _sum(x, axes, keepdim: bool, dtype=None):
+    """``np.sum`` without its Python dispatch: the same reduction (``np.add.reduce``)."""
+    return _add_reduce(x, axes, dtype, None, keepdim)
+
+
+def _mean(x, axes, keepdim: bool):
+    """``np.mean`` of a float32/float64 array without its Python dispatch, computed exactly as
+    NumPy computes it (the sum, then a true division by the count as a NumPy ``intp``) so the
+    result is bitwise the same; empty slices go to ``np.mean`` itself (its warning)."""
+    count = _count(x.shape, axes)
+    if not count:
+        return np.mean(x, axis=axes, keepdims=keepdim)
+    rcount = _intp(count)
+    total = _add_reduce(x, axes, None, None, keepdim)
+    if type(total) is np.ndarray:
+        return np.true_divide(total, rcount, out=total, casting="unsafe", subok=False)
+    return total.dtype.type(total / rcount)
+
+
+_add_reduce = np.add.reduce
+_intp = np.intp
 
 
 def _require_float(x: Tensor, name: str) -> None:
@@ -82,7 +119,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        return np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
+        return _sum(x, axes, keepdim, dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -97,7 +134,9 @@ class Mean(Function):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         if x.dtype.char == "e":  # float16 accumulates in float32, as in PyTorch
             return np.asarray(np.mean(x, axis=axes, keepdims=keepdim, dtype=np.float32)).astype(x.dtype)
-        return np.mean(x, axis=axes, keepdims=keepdim)
+        if x.dtype.kind != "f":
+            return np.mean(x, axis=axes, keepdims=keepdim)
+        return _mean(x, axes, keepdim)
 
     @staticmethod
     def backward(ctx, grad):

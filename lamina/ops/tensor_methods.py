@@ -34,6 +34,23 @@ def _reflected(fn):
     return method
 
 
+def _operator(op, general, floating_only: bool = False):
+    """``x + y`` and friends: two tensors of one dtype go straight to the operation (nothing
+    to promote, no ``alpha``/``out``); anything else takes the general function."""
+    apply = op.apply
+
+    def method(self, other):
+        if isinstance(other, Tensor):
+            dtype = self._data.dtype
+            if dtype is other._data.dtype and (not floating_only or dtype.kind == "f"):
+                return apply(self, other)
+        return general(self, other)
+
+    method.__name__ = general.__name__
+    method.__doc__ = general.__doc__
+    return method
+
+
 def _to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False,
         memory_format=None):
     """``x.to(dtype)``, ``x.to(device)``, ``x.to(device, dtype)``, ``x.to(other_tensor)``.
@@ -154,13 +171,13 @@ def _reshape_inplace(name, op):
 def install() -> None:
     T = Tensor
     # operators
-    T.__add__ = arithmetic.add
+    T.__add__ = _operator(arithmetic.Add, arithmetic.add)
     T.__radd__ = _reflected(arithmetic.add)
-    T.__sub__ = arithmetic.sub
+    T.__sub__ = _operator(arithmetic.Sub, arithmetic.sub)
     T.__rsub__ = _reflected(arithmetic.sub)
-    T.__mul__ = arithmetic.mul
+    T.__mul__ = _operator(arithmetic.Mul, arithmetic.mul)
     T.__rmul__ = _reflected(arithmetic.mul)
-    T.__truediv__ = arithmetic.div
+    T.__truediv__ = _operator(arithmetic.Div, arithmetic.div, floating_only=True)
     T.__rtruediv__ = _reflected(arithmetic.div)
     T.__pow__ = arithmetic.pow
     T.__rpow__ = _reflected(arithmetic.pow)

@@ -208,7 +208,7 @@ class Optimizer(abc.ABC):
             if weight_decay != 0:
                 g = g + weight_decay * w
             yield w, g, entry
-            p._version += 1
+            p._vc[0] += 1  # p._version += 1 (step runs unobserved: see replayed)
 
     @abc.abstractmethod
     def _step_group(self, group: dict[str, Any], first: int) -> None:
