@@ -50,3 +50,14 @@ def check_betas(betas) -> None:
         raise LaminaTypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     check_hyperparameter("beta1 (betas[0])", betas[0], 0.0, 1.0)
     check_hyperparameter("beta2 (betas[1])", betas[1], 0.0, 1.0)
+
+
+def check_adam_family(group: dict[str, Any]) -> None:
+    """The checks every Adam-style group shares: betas in [0, 1), eps and weight_decay >= 0,
+    and the implementation flags."""
+    from .optimizer import check_hyperparameter
+
+    check_betas(group["betas"])
+    check_hyperparameter("eps", group["eps"])
+    check_hyperparameter("weight_decay", group["weight_decay"])
+    check_implementation_flags(group)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..backend import get_array_module
-from ._checks import check_betas, check_implementation_flags
+from ._checks import check_adam_family
 from .optimizer import Optimizer, check_hyperparameter
 
 __all__ = ["NAdam"]
@@ -53,11 +53,8 @@ class NAdam(Optimizer):
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         super()._validate_group(group)
-        check_betas(group["betas"])
-        check_hyperparameter("eps", group["eps"])
-        check_hyperparameter("weight_decay", group["weight_decay"])
+        check_adam_family(group)
         check_hyperparameter("momentum_decay", group["momentum_decay"])
-        check_implementation_flags(group)
 
     def _step_group(self, group: dict[str, Any], first: int) -> None:
         # Python floats keep float32 arrays float32 (a NumPy float64 scalar would promote).

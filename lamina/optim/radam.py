@@ -5,8 +5,8 @@ import math
 from typing import Any, Iterable
 
 from ..backend import get_array_module
-from ._checks import check_betas, check_implementation_flags
-from .optimizer import Optimizer, check_hyperparameter
+from ._checks import check_adam_family
+from .optimizer import Optimizer
 
 __all__ = ["RAdam"]
 
@@ -55,10 +55,7 @@ class RAdam(Optimizer):
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         super()._validate_group(group)
-        check_betas(group["betas"])
-        check_hyperparameter("eps", group["eps"])
-        check_hyperparameter("weight_decay", group["weight_decay"])
-        check_implementation_flags(group)
+        check_adam_family(group)
 
     def _step_group(self, group: dict[str, Any], first: int) -> None:
         # Python floats keep float32 arrays float32 (a NumPy float64 scalar would promote).
