@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd.tensor import Tensor, _infer_array, int64
-from .backend import check_device
+from .backend import check_device, to_device
 from .dtypes import bool_, float16, float32, float64, get_default_dtype, int8, int16, int32, uint8
 from .errors import LaminaValueError
 from .random import generator as _global_generator
@@ -57,8 +57,11 @@ def _rng(generator) -> np.random.Generator:
 
 
 def _make(array, requires_grad: bool, device=None) -> Tensor:
-    if device is not None:
-        check_device(device)
+    """A tensor of ``array`` on ``device`` (the default device when None). Random values are
+    drawn on the host and copied, so one seed gives the same numbers on every device."""
+    target = check_device(device)
+    if target.type != "cpu" or type(array) is not np.ndarray:
+        array = to_device(array, target)
     t = Tensor._wrap(array)
     if requires_grad:
         t.requires_grad_(True)
@@ -74,13 +77,11 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False,
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """``data`` as a tensor, sharing memory with a Tensor or NumPy array of the right dtype."""
-    if device is not None:
-        check_device(device)
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
-        return data
+        return data if device is None else data.to(device)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == np.dtype(dtype)):
-        return Tensor._wrap(data)
-    return Tensor._wrap(_infer_array(data, dtype))
+        return _make(data, False, device)
+    return _make(_infer_array(data, dtype), False, device)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -210,49 +211,50 @@ def randperm(n: int, *, generator=None, dtype=int64, layout=None, device=None,
     return _make(_rng(generator).permutation(n).astype(dtype), requires_grad, device)
 
 
-def _like(x: Tensor, dtype):
-    return x.shape, (x.dtype if dtype is None else dtype)
+def _like(x: Tensor, dtype, device):
+    """Shape, dtype and device of a ``*_like`` result: ``x``'s unless given (PyTorch's rule)."""
+    return x.shape, (x.dtype if dtype is None else dtype), (x.device if device is None else device)
 
 
 def zeros_like(x: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
                memory_format=None) -> Tensor:
-    shape, dtype = _like(x, dtype)
+    shape, dtype, device = _like(x, dtype, device)
     return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def ones_like(x: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
               memory_format=None) -> Tensor:
-    shape, dtype = _like(x, dtype)
+    shape, dtype, device = _like(x, dtype, device)
     return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_like(x: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
                memory_format=None) -> Tensor:
-    shape, dtype = _like(x, dtype)
+    shape, dtype, device = _like(x, dtype, device)
     return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(x: Tensor, fill_value, *, dtype=None, layout=None, device=None,
               requires_grad: bool = False, memory_format=None) -> Tensor:
-    shape, dtype = _like(x, dtype)
+    shape, dtype, device = _like(x, dtype, device)
     return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def rand_like(x: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
               memory_format=None) -> Tensor:
-    shape, dtype = _like(x, dtype)
+    shape, dtype, device = _like(x, dtype, device)
     return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def randn_like(x: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
                memory_format=None) -> Tensor:
-    shape, dtype = _like(x, dtype)
+    shape, dtype, device = _like(x, dtype, device)
     return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def randint_like(x: Tensor, low: int, high: int | None = None, *, dtype=None, layout=None,
                  device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
-    shape, dtype = _like(x, dtype)
+    shape, dtype, device = _like(x, dtype, device)
     return randint(low, high, shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -271,9 +273,8 @@ def _legacy(name: str, dtype: np.dtype):
     def construct(cls, *args, device=None):
         """``{name}(2, 3)``: a zero tensor of that shape; ``{name}([1, 2])``: a copy of the
         data; both of dtype {dtype}."""
-        if device is not None:
-            check_device(device)
-        return Tensor(*args, dtype=cls.dtype)
+        t = Tensor(*args, dtype=cls.dtype)
+        return t if device is None else t.to(device)
 
     return _LegacyTensorType(name, (), {"dtype": dtype, "__new__": construct,
                                         "__doc__": f"PyTorch's legacy constructor for {dtype} tensors."})

@@ -20,6 +20,7 @@ import builtins
 
 import numpy as np
 
+from .backend import get_array_module
 from .errors import LaminaTypeError
 
 __all__ = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
@@ -105,7 +106,8 @@ def result_type(*operands) -> np.dtype:
     ranked: list[np.dtype | None] = [None, None, None]  # dimensioned, 0-d, Python numbers
     for x in operands:
         data = getattr(x, "_data", x)
-        if isinstance(data, np.ndarray) or hasattr(data, "__array_namespace__"):
+        if isinstance(data, np.ndarray) or hasattr(data, "__array_namespace__") or (
+                not isinstance(data, np.generic) and get_array_module(data) is not np):
             rank, dtype = (0 if data.ndim else 1), data.dtype
         else:
             rank, dtype = 2, _scalar_dtype(data)

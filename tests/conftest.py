@@ -32,3 +32,30 @@ def _seed():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(params=["checking", "cupy"])
+def cuda(request):
+    """The name 'cuda', backed by the checking array module (every machine) or by CuPy on a
+    real GPU (skipped, with the reason, where there is none). Within the test,
+    ``device="cuda"`` tensors live on that backend."""
+    from lamina.backend import cuda_backend, use_cuda_backend
+    from tests.checking_array import CheckingBackend
+
+    if request.param == "checking":
+        with use_cuda_backend(CheckingBackend()):
+            yield "cuda"
+    else:
+        if cuda_backend() is None:
+            pytest.skip("CuPy with a CUDA device is not available on this machine")
+        yield "cuda"
+
+
+@pytest.fixture
+def checking_cuda():
+    """'cuda' backed by the checking array module only (tests of the seam itself)."""
+    from lamina.backend import use_cuda_backend
+    from tests.checking_array import CheckingBackend
+
+    with use_cuda_backend(CheckingBackend()) as backend:
+        yield backend

@@ -121,7 +121,7 @@ def _flat(value) -> list:
 
 def _array(value) -> np.ndarray:
     if isinstance(value, lm.Tensor):
-        return value.numpy()
+        return value.cpu().numpy()
     if hasattr(value, "detach"):  # a torch tensor
         return value.detach().numpy()
     return np.asarray(value)
@@ -147,10 +147,11 @@ def _cotangents(cotangent, shapes_dtypes) -> list:
     return [rng.standard_normal(s).astype(d) for s, d in shapes_dtypes]
 
 
-def _backward(library, outputs, cotangents) -> None:
+def _backward(library, outputs, cotangents, device=None) -> None:
     """Accumulate the vector-Jacobian products of the cotangents into the leaves' ``.grad``
     without forming sum_k <c_k, y_k> itself (which overflows where an output is infinite)."""
-    grads = [library.tensor(c) for c in cotangents]
+    grads = [library.tensor(c) if device is None else library.tensor(c, device=device)
+             for c in cotangents]
     if len(outputs) == 1:
         outputs[0].backward(grads[0])
     else:
@@ -161,7 +162,7 @@ def check_against_torch(lm_fn: Callable, torch_fn: Callable, *args, kwargs: dict
                         grad: Sequence[bool] | None = None, dtype=None, cotangent: Cotangent = 7,
                         modules: tuple | None = None, rtol: float = 1e-5, atol: float = 1e-6,
                         grad_rtol: float = 1e-4, grad_atol: float = 1e-4, backward: bool = True,
-                        name: str = "") -> Comparison:
+                        name: str = "", device=None) -> Comparison:
     """Run ``lm_fn(*args, **kwargs)`` on lamina tensors and ``torch_fn`` on torch tensors made
     from the same NumPy arrays, and assert that both libraries compute the same thing.
 
@@ -179,16 +180,23 @@ def check_against_torch(lm_fn: Callable, torch_fn: Callable, *args, kwargs: dict
       ``modules=(lamina_module, torch_module)``, for every parameter (same names in the same
       order; lamina's gradient has torch's dtype, and is None or zero where torch has none).
       The modules' gradients are cleared afterwards, so the pair can be compared again.
+    * ``device``: lamina's tensors (and the lamina module) are made on this device; every
+      lamina output and gradient must be on it, and is compared after ``.cpu()``.
 
     Returns both sides (results, outputs, values and leaf gradients) for further assertions.
     """
     kwargs = kwargs or {}
     where = f"{name}: " if name else ""
-    lm_args, lm_leaves = as_tensors(args, lambda a, rg: lm.tensor(a, requires_grad=rg), dtype, grad)
+    lm_args, lm_leaves = as_tensors(
+        args, lambda a, rg: lm.tensor(a, requires_grad=rg, device=device), dtype, grad)
+    if device is not None and modules is not None:
+        modules[0].to(device)
     t_args, t_leaves = as_tensors(args, lambda a, rg: torch.tensor(a, requires_grad=rg), dtype, grad)
     lm_result, t_result = lm_fn(*lm_args, **kwargs), torch_fn(*t_args, **kwargs)
     lm_out, t_out = _flat(lm_result), _flat(t_result)
     assert len(lm_out) == len(t_out), f"{where}{len(lm_out)} outputs, torch gives {len(t_out)}"
+    if device is not None:
+        _check_devices(lm_out, lm.device(device), f"{where}output")
     lm_values, t_values = [_array(a) for a in lm_out], [_array(b) for b in t_out]
     for k, (a, expected) in enumerate(zip(lm_values, t_values)):
         _check_output(a, expected, rtol, atol, f"{where}output {k}")
@@ -201,10 +209,12 @@ def check_against_torch(lm_fn: Callable, torch_fn: Callable, *args, kwargs: dict
     for k in differentiated:
         assert lm_out[k].requires_grad, f"{where}output {k} does not require grad, torch's does"
     cots = _cotangents(cotangent, [(t_values[k].shape, t_values[k].dtype) for k in differentiated])
-    _backward(lm, [lm_out[k] for k in differentiated], cots)
+    _backward(lm, [lm_out[k] for k in differentiated], cots, device)
+    if device is not None:
+        _check_devices([x.grad for x in lm_leaves], lm.device(device), f"{where}gradient")
     _backward(torch, [t_out[k] for k in differentiated], cots)
     for i, (x, y) in enumerate(zip(lm_leaves, t_leaves)):
-        got = np.zeros(x.shape, x.dtype) if x.grad is None else x.grad.numpy()
+        got = np.zeros(x.shape, x.dtype) if x.grad is None else x.grad.cpu().numpy()
         expected = np.zeros(tuple(y.shape), got.dtype) if y.grad is None else y.grad.numpy()
         assert got.dtype == x.dtype, f"{where}gradient of input {i} is {got.dtype}, the input {x.dtype}"
         np.testing.assert_allclose(got, expected, rtol=grad_rtol, atol=grad_atol,
@@ -213,6 +223,14 @@ def check_against_torch(lm_fn: Callable, torch_fn: Callable, *args, kwargs: dict
     if modules is not None:
         _check_parameter_grads(*modules, grad_rtol, grad_atol, where)
     return comparison
+
+
+def _check_devices(values, expected, where) -> None:
+    """Every lamina tensor among ``values`` lives on device ``expected``."""
+    target = lm.backend.check_device(expected)
+    for k, v in enumerate(values):
+        if isinstance(v, lm.Tensor):
+            assert v.device == target, f"{where} {k} is on {v.device}, expected {target}"
 
 
 def _check_output(a: np.ndarray, expected: np.ndarray, rtol, atol, where) -> None:
@@ -233,12 +251,13 @@ def _check_parameter_grads(lm_module, t_module, rtol, atol, where) -> None:
     for key, p in lm_params.items():
         expected = t_params[key].grad
         if expected is None:
-            assert p.grad is None or not np.any(p.grad.numpy()), f"{where}{key} has a gradient, torch's none"
+            assert p.grad is None or not np.any(p.grad.cpu().numpy()), f"{where}{key} has a gradient, torch's none"
         else:
             assert p.grad is not None, f"{where}no gradient reached {key}"
-            assert p.grad.numpy().dtype == expected.numpy().dtype, \
+            assert p.grad.device == p.device, f"{where}{key}: gradient on {p.grad.device}, the parameter on {p.device}"
+            assert p.grad.cpu().numpy().dtype == expected.numpy().dtype, \
                 f"{where}{key}: gradient dtype {p.grad.dtype}, torch's {expected.dtype}"
-            np.testing.assert_allclose(p.grad.numpy(), expected.numpy(), rtol=rtol, atol=atol,
+            np.testing.assert_allclose(p.grad.cpu().numpy(), expected.numpy(), rtol=rtol, atol=atol,
                                        err_msg=f"{where}gradient of {key}")
         p.grad = None
     t_module.zero_grad()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import get_array_module, on_device_of
 from ..errors import GraphError, InplaceError, ShapeError
 from .function import Context, _new_tensor, sum_to
 from .grad_mode import _state
@@ -78,9 +79,10 @@ def run_backward(root, gradient=None, retain_graph: bool = False) -> None:
             raise GraphError(
                 f"backward() without a gradient needs a scalar output, got shape {root.shape}; "
                 "pass gradient= of the same shape")
-        seed = np.ones_like(root._data)
+        seed = get_array_module(root._data).ones_like(root._data)
     else:
-        seed = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        seed = on_device_of(gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient),
+                            root._data)
         if seed.shape != root.shape:
             raise ShapeError(f"gradient has shape {seed.shape}, expected the output's shape {root.shape}")
         seed = seed.astype(root.dtype, copy=False)
@@ -155,8 +157,9 @@ def propagate(order: list, root_node: Context, out_index: int, seed, retain_grap
                     if t is not None and g is not None:
                         _store_leaf_grad(t, g, handed)
             if multi:
+                xp = get_array_module(*[g for g in grads if g is not None])
                 input_grads = node.fn.backward(node, *[
-                    g if g is not None else np.zeros(shape, dtype)
+                    g if g is not None else xp.zeros(shape, dtype)
                     for g, (shape, dtype) in zip(grads, node.out_meta)])
             else:
                 input_grads = node.fn.backward(node, grads)

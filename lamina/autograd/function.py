@@ -26,6 +26,7 @@ import weakref
 
 import numpy as np
 
+from ..backend import get_array_module, unify_devices
 from .grad_mode import _state
 from .observers import _local as _observed
 
@@ -152,7 +153,7 @@ class AccumulateGrad:
 # for a sum over dims, which one class here cannot tell apart).
 _TORCH_NAMES = {
     "PowScalar": "PowBackward0", "Pow": "PowBackward1", "Clamp": "ClampBackward1",
-    "Cast": "ToCopyBackward0", "Reshape": "ViewBackward0", "PadConstant": "ConstantPadNdBackward0",
+    "Cast": "ToCopyBackward0", "ToDevice": "ToCopyBackward0", "Reshape": "ViewBackward0", "PadConstant": "ConstantPadNdBackward0",
     "LogSumExp": "LogsumexpBackward0", "Norm": "LinalgVectorNormBackward0",
     "CrossEntropy": "NllLossBackward0", "NLL": "NllLossBackward0",
     "BCE": "BinaryCrossEntropyBackward0", "BCEWithLogits": "BinaryCrossEntropyWithLogitsBackward0",
@@ -182,8 +183,9 @@ def _share_version(result: Tensor, out, inputs, arrays) -> None:
     """A view (an output whose array is, or looks into, an input's array) shares that input's
     version counter, so an in-place change through either is seen by every node that saved
     the other (PyTorch's views do the same)."""
+    may_share = _may_share_memory if type(out) is _ndarray else get_array_module(out).may_share_memory
     for t, a in zip(inputs, arrays):
-        if out is a or (a.size and _may_share_memory(out, a)):
+        if out is a or (a.size and may_share(out, a)):
             result._vc = t._vc
             return
 
@@ -260,13 +262,19 @@ class Function:
         elif n == 2:
             t0, t1 = inputs
             arrays = (t0._data, t1._data)
+            if type(arrays[0]) is not type(arrays[1]):
+                arrays = unify_devices(arrays, cls.__name__)
             record = (t0.requires_grad or t1.requires_grad) and _state.enabled
         elif n == 3:
             t0, t1, t2 = inputs
             arrays = (t0._data, t1._data, t2._data)
+            if not type(arrays[0]) is type(arrays[1]) is type(arrays[2]):
+                arrays = unify_devices(arrays, cls.__name__)
             record = (t0.requires_grad or t1.requires_grad or t2.requires_grad) and _state.enabled
         else:
             arrays = tuple([t._data for t in inputs])
+            if n and len({type(a) for a in arrays}) > 1:
+                arrays = unify_devices(arrays, cls.__name__)
             record = _state.enabled and any([t.requires_grad for t in inputs])
         if not record:
             out = cls.forward(ctx, *arrays, **params)

@@ -14,7 +14,7 @@ import weakref
 import numpy as np
 
 from .. import dtypes as _dtypes
-from ..backend import device_of, get_array_module
+from ..backend import device_of, get_array_module, on_device_of, to_host
 from ..dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
 from ..errors import InplaceError, LaminaTypeError, LaminaValueError
 from ..size import Size
@@ -31,7 +31,7 @@ _ndarray = np.ndarray
 
 def _coerce(a):
     """Make ``a`` an array of its backend (NumPy scalars from reductions become 0-d arrays)."""
-    if type(a).__module__.startswith("cupy"):
+    if get_array_module(a) is not np:
         return a
     return np.asarray(a)
 
@@ -57,7 +57,7 @@ def _infer_array(data, dtype=None):
     if arr.dtype == object:
         # A list of Tensors, e.g. [t1, t2]: take their values.
         try:
-            arr = np.array([np.asarray(x._data if isinstance(x, Tensor) else x) for x in data])
+            arr = np.array([to_host(x._data) if isinstance(x, Tensor) else np.asarray(x) for x in data])
         except (TypeError, ValueError):
             raise LaminaTypeError(f"cannot make a tensor from data of type {type(data).__name__}") from None
     if dtype is not None:
@@ -238,14 +238,23 @@ class Tensor:
     # ----------------------------------------------------------------- conversions
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """The underlying array (shared, not copied). PyTorch refuses this on a tensor that
-        requires grad; lamina returns the array (it is outside the graph either way)."""
+        requires grad; lamina returns the array (it is outside the graph either way). A tensor
+        on a CUDA device is refused, as in PyTorch: ``.cpu()`` copies it to the host first."""
         if _observed.observer is not None:
             _refuse_read("numpy()")
+        if type(self._data) is not _ndarray and get_array_module(self._data) is not np:
+            self._refuse_host_view("numpy()")
         return self._data
+
+    def _refuse_host_view(self, what: str) -> None:
+        raise LaminaTypeError(f"{what}: can't convert {self.device} device type tensor to numpy. "
+                              "Use Tensor.cpu() to copy the tensor to host memory first.")
 
     def __array__(self, dtype=None, copy=None):
         if _observed.observer is not None:
             _refuse_read("conversion to a NumPy array")
+        if type(self._data) is not _ndarray and get_array_module(self._data) is not np:
+            self._refuse_host_view("conversion to a NumPy array")
         return self._data if dtype is None else self._data.astype(dtype)
 
     def item(self):
@@ -255,17 +264,17 @@ class Tensor:
                 f"item() needs a tensor with one element, this one has shape {self.shape}")
         if _observed.observer is not None:
             _refuse_read("item()")
-        return self._data.item()
+        return to_host(self._data).item()
 
     def tolist(self):
         if _observed.observer is not None:
             _refuse_read("tolist()")
-        return self._data.tolist()
+        return to_host(self._data).tolist()
 
     def __format__(self, spec: str) -> str:
         """``f"{loss:.4f}"`` formats a one-element 0-d tensor's value, as PyTorch does."""
         if self._data.ndim == 0:
-            return format(self._data.item(), spec)
+            return format(self.item(), spec)
         return object.__format__(self, spec)
 
     def __float__(self) -> float:
@@ -462,7 +471,7 @@ class Tensor:
 
         if not isinstance(src, Tensor) or not (_state.enabled and (src.requires_grad or self.requires_grad)):
             self._check_inplace("copy_")
-            self._data[...] = self._raw(src)
+            self._data[...] = on_device_of(self._raw(src), self._data)
             return self._bump()
         return self._inplace("copy_", lambda t, v: add(mul(t, 0), v), src)
 
@@ -471,7 +480,7 @@ class Tensor:
 
         self._check_inplace("uniform_")
         rng = global_generator() if generator is None else generator.numpy_generator()
-        self._data[...] = rng.uniform(a, b, self._data.shape)
+        self._data[...] = on_device_of(rng.uniform(a, b, self._data.shape), self._data)
         return self._bump()
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> "Tensor":
@@ -479,7 +488,7 @@ class Tensor:
 
         self._check_inplace("normal_")
         rng = global_generator() if generator is None else generator.numpy_generator()
-        self._data[...] = rng.normal(mean, std, self._data.shape)
+        self._data[...] = on_device_of(rng.normal(mean, std, self._data.shape), self._data)
         return self._bump()
 
     # ----------------------------------------------------------------- display
@@ -491,7 +500,9 @@ class Tensor:
             suffixes.append(f"grad_fn=<{self._node.name}>")
         elif self.requires_grad:
             suffixes.append("requires_grad=True")
-        return tensor_repr(self._data, suffixes)
+        if type(self._data) is not _ndarray and self.device.type != "cpu":
+            suffixes.insert(0, f"device='{self.device}'")
+        return tensor_repr(to_host(self._data), suffixes)
 
 
 _function.Tensor = Tensor

@@ -9,6 +9,10 @@ One format is chosen for all elements of a tensor, from its non-zero finite valu
 every element is right-aligned to the widest one. Rows wrap at ``linewidth`` (80) characters,
 and a tensor of more than ``threshold`` (1000) elements is summarised with ``...`` keeping
 ``edgeitems`` (3) at each end of every dimension. ``lm.set_printoptions`` changes these.
+
+Printing reads every value into Python, so it works on host (NumPy) arrays only:
+``Tensor.__repr__`` copies a device tensor's values to the host first (one transfer), and
+the NumPy calls here never see a device array.
 """
 from __future__ import annotations
 
@@ -132,7 +136,8 @@ def _nested(values: np.ndarray, indent: int, summarise: bool, fmt: _Formatter) -
 
 
 def tensor_repr(values: np.ndarray, suffixes: list[str], prefix: str = "tensor(") -> str:
-    """``tensor(<elements>, <suffixes>)`` laid out as PyTorch prints it."""
+    """``tensor(<elements>, <suffixes>)`` laid out as PyTorch prints it (``values``: a host
+    array)."""
     values = np.asarray(values)
     default = values.dtype in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)
     extras = []

@@ -15,12 +15,14 @@ so the run length, not the element count, decides the cost):
 Both give a matrix of shape (N*OH*OW, C*KH*KW) (the second as a transposed view), so the
 product with the weight matrix produces the output directly in channels-last memory.
 Geometry follows PyTorch: out = floor((n + pad_total - d(k-1) - 1) / s) + 1.
+Every array function here comes from the input's array module (NumPy or CuPy, whose
+``lib.stride_tricks.as_strided`` takes the same byte strides).
 """
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
+from ..backend import get_array_module
 from ..errors import LaminaValueError, ShapeError
 from . import _workspace as workspace
 from ._util import pair
@@ -81,15 +83,16 @@ def pad_input(x: np.ndarray, pads, value: float = 0.0, channels_last: bool | Non
     """
     (pt, pb), (pl, pr) = pads
     n, c, h, w = x.shape
+    module = get_array_module(x)
     if not (pt or pb or pl or pr) and (not channels_last or c == 1 or is_channels_last(x)):
         return x
     if channels_last is None:
         channels_last = c > 1 and is_channels_last(x)
     shape = (n, h + pt + pb, w + pl + pr)
     if channels_last:
-        out = workspace.empty(shape + (c,), x.dtype).transpose(0, 3, 1, 2)
+        out = workspace.empty(shape + (c,), x.dtype, module).transpose(0, 3, 1, 2)
     else:
-        out = workspace.empty((n, c) + shape[1:], x.dtype)
+        out = workspace.empty((n, c) + shape[1:], x.dtype, module)
     # the border strips only (filling everything would write the interior twice)
     out[:, :, :pt] = value
     out[:, :, pt + h:] = value
@@ -106,11 +109,13 @@ def im2col_nhwc(xp: np.ndarray, kernel, out_hw, stride, dilation, ones: bool = F
     n, c = xp.shape[:2]
     (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
     sn, sc, sy, sx = xp.strides
-    view = as_strided(xp, (n, oh, ow, kh, kw, c), (sn, sy * sh, sx * sw, sy * dh, sx * dw, sc),
-                      writeable=False)
+    module = get_array_module(xp)
+    view = module.lib.stride_tricks.as_strided(
+        xp, (n, oh, ow, kh, kw, c), (sn, sy * sh, sx * sw, sy * dh, sx * dw, sc))
     k = kh * kw * c
-    col = workspace.empty((n * oh * ow, k + ones), xp.dtype)
-    np.copyto(np.reshape(col[:, :k], view.shape, copy=False), view)
+    col = workspace.empty((n * oh * ow, k + ones), xp.dtype, module)
+    # splitting the row and column axes of col[:, :k] needs no copy: the reshape is a view
+    module.copyto(col[:, :k].reshape(view.shape), view)
     if ones:
         col[:, k] = 1
     return col
@@ -123,11 +128,12 @@ def im2col_cnhw(xp: np.ndarray, kernel, out_hw, stride, dilation, ones: bool = F
     n, c = xp.shape[:2]
     (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
     sn, sc, sy, sx = xp.strides
-    view = as_strided(xp, (c, kh, kw, n, oh, ow), (sc, sy * dh, sx * dw, sn, sy * sh, sx * sw),
-                      writeable=False)
+    module = get_array_module(xp)
+    view = module.lib.stride_tricks.as_strided(
+        xp, (c, kh, kw, n, oh, ow), (sc, sy * dh, sx * dw, sn, sy * sh, sx * sw))
     k = c * kh * kw
-    col = workspace.empty((k + ones, n * oh * ow), xp.dtype)
-    np.copyto(col[:k].reshape(view.shape), view)
+    col = workspace.empty((k + ones, n * oh * ow), xp.dtype, module)
+    module.copyto(col[:k].reshape(view.shape), view)
     if ones:
         col[k] = 1
     return col

@@ -15,6 +15,9 @@ __all__ = ["result_dtype", "promote", "require_floating"]
 
 def result_dtype(a: Tensor, b: Tensor) -> np.dtype:
     """The dtype of an elementwise operation on tensors ``a`` and ``b``, as PyTorch's."""
+    da, db = a._data.dtype, b._data.dtype
+    if da == db:          # the common case (``operands`` has promoted already); dtypes alone
+        return da
     return result_type(a, b)
 
 

@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from ..backend import get_array_module
+
 
 # Speed notes: np.where and masked ufuncs (where=) run about 10x slower than plain arithmetic
 # on random masks (branch misprediction), and np.log1p / np.expm1 about 8x slower than
@@ -16,17 +18,19 @@ import numpy as np
 
 def _exp_neg_abs(x):
     """e^{-|x|} in a fresh array (in (0, 1], so it never overflows)."""
-    z = np.abs(x, out=np.empty_like(x))
-    np.negative(z, out=z)
-    return np.exp(z, out=z)
+    xp = get_array_module(x)
+    z = xp.abs(x, out=xp.empty_like(x))
+    xp.negative(z, out=z)
+    return xp.exp(z, out=z)
 
 
 def _log1p_inplace(e):
     """log(1 + e) for e >= 0, in place, to full relative precision (Kahan): with u = fl(1 + e),
     log1p(e) = log(u) * e / (u - 1), and = e where u rounds to 1."""
-    u = np.add(e, 1, out=np.empty_like(e))      # out=: 0-d arithmetic would give scalars
+    xp = get_array_module(e)
+    u = xp.add(e, 1, out=xp.empty_like(e))      # out=: 0-d arithmetic would give scalars
     d = u - 1
-    np.log(u, out=u)
+    xp.log(u, out=u)
     tiny = d == 0                     # 1 + e == 1: log1p(e) = e to working precision
     u += tiny
     d += tiny
@@ -45,7 +49,7 @@ def _sigmoid(x):
     exponent is never positive and nothing overflows (and tiny values keep their digits)."""
     e = _exp_neg_abs(x)
     den = e + 1
-    np.maximum(e, x >= 0, out=e)      # numerator: 1 for x >= 0, e^{-|x|} = e^x for x < 0
+    get_array_module(x).maximum(e, x >= 0, out=e)      # numerator: 1 for x >= 0, e^{-|x|} = e^x for x < 0
     e /= den
     return e
 
@@ -60,11 +64,12 @@ def _sigmoid_unit(x):
     which keeps tiny values (and exact zeros) for their gradients."""
     if x.dtype.char == "e":
         return _sigmoid_unit(x.astype(np.float32)).astype(np.float16)
-    z = np.negative(x, out=np.empty_like(x))  # out=: a 0-d input would give a scalar
-    with np.errstate(over="ignore"):
-        np.exp(z, out=z)
+    xp = get_array_module(x)
+    z = xp.negative(x, out=xp.empty_like(x))  # out=: a 0-d input would give a scalar
+    with np.errstate(over="ignore"):          # host-side warning control (a no-op on devices)
+        xp.exp(z, out=z)
     z += 1
-    return np.reciprocal(z, out=z)
+    return xp.reciprocal(z, out=z)
 
 
 # W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23
@@ -87,7 +92,8 @@ _Q = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-01,
 
 def _erfc_positive(y):
     """erfc(y) for y > 0.46875 (Cody's second and third intervals)."""
-    out = np.empty_like(y)
+    xp = get_array_module(y)
+    out = xp.empty_like(y)
     mid = y <= 4.0
     for mask, (num, den, last) in ((mid, (_C, _D, 7)), (~mid, (_P, _Q, 4))):
         v = y[mask]
@@ -103,8 +109,8 @@ def _erfc_positive(y):
             r = (1 / math.sqrt(math.pi) - z * r) / v
         # e^{-v^2} split as e^{-s^2} e^{-(v-s)(v+s)} with s = v rounded to 1/16: keeps the
         # rounding error of v^2 out of the exponent.
-        s = np.trunc(v * 16) / 16
-        out[mask] = np.exp(-s * s) * np.exp(-(v - s) * (v + s)) * r
+        s = xp.trunc(v * 16) / 16
+        out[mask] = xp.exp(-s * s) * xp.exp(-(v - s) * (v + s)) * r
     return out
 
 
@@ -118,26 +124,27 @@ _NR = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
 def _normal_cdf(x):
     """Phi(x) = erfc(-x / sqrt 2) / 2, through erfc in the tails (no cancellation): Cody's
     approximation (~1e-16) in float64, Numerical Recipes' (~1e-7) in float32."""
+    xp = get_array_module(x)
     if x.dtype == np.float32:
-        z = np.abs(x, out=np.empty_like(x))
+        z = xp.abs(x, out=xp.empty_like(x))
         z *= np.float32(1 / math.sqrt(2))
-        t = np.multiply(z, np.float32(0.5), out=np.empty_like(z))
+        t = xp.multiply(z, np.float32(0.5), out=xp.empty_like(z))
         t += 1
-        np.reciprocal(t, out=t)
-        p = np.multiply(t, np.float32(_NR[-1]), out=np.empty_like(t))
+        xp.reciprocal(t, out=t)
+        p = xp.multiply(t, np.float32(_NR[-1]), out=xp.empty_like(t))
         for c in _NR[-2:0:-1]:
             p += np.float32(c)
             p *= t
         p += np.float32(_NR[0])
         z *= z
         p -= z
-        np.exp(p, out=p)
+        xp.exp(p, out=p)
         p *= t
         half = p
         half *= np.float32(0.5)                  # erfc(|x| / sqrt 2) / 2 = Phi(-|x|)
     else:
-        z = np.abs(x) * (1 / math.sqrt(2))
-        half = np.empty_like(x)
+        z = xp.abs(x) * (1 / math.sqrt(2))
+        half = xp.empty_like(x)
         small = z <= 0.46875
         v = z[small]
         vv = v * v

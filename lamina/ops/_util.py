@@ -6,12 +6,14 @@ import numpy as np
 from ..autograd.function import _new_tensor
 from ..autograd.observers import _local as _observed
 from ..autograd.tensor import Tensor, _infer_array
+from ..backend import get_array_module, on_device_of
 from ..dtypes import result_type
 from ..errors import LaminaTypeError, LaminaValueError
 
 __all__ = ["as_tensor", "operands", "normalize_dim", "normalize_dims", "pair", "write_out"]
 
 _SCALARS = (int, float, bool, np.number, np.bool_)
+_ndarray = np.ndarray
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:
@@ -24,15 +26,18 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     kind = type(value)
     if (kind is float or kind is int) and like is not None and like._data.dtype.kind == "f":
         # the common case (``0.5 * x``, ``1 - y``): the tensor's own floating dtype
-        return _constant(_new_tensor(np.array(value, dtype=like._data.dtype)))
+        data = like._data
+        xp = np if type(data) is _ndarray else get_array_module(data)
+        return _constant(_new_tensor(xp.array(value, dtype=data.dtype)))
     if isinstance(value, _SCALARS) and like is not None:
         dtype = like._data.dtype
         if dtype.kind != "f" or not isinstance(value, (float, np.floating, int, np.integer)):
             dtype = result_type(like, value)
-        return _constant(Tensor._wrap(np.asarray(value, dtype=dtype)))
+        return _constant(Tensor._wrap(get_array_module(like._data).asarray(value, dtype=dtype)))
     if isinstance(value, np.ndarray):
-        return Tensor._wrap(value)
-    return _constant(Tensor._wrap(_infer_array(value)))
+        return Tensor._wrap(value if like is None else on_device_of(value, like._data))
+    array = _infer_array(value)
+    return _constant(Tensor._wrap(array if like is None else on_device_of(array, like._data)))
 
 
 def _constant(t: Tensor) -> Tensor:
@@ -108,6 +113,6 @@ def write_out(out: Tensor | None, result: Tensor, name: str) -> Tensor:
             f"{name}(): functions with out=... arguments don't support automatic "
             "differentiation, but one of the arguments requires grad")
     if out._data.shape != result._data.shape:
-        out._data = np.empty(result._data.shape, dtype=out._data.dtype)
+        out._data = get_array_module(out._data).empty(result._data.shape, dtype=out._data.dtype)
     out._store(name, result._data)
     return out._bump()

@@ -16,6 +16,10 @@ the free blocks kept are bounded by ``MAX_BYTES`` (least recently used ones rele
 
 This relies on CPython's reference counts (``sys.getrefcount``), which are exact for the
 arrays involved. Requests come from any thread; a lock guards the lists.
+
+The pool is for host memory only. An operation on a device passes its array module
+(``xp``, from ``lamina.backend.get_array_module``) and gets a fresh ``xp.empty`` array:
+CuPy keeps a memory pool of its own, and device memory is never faulted in page by page.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ import threading
 import numpy as np
 
 from ..autograd import engine as _engine
+from ..backend import get_array_module
 
 __all__ = ["empty", "empty_like", "zeros", "MIN_BYTES", "MAX_BYTES", "clear", "stats"]
 
@@ -97,8 +102,11 @@ class _Pool:
 _pool = _Pool()
 
 
-def empty(shape: tuple, dtype) -> np.ndarray:
-    """An uninitialised C-contiguous array, on a reused block when it is large."""
+def empty(shape: tuple, dtype, xp=np):
+    """An uninitialised C-contiguous array of module ``xp`` (NumPy by default), on a reused
+    block when it is a large host array."""
+    if xp is not np:
+        return xp.empty(shape, dtype)
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < MIN_BYTES:
@@ -106,19 +114,25 @@ def empty(shape: tuple, dtype) -> np.ndarray:
     return _pool.block(nbytes).view(dtype).reshape(shape)
 
 
-def zeros(shape: tuple, dtype) -> np.ndarray:
-    """A C-contiguous array of zeros, on a reused block when it is large."""
+def zeros(shape: tuple, dtype, xp=np):
+    """A C-contiguous array of zeros of module ``xp``, on a reused block when it is a large
+    host array."""
+    if xp is not np:
+        return xp.zeros(shape, dtype)
     out = empty(shape, dtype)
     out.fill(0)
     return out
 
 
-def empty_like(x: np.ndarray, dtype=None) -> np.ndarray:
-    """``np.empty_like(x)``: same shape and memory order (the axes ordered by decreasing
-    stride, as NumPy's ``order='K'`` does), on a reused block when it is large."""
+def empty_like(x, dtype=None):
+    """``xp.empty_like(x)`` in ``x``'s array module: same shape and memory order (the axes
+    ordered by decreasing stride, as ``order='K'`` does), on a reused block when ``x`` is a
+    large host array."""
+    if type(x) is not np.ndarray:
+        return get_array_module(x).empty_like(x, dtype=dtype)
     dtype = x.dtype if dtype is None else np.dtype(dtype)
     nbytes = x.size * dtype.itemsize
-    if nbytes < MIN_BYTES or type(x) is not np.ndarray:
+    if nbytes < MIN_BYTES:
         return np.empty_like(x, dtype=dtype)
     if x.flags.c_contiguous:
         return _pool.block(nbytes).view(dtype).reshape(x.shape)

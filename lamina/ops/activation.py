@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend import get_array_module, on_device_of
 from ..errors import LaminaValueError
 from ._special import _log1p_exp_neg_abs, _normal_cdf, _sigmoid, _sigmoid_unit
 from . import _workspace as workspace
@@ -48,7 +49,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.tanh(x)
+        y = get_array_module(x).tanh(x)
         ctx.save(y)
         return y
 
@@ -64,24 +65,26 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.maximum(x, 0, out=workspace.empty_like(x))
+        y = get_array_module(x).maximum(x, 0, out=workspace.empty_like(x))
         ctx.save(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved
+        xp = get_array_module(y, grad)
         bits = _SAME_SIZE_INT.get(grad.dtype.char)
-        if bits is None or y.dtype != grad.dtype or not y.size:
-            return np.where(y <= 0, 0, grad).astype(grad.dtype, copy=False)
+        if xp is not np or bits is None or y.dtype != grad.dtype or not y.size:
+            # (on a device a select costs no more than the bit trick below)
+            return xp.where(y <= 0, 0, grad).astype(grad.dtype, copy=False)
         # where(y <= 0, 0, grad) without np.where (about 15x slower on a random mask): y is a
         # ReLU output (positive, +-0 or NaN), so "not y <= 0" is "y != 0", and the masked
         # entries are cleared bit by bit (grad AND 0...0), which keeps exact zeros there even
         # where grad is inf or NaN, and every other entry exactly.
-        keep = np.not_equal(y, 0, out=workspace.empty_like(y, np.bool_))
-        mask = np.subtract(0, keep, dtype=bits, out=workspace.empty_like(y, bits))  # 0 or ~0
+        keep = xp.not_equal(y, 0, out=workspace.empty_like(y, np.bool_))
+        mask = xp.subtract(0, keep, dtype=bits, out=workspace.empty_like(y, bits))  # 0 or ~0
         out = workspace.empty_like(grad)
-        np.bitwise_and(grad.view(bits), mask, out=out.view(bits))
+        xp.bitwise_and(grad.view(bits), mask, out=out.view(bits))
         return out
 
 
@@ -91,9 +94,10 @@ class LeakyReLU(Function):
 
     @staticmethod
     def forward(ctx, x, negative_slope):
-        ax = np.multiply(x, negative_slope, out=np.empty_like(x))
+        xp = get_array_module(x)
+        ax = xp.multiply(x, negative_slope, out=xp.empty_like(x))
         # x > 0 picks the larger of x and a x when a <= 1, the smaller when a > 1
-        y = (np.maximum if negative_slope <= 1 else np.minimum)(x, ax, out=ax)
+        y = (xp.maximum if negative_slope <= 1 else xp.minimum)(x, ax, out=ax)
         ctx.slope = negative_slope
         ctx.save(y if negative_slope >= 0 else x)
         return y
@@ -114,9 +118,10 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx, x, alpha):
-        y = np.expm1(np.minimum(x, 0))              # no overflow for large positive x
+        xp = get_array_module(x)
+        y = xp.expm1(xp.minimum(x, 0))              # no overflow for large positive x
         y *= alpha
-        y += np.maximum(x, 0)                       # one of the two terms is always 0
+        y += xp.maximum(x, 0)                       # one of the two terms is always 0
         ctx.alpha = alpha
         ctx.save(x)
         return y
@@ -124,9 +129,10 @@ class ELU(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved
-        slope = np.exp(np.minimum(x, 0))            # 1 for x > 0
+        xp = get_array_module(x)
+        slope = xp.exp(xp.minimum(x, 0))            # 1 for x > 0
         slope *= ctx.alpha
-        slope += np.multiply(x > 0, 1 - ctx.alpha, dtype=slope.dtype)
+        slope += xp.multiply(x > 0, 1 - ctx.alpha, dtype=slope.dtype)
         slope *= grad
         return slope
 
@@ -138,14 +144,17 @@ class Softplus(Function):
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
+        xp = get_array_module(x)
         t = x * beta if beta != 1 else x
         y = _log1p_exp_neg_abs(t)
-        y += np.maximum(t, 0)
+        y += xp.maximum(t, 0)
         if beta != 1:
             y /= beta
         cut = t > threshold
-        if cut.any():
-            np.copyto(y, x, where=cut)              # y = x beyond the threshold
+        # (on the CPU a masked copy is skipped when nothing is cut; on a device the test
+        # would cost a synchronisation, and the copy is cheap)
+        if xp is not np or cut.any():
+            xp.copyto(y, x, where=cut)              # y = x beyond the threshold
         ctx.save(t)
         ctx.threshold = threshold
         return y
@@ -155,7 +164,7 @@ class Softplus(Function):
         (t,) = ctx.saved
         s = _sigmoid(t)
         cut = t > ctx.threshold
-        if cut.any():
+        if get_array_module(t) is not np or cut.any():
             s += cut * (1 - s)
         s *= grad
         return s
@@ -166,15 +175,16 @@ class LogSigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
+        xp = get_array_module(x)
         y = _log1p_exp_neg_abs(x)
-        np.subtract(np.minimum(x, 0), y, out=y)
+        xp.subtract(xp.minimum(x, 0), y, out=y)
         ctx.save(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved
-        return grad * -np.expm1(y)
+        return grad * -get_array_module(y).expm1(y)
 
 
 class GELU(Function):
@@ -186,7 +196,7 @@ class GELU(Function):
     def forward(ctx, x, approximate):
         ctx.approximate = approximate
         if approximate == "tanh":
-            t = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))
+            t = get_array_module(x).tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))
             ctx.save(x, t)
             return 0.5 * x * (1 + t)
         cdf = _normal_cdf(x)
@@ -199,7 +209,7 @@ class GELU(Function):
         if ctx.approximate == "tanh":
             k = math.sqrt(2 / math.pi)
             return grad * (0.5 * (1 + c) + 0.5 * x * (1 - c * c) * k * (1 + 3 * 0.044715 * x * x))
-        pdf = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        pdf = get_array_module(x).exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return grad * (c + x * pdf)
 
 
@@ -226,11 +236,12 @@ class Heaviside(Function):
     def forward(ctx, x, values):
         if values is None:
             return (x >= 0).astype(x.dtype)
-        return np.where(x > 0, 1, np.where(x == 0, values, 0)).astype(x.dtype, copy=False)
+        xp = get_array_module(x)
+        return xp.where(x > 0, 1, xp.where(x == 0, values, 0)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
-        return np.zeros_like(grad)
+        return get_array_module(grad).zeros_like(grad)
 
 
 class HardTanh(Function):
@@ -238,7 +249,7 @@ class HardTanh(Function):
 
     @staticmethod
     def forward(ctx, x, min_val, max_val):
-        y = np.clip(x, min_val, max_val)
+        y = get_array_module(x).clip(x, min_val, max_val)
         ctx.save(y)
         ctx.lo, ctx.hi = min_val, max_val
         return y
@@ -256,8 +267,9 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         # out= keeps a 0-d input an array (0-d arithmetic returns NumPy scalars)
-        e = np.subtract(x, x.max(axis=dim, keepdims=True), out=np.empty_like(x))
-        np.exp(e, out=e)
+        xp = get_array_module(x)
+        e = xp.subtract(x, x.max(axis=dim, keepdims=True), out=xp.empty_like(x))
+        xp.exp(e, out=e)
         e /= e.sum(axis=dim, keepdims=True)
         ctx.dim = dim
         ctx.save(e)
@@ -266,7 +278,8 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved
-        g = np.subtract(grad, (grad * y).sum(axis=ctx.dim, keepdims=True), out=np.empty_like(y))
+        xp = get_array_module(y, grad)
+        g = xp.subtract(grad, (grad * y).sum(axis=ctx.dim, keepdims=True), out=xp.empty_like(y))
         g *= y
         return g
 
@@ -277,8 +290,9 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = np.subtract(x, x.max(axis=dim, keepdims=True), out=np.empty_like(x))
-        lse = np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        xp = get_array_module(x)
+        shifted = xp.subtract(x, x.max(axis=dim, keepdims=True), out=xp.empty_like(x))
+        lse = xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         shifted -= lse
         ctx.dim = dim
         ctx.save(shifted)
@@ -287,9 +301,10 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved
-        g = np.exp(y, out=np.empty_like(y))
+        xp = get_array_module(y, grad)
+        g = xp.exp(y, out=xp.empty_like(y))
         g *= grad.sum(axis=ctx.dim, keepdims=True)
-        np.subtract(grad, g, out=g)
+        xp.subtract(grad, g, out=g)
         return g
 
 
@@ -360,8 +375,10 @@ def heaviside(input: Tensor, values: Tensor | float | None = None) -> Tensor:
     tensor([0., 1., 1.])
     """
     x = as_tensor(input)
-    if values is not None:
-        values = values._data if isinstance(values, Tensor) else np.asarray(values, x.dtype)
+    if isinstance(values, Tensor):
+        values = on_device_of(values._data, x._data)
+    elif values is not None:
+        values = get_array_module(x._data).asarray(values, dtype=x.dtype)
     return Heaviside.apply(x, values=values)
 
 

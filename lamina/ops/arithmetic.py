@@ -11,6 +11,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
+from ..backend import get_array_module, on_device_of
 from ..dtypes import get_default_dtype
 from ._util import operands, write_out
 
@@ -104,7 +105,7 @@ class PowScalar(Function):
         if p == 2:
             return grad * (2 * x)
         if p == 0:
-            return np.zeros_like(grad)
+            return get_array_module(grad).zeros_like(grad)
         return grad * (p * x ** (p - 1))
 
 
@@ -120,13 +121,14 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b, z = ctx.saved
+        xp = get_array_module(a, b)
         need_a, need_b = ctx.needs_input_grad
         ga = gb = None
         if need_a:
-            ga = grad * np.where(b == 0, 0, b * a ** (b - 1))
+            ga = grad * xp.where(b == 0, 0, b * a ** (b - 1))
         if need_b:
             with np.errstate(divide="ignore", invalid="ignore"):
-                gb = np.where((a == 0) & (b >= 0), 0, grad * z * np.log(a))
+                gb = xp.where((a == 0) & (b >= 0), 0, grad * z * xp.log(a))
         return ga, gb
 
 
@@ -135,7 +137,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.exp(x)
+        y = get_array_module(x).exp(x)
         ctx.save(y)
         return y
 
@@ -151,7 +153,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
-        return np.log(x)
+        return get_array_module(x).log(x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -165,7 +167,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.sqrt(x)
+        y = get_array_module(x).sqrt(x)
         ctx.save(y)
         return y
 
@@ -174,7 +176,7 @@ class Sqrt(Function):
         (y,) = ctx.saved
         with np.errstate(divide="ignore", invalid="ignore"):
             g = grad / (2 * y)
-        return np.where(grad == 0, 0, g).astype(g.dtype, copy=False)
+        return get_array_module(g).where(grad == 0, 0, g).astype(g.dtype, copy=False)
 
 
 class Abs(Function):
@@ -183,12 +185,12 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
-        return np.abs(x)
+        return get_array_module(x).abs(x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved
-        return grad * np.sign(x)
+        return grad * get_array_module(x).sign(x)
 
 
 class Sign(Function):
@@ -196,11 +198,11 @@ class Sign(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.sign(x)
+        return get_array_module(x).sign(x)
 
     @staticmethod
     def backward(ctx, grad):
-        return np.zeros_like(grad)
+        return get_array_module(grad).zeros_like(grad)
 
 
 class Clamp(Function):
@@ -210,12 +212,12 @@ class Clamp(Function):
     def forward(ctx, x, lo, hi):
         ctx.save(x)
         ctx.lo, ctx.hi = lo, hi
-        return np.clip(x, lo, hi)
+        return get_array_module(x).clip(x, lo, hi)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved
-        mask = np.ones(x.shape, dtype=bool)
+        mask = get_array_module(x).ones(x.shape, dtype=bool)
         if ctx.lo is not None:
             mask &= x >= ctx.lo
         if ctx.hi is not None:
@@ -226,8 +228,9 @@ class Clamp(Function):
 def _extremum_grads(grad, a, b, a_loses, b_loses):
     """PyTorch's rule for max/min: each input gets dL/dz unless it lost the comparison, half of
     it on a tie; a NaN makes no one lose, so both inputs of a NaN element get dL/dz."""
-    g = np.where(a == b, grad * 0.5, grad).astype(grad.dtype, copy=False)
-    return np.where(a_loses, 0, g), np.where(b_loses, 0, g)
+    xp = get_array_module(grad, a, b)
+    g = xp.where(a == b, grad * 0.5, grad).astype(grad.dtype, copy=False)
+    return xp.where(a_loses, 0, g), xp.where(b_loses, 0, g)
 
 
 class Maximum(Function):
@@ -237,7 +240,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save(a, b)
-        return np.maximum(a, b)
+        return get_array_module(a, b).maximum(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -252,7 +255,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save(a, b)
-        return np.minimum(a, b)
+        return get_array_module(a, b).minimum(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -266,16 +269,17 @@ class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.save(cond)
-        return np.where(cond, a, b)
+        return get_array_module(cond, a, b).where(cond, a, b)
 
     @staticmethod
     def backward(ctx, grad):
         (cond,) = ctx.saved
-        zero = np.zeros((), dtype=grad.dtype)
+        xp = get_array_module(cond, grad)
+        zero = xp.zeros((), dtype=grad.dtype)
         _, need_a, need_b = ctx.needs_input_grad
         return (None,
-                np.where(cond, grad, zero) if need_a else None,
-                np.where(cond, zero, grad) if need_b else None)
+                xp.where(cond, grad, zero) if need_a else None,
+                xp.where(cond, zero, grad) if need_b else None)
 
 
 class Cast(Function):
@@ -340,17 +344,18 @@ def _rounded_div(a: Tensor, b: Tensor, rounding_mode: str) -> Tensor:
         raise LaminaValueError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor', got {rounding_mode!r}")
     x, y = a._data, b._data
-    if x.dtype.kind in "iub" and y.dtype.kind in "iub" and not np.all(y):
+    xp = get_array_module(x, y)
+    if x.dtype.kind in "iub" and y.dtype.kind in "iub" and not xp.all(y):
         from ..errors import IntegerDivisionByZeroError
 
         raise IntegerDivisionByZeroError(
             f"div(rounding_mode={rounding_mode!r}): integer division by zero (the divisor holds a 0)")
     if x.dtype.kind == "f":
-        q = np.trunc(x / y) if rounding_mode == "trunc" else np.floor(x / y)
+        q = xp.trunc(x / y) if rounding_mode == "trunc" else xp.floor(x / y)
     elif rounding_mode == "floor":
-        q = np.floor_divide(x, y)
+        q = xp.floor_divide(x, y)
     else:
-        q = (np.abs(x) // np.abs(y)) * np.sign(x) * np.sign(y)
+        q = (xp.abs(x) // xp.abs(y)) * xp.sign(x) * xp.sign(y)
     return Tensor._wrap(q.astype(x.dtype, copy=False))
 
 
@@ -402,9 +407,17 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:
         from ..errors import LaminaValueError
 
         raise LaminaValueError("clamp needs at least one of min and max")
-    lo = np.asarray(min, dtype=x.dtype) if min is not None else None
-    hi = np.asarray(max, dtype=x.dtype) if max is not None else None
+    lo = _bound(min, x) if min is not None else None
+    hi = _bound(max, x) if max is not None else None
     return Clamp.apply(x, lo=lo, hi=hi)
+
+
+def _bound(value, x: Tensor):
+    """A bound of clamp (a number or a tensor) as an array of ``x``'s dtype on its device."""
+    data = x._data
+    if isinstance(value, Tensor):
+        value = on_device_of(value._data, data)
+    return get_array_module(data).asarray(value, dtype=data.dtype)
 
 
 def maximum(a, b) -> Tensor:
@@ -419,10 +432,14 @@ def minimum(a, b) -> Tensor:
 
 def where(condition, a, b) -> Tensor:
     """Elements of ``a`` where ``condition`` holds, else of ``b`` (all broadcast together)."""
-    cond = condition if isinstance(condition, Tensor) else Tensor._wrap(np.asarray(condition, dtype=bool))
+    a, b = operands(a, b)
+    if isinstance(condition, Tensor):
+        cond = condition
+    else:  # an array or a list: as a bool array on the operands' device
+        array = get_array_module(condition).asarray(condition, dtype=bool)
+        cond = Tensor._wrap(on_device_of(array, a._data))
     if cond._data.dtype != np.bool_:
         cond = Tensor._wrap(cond._data.astype(bool))
-    a, b = operands(a, b)
     return Where.apply(cond, a, b)
 
 

@@ -15,10 +15,11 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, int64
+from ..backend import as_array, get_array_module, on_device_of, to_host
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 from ._special import _log1p_exp_neg_abs, _log1p_inplace, _sigmoid
 from ._util import as_tensor
-from .loss import _pair, _raw_weight, _reduce, _reduction, _upstream
+from .loss import _pair, _param_array, _raw_weight, _reduce, _reduction, _upstream
 
 __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "one_hot"]
@@ -34,7 +35,7 @@ def _index_target(name: str, x: Tensor, target, ignore_index: int, weight, probs
     axis = 1 if x.ndim >= 2 else 0
     n_classes = x.shape[axis]
     expected = tuple(x.shape[:axis] + x.shape[axis + 1:])
-    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._data if isinstance(target, Tensor) else on_device_of(as_array(target), x._data)
     also = f", or class probabilities of the input's shape {tuple(x.shape)}" if probs_ok else ""
     if t.shape != expected:
         raise ShapeError(f"{name}: input of shape {tuple(x.shape)} ({n_classes} classes on dim "
@@ -46,7 +47,7 @@ def _index_target(name: str, x: Tensor, target, ignore_index: int, weight, probs
             f"class indices must be integers (target.long()){also}")
     w = None
     if weight is not None:
-        w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+        w = _param_array(name, weight, x)
         if w.shape != (n_classes,):
             raise ShapeError(f"{name}: weight must have one entry per class, shape ({n_classes},), "
                              f"got {w.shape}")
@@ -57,14 +58,15 @@ def _index_target(name: str, x: Tensor, target, ignore_index: int, weight, probs
 def _valid_targets(name: str, target, ignore_index: int, n_classes: int):
     """The mask of entries that are not ``ignore_index`` (None when none is ignored), after
     checking every other index lies in [0, n_classes). Runs inside the operations' forward,
-    so every batch is checked, replayed ones included."""
+    so every batch is checked, replayed ones included. (On a device each of the two checks
+    is one synchronisation.)"""
     valid = target != ignore_index
     if valid.all():
         valid, kept = None, target              # the common case: nothing to mask later
     else:
         kept = target[valid]
-    if kept.size and (kept.min() < 0 or kept.max() >= n_classes):
-        bad = kept[(kept < 0) | (kept >= n_classes)].flat[0]
+    if kept.size and ((kept.min() < 0) | (kept.max() >= n_classes)):
+        bad = kept[(kept < 0) | (kept >= n_classes)].reshape(-1)[0]
         raise LaminaValueError(f"{name}: target index {int(bad)} is out of range for "
                                f"{n_classes} classes (expected 0 <= index < {n_classes}, or "
                                f"ignore_index={ignore_index})")
@@ -75,26 +77,36 @@ def _flat_index(shape: tuple, target, valid):
     """Indices into the flattened (C-order) input of the target entries x[n, t_n, s...]: one
     fancy index instead of take/put_along_axis (several times cheaper on small batches).
     Ignored entries point at class 0; the mask ``valid`` removes them later."""
-    t = target if valid is None else np.where(valid, target, 0)
+    xp = get_array_module(target)
+    t = target if valid is None else xp.where(valid, target, 0)
     if len(shape) == 1:
         return t
     inner = math.prod(shape[2:])
-    rows = np.arange(shape[0]).reshape((-1,) + (1,) * (t.ndim - 1)) * (shape[1] * inner)
+    rows = xp.arange(shape[0]).reshape((-1,) + (1,) * (t.ndim - 1)) * (shape[1] * inner)
     if inner > 1:
-        rows = rows + np.arange(inner).reshape(shape[2:])
+        rows = rows + xp.arange(inner).reshape(shape[2:])
     return rows + t * inner
 
 
 def _mean_count(dtype, target, wt, valid):
-    """PyTorch's 'mean' denominator: sum of the target weights over non-ignored entries."""
+    """PyTorch's 'mean' denominator: sum of the target weights over non-ignored entries
+    (a scalar, or a 0-d array on the target's device)."""
     if wt is not None:
-        return dtype.type(np.sum(wt if valid is None else wt * valid))
-    return dtype.type(target.size if valid is None else np.count_nonzero(valid))
+        return (wt if valid is None else wt * valid).sum().astype(dtype)
+    if valid is None:
+        return dtype.type(target.size)
+    return valid.sum().astype(dtype)
+
+
+def _is_zero(count) -> bool:
+    """Whether the 'mean' denominator is 0 (one synchronisation when it is on a device)."""
+    return count is not None and bool(count == 0)
 
 
 def _class_axis(v, axis: int):
     """A per-entry array (target shape) given back its class axis, to broadcast over classes."""
-    return np.expand_dims(v, axis) if np.ndim(v) else v
+    ndim = getattr(v, "ndim", 0)
+    return v.reshape(v.shape[:axis] + (1,) + v.shape[axis:]) if ndim else v
 
 
 class CrossEntropy(Function):
@@ -107,22 +119,23 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing, axis):
+        xp = get_array_module(x)
         n_classes, eps = x.shape[axis], label_smoothing
         valid = _valid_targets("cross_entropy", target, ignore_index, n_classes)
         flat = _flat_index(x.shape, target, valid)
         # C order (not empty_like's 'K'), so reshape(-1) below is a view
-        e = np.subtract(x, x.max(axis=axis, keepdims=True), out=np.empty(x.shape, x.dtype))
+        e = xp.subtract(x, x.max(axis=axis, keepdims=True), out=xp.empty(x.shape, x.dtype))
         picked = e.reshape(-1)[flat]
         wt = wb = None
         if weight is not None:
             wb = weight.reshape((n_classes,) + (1,) * (x.ndim - axis - 1))
-            wt = weight[target if valid is None else np.where(valid, target, 0)]
+            wt = weight[target if valid is None else xp.where(valid, target, 0)]
         if eps:
             smooth = (e * wb if wb is not None else e).sum(axis=axis)
-        np.exp(e, out=e)
+        xp.exp(e, out=e)
         s = e.sum(axis=axis, keepdims=True)
         e /= s
-        lse = np.log(s).squeeze(axis)
+        lse = xp.log(s).squeeze(axis)
         loss = lse - picked
         if wt is not None:
             loss *= wt
@@ -130,21 +143,22 @@ class CrossEntropy(Function):
             total_w = weight.sum() if weight is not None else n_classes
             loss = (1 - eps) * loss + (eps / n_classes) * (total_w * lse - smooth)
         if valid is not None:
-            loss = np.where(valid, loss, 0).astype(x.dtype, copy=False)
+            loss = xp.where(valid, loss, 0).astype(x.dtype, copy=False)
         ctx.save(e)
         ctx.flat, ctx.valid, ctx.weight, ctx.wt = flat, valid, weight, wt
         ctx.reduction, ctx.eps, ctx.axis = reduction, eps, axis
         ctx.count = _mean_count(x.dtype, target, wt, valid) if reduction == "mean" else None
-        if ctx.count == 0:        # everything ignored: NaN loss and zero gradient, as PyTorch
-            return np.full((), np.nan, x.dtype)
+        ctx.empty = _is_zero(ctx.count)
+        if ctx.empty:        # everything ignored: NaN loss and zero gradient, as PyTorch
+            return xp.full((), np.nan, x.dtype)
         return _reduce(loss, reduction, ctx.count)
 
     @staticmethod
     def backward(ctx, grad):
         (p,) = ctx.saved
         axis, eps, w = ctx.axis, ctx.eps, ctx.weight
-        if ctx.count == 0:
-            return np.zeros_like(p), None
+        if ctx.empty:
+            return get_array_module(p).zeros_like(p), None
         up = _upstream(grad, ctx.reduction, ctx.count)      # 0-d, or per entry for 'none'
         if ctx.valid is not None:
             up = up * ctx.valid
@@ -166,16 +180,21 @@ class CrossEntropyProb(Function):
 
     @staticmethod
     def forward(ctx, x, y, weight, reduction, label_smoothing, axis):
+        xp = get_array_module(x)
         n_classes, eps = x.shape[axis], label_smoothing
-        logp = np.subtract(x, x.max(axis=axis, keepdims=True), out=np.empty_like(x))
-        logp -= np.log(np.exp(logp).sum(axis=axis, keepdims=True))
+        logp = xp.subtract(x, x.max(axis=axis, keepdims=True), out=xp.empty_like(x))
+        logp -= xp.log(xp.exp(logp).sum(axis=axis, keepdims=True))
         yw = (1 - eps) * y + eps / n_classes if eps else y
         if weight is not None:
             weight = weight.reshape((n_classes,) + (1,) * (x.ndim - axis - 1))
             yw = yw * weight
-        if np.isfinite(logp).all():
+        # a class with p = 0 (logit -inf) and no target mass contributes 0, not 0 * -inf
+        if xp is not np:      # on a device: mask always (cheaper than a synchronisation)
+            with np.errstate(invalid="ignore"):
+                prod = xp.where(yw == 0, 0, yw * logp).astype(x.dtype, copy=False)
+        elif np.isfinite(logp).all():
             prod = yw * logp
-        else:   # a class with p = 0 (logit -inf) and no target mass contributes 0, not 0 * -inf
+        else:
             with np.errstate(invalid="ignore"):
                 prod = yw * logp
             prod[yw == 0] = 0
@@ -188,12 +207,12 @@ class CrossEntropyProb(Function):
     @staticmethod
     def backward(ctx, grad):
         logp, yw = ctx.saved
-        axis = ctx.axis
-        up = np.expand_dims(np.broadcast_to(_upstream(grad, ctx.reduction, ctx.count),
+        axis, xp = ctx.axis, get_array_module(logp)
+        up = xp.expand_dims(xp.broadcast_to(_upstream(grad, ctx.reduction, ctx.count),
                                             logp.shape[:axis] + logp.shape[axis + 1:]), axis)
         gx = gy = None
         if ctx.needs_input_grad[0]:
-            gx = up * (np.exp(logp) * yw.sum(axis=axis, keepdims=True) - yw)
+            gx = up * (xp.exp(logp) * yw.sum(axis=axis, keepdims=True) - yw)
         if ctx.needs_input_grad[1]:
             w = 1 if ctx.weight is None else ctx.weight
             gy = up * ((ctx.eps - 1) * w) * logp
@@ -206,26 +225,28 @@ class NLL(Function):
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, axis):
+        xp = get_array_module(x)
         valid = _valid_targets("nll_loss", target, ignore_index, x.shape[axis])
         flat = _flat_index(x.shape, target, valid)
         loss = -x.reshape(-1)[flat]
         wt = None
         if weight is not None:
-            wt = weight[target if valid is None else np.where(valid, target, 0)]
+            wt = weight[target if valid is None else xp.where(valid, target, 0)]
             loss *= wt
         if valid is not None:
-            loss = np.where(valid, loss, 0).astype(x.dtype, copy=False)
+            loss = xp.where(valid, loss, 0).astype(x.dtype, copy=False)
         ctx.flat, ctx.valid, ctx.wt = flat, valid, wt
         ctx.reduction, ctx.shape, ctx.dtype = reduction, x.shape, x.dtype
         ctx.count = _mean_count(x.dtype, target, wt, valid) if reduction == "mean" else None
-        if ctx.count == 0:
-            return np.full((), np.nan, x.dtype)
+        ctx.empty = _is_zero(ctx.count)
+        if ctx.empty:
+            return xp.full((), np.nan, x.dtype)
         return _reduce(loss, reduction, ctx.count)
 
     @staticmethod
     def backward(ctx, grad):
-        g = np.zeros(ctx.shape, ctx.dtype)
-        if ctx.count == 0:
+        g = get_array_module(grad).zeros(ctx.shape, ctx.dtype)
+        if ctx.empty:
             return g, None
         up = -_upstream(grad, ctx.reduction, ctx.count)
         if ctx.wt is not None:
@@ -244,9 +265,10 @@ class BCE(Function):
 
     @staticmethod
     def forward(ctx, x, y, weight, reduction):
-        with np.errstate(divide="ignore"):
-            log_x = np.maximum(np.log(x), -100)
-            log_1mx = np.maximum(_log1p_inplace(np.negative(x, out=np.empty_like(x))), -100)
+        xp = get_array_module(x)
+        with np.errstate(divide="ignore"):    # host-side warning control (no-op on devices)
+            log_x = xp.maximum(xp.log(x), -100)
+            log_1mx = xp.maximum(_log1p_inplace(xp.negative(x, out=xp.empty_like(x))), -100)
         loss = (y - 1) * log_1mx - y * log_x
         if weight is not None:
             loss *= weight
@@ -257,23 +279,25 @@ class BCE(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved
+        xp = get_array_module(x)
         up = _upstream(grad, ctx.reduction, x.size)
         if ctx.weight is not None:
             up = up * ctx.weight
         gx = gy = None
         if ctx.needs_input_grad[0]:
-            gx = up * (x - y) / np.maximum(x * (1 - x), 1e-12)
+            gx = up * (x - y) / xp.maximum(x * (1 - x), 1e-12)
         if ctx.needs_input_grad[1]:
             with np.errstate(divide="ignore"):
-                log_1mx = _log1p_inplace(np.negative(x, out=np.empty_like(x)))
-                gy = up * (np.maximum(log_1mx, -100) - np.maximum(np.log(x), -100))
+                log_1mx = _log1p_inplace(xp.negative(x, out=xp.empty_like(x)))
+                gy = up * (xp.maximum(log_1mx, -100) - xp.maximum(xp.log(x), -100))
         return gx, gy
 
 
 def _softplus_pair(x):
     """(softplus(x), softplus(-x)) = (max(x, 0) + c, max(-x, 0) + c), c = log1p(e^{-|x|})."""
+    xp = get_array_module(x)
     c = _log1p_exp_neg_abs(x)
-    return np.maximum(x, 0) + c, np.maximum(-x, 0) + c
+    return xp.maximum(x, 0) + c, xp.maximum(-x, 0) + c
 
 
 class BCEWithLogits(Function):
@@ -287,7 +311,7 @@ class BCEWithLogits(Function):
         sp_pos, sp_neg = _softplus_pair(x)
         sp_neg *= y if pos_weight is None else pos_weight * y
         sp_pos *= 1 - y
-        loss = np.add(sp_pos, sp_neg, out=sp_pos)
+        loss = get_array_module(x).add(sp_pos, sp_neg, out=sp_pos)
         if weight is not None:
             loss *= weight
         ctx.save(x, y)
@@ -333,7 +357,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         axis = 1 if x.ndim >= 2 else 0
         w = None
         if weight is not None:
-            w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+            w = _param_array(name, weight, x)
             if w.shape != (x.shape[axis],):
                 raise ShapeError(f"{name}: weight must have one entry per class, shape "
                                  f"({x.shape[axis]},), got {w.shape}")
@@ -363,8 +387,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     reduction = _reduction(name, reduction, size_average, reduce)
     x, y = _pair(name, input, target)
     data = x._data
-    if data.size and not (data.min() >= 0 and data.max() <= 1):
-        bad = data[~((data >= 0) & (data <= 1))].flat[0]
+    if data.size and not ((data.min() >= 0) & (data.max() <= 1)):   # one sync on a device
+        bad = to_host(data[~((data >= 0) & (data <= 1))].reshape(-1)[:1])[0]
         raise LaminaValueError(f"{name}: input must hold probabilities in [0, 1], found {bad} "
                                "(apply sigmoid first, or use binary_cross_entropy_with_logits)")
     return BCE.apply(x, y, weight=_raw_weight(name, weight, x), reduction=reduction)
@@ -388,6 +412,7 @@ class OneHot(Function):
 
     @staticmethod
     def forward(ctx, t, num_classes):
+        xp = get_array_module(t)
         if t.size and t.min() < 0:
             raise LaminaValueError(f"one_hot: class index {int(t.min())} is negative")
         if num_classes == -1:
@@ -397,7 +422,7 @@ class OneHot(Function):
         elif t.size and t.max() >= num_classes:
             raise LaminaValueError(f"one_hot: class index {int(t.max())} is out of range for "
                                    f"num_classes={num_classes}")
-        return (t[..., None] == np.arange(num_classes)).astype(int64)
+        return (t[..., None] == xp.arange(num_classes)).astype(int64)
 
     @staticmethod
     def backward(ctx, grad):  # pragma: no cover - integer input never requires grad
@@ -407,7 +432,7 @@ class OneHot(Function):
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """One-hot encoding: shape ``tensor.shape + (num_classes,)``, int64, 1 at each index
     (``num_classes=-1``: one more than the largest index). No gradient."""
-    t = tensor if isinstance(tensor, Tensor) else Tensor._wrap(np.asarray(tensor))
+    t = tensor if isinstance(tensor, Tensor) else Tensor._wrap(as_array(tensor))
     if t.dtype.kind not in "iu":
         raise LaminaTypeError(f"one_hot needs an integer tensor of class indices, got {t.dtype}")
     return OneHot.apply(t, num_classes=num_classes)

@@ -19,6 +19,9 @@ Memory order: the product yields the output either channels-last (N, OH, OW, O) 
 output channels, channels-first (O, N, OH, OW); it is returned as an (N, O, OH, OW) view
 without copying (as PyTorch's ``channels_last`` format), so the next layer's im2col, pooling
 and activation read long runs. Every operation in lamina accepts any strides.
+
+The array functions come from the input's array module (``get_array_module``): on a CUDA
+device the same im2col copies and products run in CuPy (the products in cuBLAS).
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend import get_array_module
 from ..errors import DtypeMismatchError, LaminaValueError, ShapeError
 from . import _workspace as workspace
 from ._im2col import (channels_last_runs, im2col_cnhw, im2col_nhwc, output_size, pad_input,
@@ -61,18 +65,19 @@ class Conv2d(Function):
         ow = output_size("conv2d", w, kw, stride[1], pl + pr, dilation[1], "W")
         geometry = ((kh, kw), (oh, ow), stride, dilation)
         nhwc_columns = channels_last_runs(cg, kw, dilation[1], ow)
-        xp = pad_input(x, pads, 0.0, channels_last=nhwc_columns and c > 1)
+        padded = pad_input(x, pads, 0.0, channels_last=nhwc_columns and c > 1)
 
         # Few output channels: channels-first memory (C, N, H, W), where the next pooling and
         # activation run along image rows; many: channels-last, read in long runs by the next
         # convolution. Either is one product, Z^T = W_mat^T X_col^T or Z = X_col W_mat.
         channels_first_out = o < _CHANNELS_LAST_OUTPUT
         npix = n * oh * ow
+        xp = get_array_module(x)
         if channels_first_out:
-            out = workspace.empty((o, n, oh, ow), x.dtype)
+            out = workspace.empty((o, n, oh, ow), x.dtype, xp)
             out2 = out.reshape(o, npix).T
         else:
-            out = workspace.empty((n, oh, ow, o), x.dtype)
+            out = workspace.empty((n, oh, ow, o), x.dtype, xp)
             out2 = out.reshape(npix, o)
         has_bias = bias is not None
         needs = ctx.needs_input_grad
@@ -83,8 +88,8 @@ class Conv2d(Function):
         for start in range(0, n, step):
             stop = min(n, start + step)
             rows = slice(start * oh * ow, stop * oh * ow)
-            cols = _forward_block(xp[start:stop] if step < n else xp, weight, bias, groups,
-                                  geometry, nhwc_columns, channels_first_out,
+            cols = _forward_block(padded[start:stop] if step < n else padded, weight, bias,
+                                  groups, geometry, nhwc_columns, channels_first_out,
                                   out2[rows] if step < n else out2)
 
         if needs:  # recording: keep what backward needs
@@ -96,12 +101,12 @@ class Conv2d(Function):
             ctx.channels_first_out = channels_first_out
             ctx.input_shape = (n, c, h, w)
             ctx.pads = pads
-            ctx.cols = ctx.xp = None
+            ctx.cols = ctx.padded = None
             if needs[1] or (has_bias and needs[2]):
                 if sum(col.nbytes for col in cols) <= _KEEP_COLUMNS_BYTES:
                     ctx.cols = cols
                 else:
-                    ctx.xp = xp
+                    ctx.padded = padded
             ctx.save(weight)
         y = out.transpose(1, 0, 2, 3) if channels_first_out else out.transpose(0, 3, 1, 2)
         return y[0] if unbatched else y
@@ -144,12 +149,13 @@ def _wide_product(a, b, out) -> None:
     """out = a @ b for a (m, k), b (k, n) with m, k small and n long: pieces of columns."""
     m, k = a.shape
     n = b.shape[1]
+    xp = get_array_module(b)
     step = _piece(k, b.itemsize)
     if m > _SMALL or k > 4 * _SMALL or n <= 2 * step:
-        np.matmul(a, b, out=out)
+        xp.matmul(a, b, out=out)
         return
     for start in range(0, n, step):
-        np.matmul(a, b[:, start:start + step], out=out[:, start:start + step])
+        xp.matmul(a, b[:, start:start + step], out=out[:, start:start + step])
 
 
 def _long_product(a, b):
@@ -160,34 +166,37 @@ def _long_product(a, b):
     step = _piece(m + n, b.itemsize)
     if m > _SMALL or n > 4 * _SMALL or length <= 2 * step:
         return a @ b
+    xp = get_array_module(b)
     total = a[:, :step] @ b[:step]
-    part = np.empty_like(total)
+    part = xp.empty_like(total)
     for start in range(step, length, step):
-        np.matmul(a[:, start:start + step], b[start:start + step], out=part)
+        xp.matmul(a[:, start:start + step], b[start:start + step], out=part)
         total += part
     return total
 
 
 def _contiguous(a):
-    """``np.ascontiguousarray(a)``, copying (when it must) into a reused block."""
+    """``xp.ascontiguousarray(a)``, copying (when it must) into a reused block."""
     if a.flags.c_contiguous:
         return a
-    out = workspace.empty(a.shape, a.dtype)
-    np.copyto(out, a)
+    xp = get_array_module(a)
+    out = workspace.empty(a.shape, a.dtype, xp)
+    xp.copyto(out, a)
     return out
 
 
-def _forward_block(xp, weight, bias, groups: int, geometry, nhwc_columns: bool,
+def _forward_block(padded, weight, bias, groups: int, geometry, nhwc_columns: bool,
                    channels_first_out: bool, out2) -> list:
-    """Z = X_col W_mat + b for the images of ``xp`` into ``out2`` (their rows of the output
+    """Z = X_col W_mat + b for the images of ``padded`` into ``out2`` (their rows of the output
     matrix); returns the column matrices (one per group)."""
     (kh, kw) = geometry[0]
     o, cg = weight.shape[:2]
     og = o // groups
     has_bias = bias is not None
+    xp = get_array_module(padded)
     cols = []
     for g in range(groups):
-        xg = xp[:, g * cg:(g + 1) * cg] if groups > 1 else xp
+        xg = padded[:, g * cg:(g + 1) * cg] if groups > 1 else padded
         wg = weight[g * og:(g + 1) * og]
         # With a bias, X_col gets a column of ones and W_mat the bias as its last row:
         # [X_col 1] [W_mat; b] = X_col W_mat + b, and backward's X_col^T dL/dZ then also
@@ -199,13 +208,13 @@ def _forward_block(xp, weight, bias, groups: int, geometry, nhwc_columns: bool,
             col = im2col_cnhw(xg, *geometry, ones=has_bias).T
             wmat = wg.reshape(og, cg * kh * kw).T
         if has_bias:
-            wmat = np.concatenate([wmat, bias[None, g * og:(g + 1) * og]], axis=0)
+            wmat = xp.concatenate([wmat, bias[None, g * og:(g + 1) * og]], axis=0)
         if groups > 1:
             out2[:, g * og:(g + 1) * og] = col @ wmat
         elif channels_first_out:
             _wide_product(wmat.T, col.T, out2.T)
         else:
-            np.matmul(col, wmat, out=out2)
+            xp.matmul(col, wmat, out=out2)
         cols.append(col)
     return cols
 
@@ -214,7 +223,7 @@ def _columns(ctx, g: int, cg: int):
     """The forward's column matrix of group ``g`` (kept, or rebuilt from the padded input)."""
     if ctx.cols is not None:
         return ctx.cols[g]
-    xg = ctx.xp[:, g * cg:(g + 1) * cg] if ctx.groups > 1 else ctx.xp
+    xg = ctx.padded[:, g * cg:(g + 1) * cg] if ctx.groups > 1 else ctx.padded
     if ctx.nhwc_columns:
         return im2col_nhwc(xg, *ctx.geometry, ones=ctx.has_bias)
     return im2col_cnhw(xg, *ctx.geometry, ones=ctx.has_bias).T
@@ -226,8 +235,9 @@ def _weight_grad(ctx, g2, weight):
     o, cg, kh, kw = weight.shape
     og = o // ctx.groups
     k = cg * kh * kw
-    gw = np.empty(weight.shape, dtype=g2.dtype)
-    gb = np.empty(o, dtype=g2.dtype) if ctx.has_bias else None
+    xp = get_array_module(g2)
+    gw = xp.empty(weight.shape, dtype=g2.dtype)
+    gb = xp.empty(o, dtype=g2.dtype) if ctx.has_bias else None
     for g in range(ctx.groups):
         gs = slice(g * og, (g + 1) * og)
         gmat = _long_product(g2[:, gs].T, _columns(ctx, g, cg))  # (og, C*KH*KW [+ 1]), column order
@@ -256,32 +266,33 @@ def _input_grad(ctx, g2, weight):
     (_, (oh, ow), (sh, sw), (dh, dw)) = ctx.geometry
     (pt, pb), (pl, pr) = ctx.pads
     hp, wp = h + pt + pb, w + pl + pr
+    xp = get_array_module(g2)
     if cg >= _PER_OFFSET_CHANNELS:
-        gxp = workspace.zeros((n, hp, wp, c), g2.dtype)
-        tmp = workspace.empty((n * oh * ow, cg), g2.dtype)
+        gxp = workspace.zeros((n, hp, wp, c), g2.dtype, xp)
+        tmp = workspace.empty((n * oh * ow, cg), g2.dtype, xp)
         tmp4 = tmp.reshape(n, oh, ow, cg)
         for g in range(ctx.groups):
             gs, cs = slice(g * og, (g + 1) * og), slice(g * cg, (g + 1) * cg)
-            wk = np.ascontiguousarray(weight[gs].transpose(2, 3, 0, 1))   # (KH, KW, og, cg)
+            wk = xp.ascontiguousarray(weight[gs].transpose(2, 3, 0, 1))   # (KH, KW, og, cg)
             for i in range(kh):
                 for j in range(kw):
-                    np.matmul(g2[:, gs], wk[i, j], out=tmp)
+                    xp.matmul(g2[:, gs], wk[i, j], out=tmp)
                     hs, ws = window(i, j, oh, ow, (sh, sw), (dh, dw))
                     gxp[:, hs, ws, cs] += tmp4
         return gxp[:, pt:pt + h, pl:pl + w, :].transpose(0, 3, 1, 2)
 
     size = n * hp * wp
-    grid = workspace.zeros((o, n, hp, wp), g2.dtype)
+    grid = workspace.zeros((o, n, hp, wp), g2.dtype, xp)
     grid[:, :, :sh * (oh - 1) + 1:sh, :sw * (ow - 1) + 1:sw] = g2.reshape(n, oh, ow, o).transpose(3, 0, 1, 2)
     grid = grid.reshape(o, size)
     # room past the end for the shifted additions (what lands there is zero)
-    gx = workspace.zeros((c, size + (kh - 1) * dh * wp + (kw - 1) * dw), g2.dtype)
-    products = workspace.empty((kh * kw * cg, size), g2.dtype)
+    gx = workspace.zeros((c, size + (kh - 1) * dh * wp + (kw - 1) * dw), g2.dtype, xp)
+    products = workspace.empty((kh * kw * cg, size), g2.dtype, xp)
     contrib = products.reshape(kh, kw, cg, size)
     for g in range(ctx.groups):
         gs, cs = slice(g * og, (g + 1) * og), slice(g * cg, (g + 1) * cg)
         wmat = weight[gs].transpose(2, 3, 1, 0).reshape(kh * kw * cg, og)
-        np.matmul(wmat, grid[gs], out=products)
+        xp.matmul(wmat, grid[gs], out=products)
         for i in range(kh):
             for j in range(kw):
                 shift = i * dh * wp + j * dw

@@ -8,8 +8,9 @@ Bernoulli mask m (m_i = 1 / (1 - p) if kept, 0 if dropped), y = m * x and dL/dx 
 ``dropout2d`` (PyTorch's channel dropout) draws one mask value per (sample, channel) and
 zeroes whole feature maps; the mask broadcasts over the spatial axes.
 
-Masks are drawn from :func:`lamina.random.generator`, so ``lm.manual_seed`` makes them
-reproducible.
+Masks are drawn through :func:`lamina.backend.uniform` from :func:`lamina.random.generator`,
+on the input's device (a CUDA input gets a mask drawn on its device), so ``lm.manual_seed``
+makes them reproducible on either.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state
 from ..autograd.tensor import Tensor
+from ..backend import get_array_module, uniform
 from ..errors import InplaceError, LaminaTypeError, LaminaValueError, ShapeError
 from ..random import generator
 
@@ -32,17 +34,18 @@ class Dropout(Function):
 
     @staticmethod
     def forward(ctx, x, p, mask_shape, inplace=False):
+        xp = get_array_module(x)
         dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
         if p == 1.0:
             # Every unit dropped: zeros, never 0 * inf = NaN.
-            mask = np.zeros(mask_shape, dtype)
+            mask = xp.zeros(mask_shape, dtype)
         else:
-            keep = generator().random(mask_shape, dtype=np.float32) >= np.float32(p)
-            mask = keep.astype(dtype)
+            draws = uniform(mask_shape, np.float32, like=x, generator=generator())
+            mask = (draws >= np.float32(p)).astype(dtype)
             mask *= dtype.type(1.0 / (1.0 - p))
         ctx.save(mask)
         if inplace:
-            np.multiply(x, mask, out=x)
+            xp.multiply(x, mask, out=x)
             return x
         return x * mask
 

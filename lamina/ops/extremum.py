@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, int64
+from ..backend import get_array_module
 from ..errors import LaminaTypeError, LaminaValueError
 from . import arithmetic
 from ._util import normalize_dim
@@ -32,10 +33,11 @@ class Extremum(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, largest):
-        y = (np.max if largest else np.min)(x, axis=axes, keepdims=True)
+        xp = get_array_module(x)
+        y = (xp.max if largest else xp.min)(x, axis=axes, keepdims=True)
         if ctx.needs_input_grad:
             mask = x == y
-            ctx.save(mask, np.sum(mask, axis=axes, keepdims=True, dtype=x.dtype))
+            ctx.save(mask, xp.sum(mask, axis=axes, keepdims=True, dtype=x.dtype))
             ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         return y if keepdim else y.reshape(_squeezed(x.shape, axes))
 
@@ -52,14 +54,16 @@ class SelectAlong(Function):
     @staticmethod
     def forward(ctx, x, index, axis, keepdim):
         ctx.shape, ctx.index, ctx.axis, ctx.keepdim = x.shape, index, axis, keepdim
-        y = np.take_along_axis(x, index, axis=axis)
-        return y if keepdim else np.squeeze(y, axis=axis)
+        xp = get_array_module(x)
+        y = xp.take_along_axis(x, index, axis=axis)
+        return y if keepdim else xp.squeeze(y, axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
-        g = grad if ctx.keepdim else np.expand_dims(grad, ctx.axis)
-        gx = np.zeros(ctx.shape, dtype=grad.dtype)
-        np.put_along_axis(gx, ctx.index, g, axis=ctx.axis)
+        xp = get_array_module(grad)
+        g = grad if ctx.keepdim else xp.expand_dims(grad, ctx.axis)
+        gx = xp.zeros(ctx.shape, dtype=grad.dtype)
+        xp.put_along_axis(gx, ctx.index, g, axis=ctx.axis)
         return gx
 
 
@@ -83,20 +87,27 @@ def _extremum_with_index(x: Tensor, dim, keepdim: bool, largest: bool, result):
         raise LaminaTypeError(f"{name}() takes one int dim, got {dim!r}; use a{name} to reduce "
                               "several")
     axis = normalize_dim(dim, x.ndim)
+    xp = get_array_module(x._data)
     if x.ndim == 0:  # the only entry is the extremum, at index 0
-        return result(amax(x) if largest else amin(x), Tensor._wrap(np.zeros((), int64)))
+        return result(amax(x) if largest else amin(x), Tensor._wrap(xp.zeros((), int64)))
     _check_nonempty(x, (axis,), name)
-    index = (np.argmax if largest else np.argmin)(x._data, axis=axis, keepdims=True)
+    index = (xp.argmax if largest else xp.argmin)(x._data, axis=axis, keepdims=True)
     index = index.astype(int64, copy=False)
     values = SelectAlong.apply(x, index=index, axis=axis, keepdim=keepdim)
-    return result(values, Tensor._wrap(index if keepdim else np.squeeze(index, axis=axis)))
+    return result(values, Tensor._wrap(index if keepdim else xp.squeeze(index, axis=axis)))
+
+
+def _is_array(value) -> bool:
+    """Whether ``max``/``min``'s second argument is a tensor or an array (host or device),
+    which asks for the elementwise extremum, rather than a dim."""
+    return isinstance(value, (Tensor, np.ndarray)) or get_array_module(value) is not np
 
 
 def max(x: Tensor, dim=None, keepdim: bool = False) -> Tensor | tuple:
     """The largest entry (0-d tensor; ties share the gradient), or with an int ``dim`` the
     pair ``(values, indices)`` whose gradient goes only to the returned index, or with a
     tensor as second argument the elementwise maximum (all as ``torch.max``)."""
-    if isinstance(dim, (Tensor, np.ndarray)):
+    if _is_array(dim):
         return arithmetic.maximum(x, dim)
     if dim is None:
         return amax(x)
@@ -106,7 +117,7 @@ def max(x: Tensor, dim=None, keepdim: bool = False) -> Tensor | tuple:
 def min(x: Tensor, dim=None, keepdim: bool = False) -> Tensor | tuple:
     """The smallest entry, ``(values, indices)`` along an int ``dim``, or the elementwise
     minimum with a tensor (see :func:`max`)."""
-    if isinstance(dim, (Tensor, np.ndarray)):
+    if _is_array(dim):
         return arithmetic.minimum(x, dim)
     if dim is None:
         return amin(x)
@@ -114,16 +125,17 @@ def min(x: Tensor, dim=None, keepdim: bool = False) -> Tensor | tuple:
 
 
 def _arg(x: Tensor, dim, keepdim: bool, largest: bool) -> Tensor:
-    find = np.argmax if largest else np.argmin
+    xp = get_array_module(x._data)
+    find = xp.argmax if largest else xp.argmin
     if dim is None:
         if x._data.size == 0:
             raise LaminaValueError(f"arg{'max' if largest else 'min'}() of an empty tensor")
-        index = np.asarray(find(x._data), dtype=int64)
+        index = xp.asarray(find(x._data), dtype=int64)
         return Tensor._wrap(index.reshape((1,) * x.ndim) if keepdim else index)
     axis = normalize_dim(dim, x.ndim)
     if x.ndim == 0:
-        return Tensor._wrap(np.zeros((), int64))
-    return Tensor._wrap(np.asarray(find(x._data, axis=axis, keepdims=keepdim), dtype=int64))
+        return Tensor._wrap(xp.zeros((), int64))
+    return Tensor._wrap(xp.asarray(find(x._data, axis=axis, keepdims=keepdim), dtype=int64))
 
 
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:

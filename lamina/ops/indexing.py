@@ -6,6 +6,11 @@ the gradient is scattered back to the positions it was read from. Where an integ
 reads one entry several times, S^T adds those gradients up (a scatter-add, ``np.add.at``);
 basic indexing (ints, slices, None, ...) and boolean masks read each entry at most once, so
 a plain assignment into zeros suffices.
+
+Arrays come from the module that holds the indexed tensor (``xp = get_array_module(x)``:
+NumPy on the CPU, CuPy on a CUDA device). Index arrays given as lists, NumPy arrays or CPU
+tensors are copied to the indexed tensor's device, as PyTorch accepts CPU indices for a CUDA
+tensor; indices on a CUDA device for a CPU tensor are refused, as PyTorch refuses them.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.grad_mode import _state
 from ..autograd.tensor import Tensor
+from ..backend import device_of, get_array_module, on_device_of, to_device
 from ..errors import InplaceError, LaminaTypeError, LaminaValueError, ShapeError
 from . import arithmetic
 from ._util import normalize_dim
@@ -25,9 +31,33 @@ __all__ = ["getitem", "setitem", "gather", "index_select", "take_along_dim", "ma
            "select"]
 
 
-def _index_array(value) -> np.ndarray:
-    """A Tensor, list or array used as an index, as an integer or boolean array."""
-    arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+def _on_device_of(arr, like, what: str):
+    """The index array ``arr`` on the device of the indexed array ``like`` (a host index is
+    copied to a CUDA device; an index on a CUDA device for a CPU array is refused)."""
+    if type(arr) is type(like):
+        return arr
+    target, source = device_of(like), device_of(arr)
+    if target == source:
+        return arr
+    if target.type == "cpu":
+        raise LaminaValueError(f"{what}: indices should be either on cpu or on the same device "
+                               f"as the indexed tensor (cpu), got indices on {source}")
+    return to_device(arr, target)
+
+
+def _host_or_tensor(value):
+    """A Tensor's array, an array as it is given (on its device), or a list as a NumPy array."""
+    if isinstance(value, Tensor):
+        return value._data
+    if type(value) is np.ndarray or get_array_module(value) is not np:
+        return value
+    return np.asarray(value)
+
+
+def _index_array(value):
+    """A Tensor, list or array used as an index, as an integer or boolean array (on the
+    device it was given on)."""
+    arr = _host_or_tensor(value)
     if arr.dtype.kind not in "biu":
         if arr.size == 0 and not isinstance(value, (Tensor, np.ndarray)):
             return arr.astype(np.int64)  # x[[]] selects nothing, as in PyTorch
@@ -39,9 +69,10 @@ def _is_int(item) -> bool:
     return isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_))
 
 
-def _convert(index) -> tuple:
-    """``index`` as a NumPy index, and whether it holds integer arrays (which may repeat an
-    entry, so that backward has to accumulate).
+def _convert(index, like) -> tuple:
+    """``index`` as an index of the array ``like`` (its index arrays on ``like``'s device), and
+    whether it holds integer arrays (which may repeat an entry, so that backward has to
+    accumulate).
 
     PyTorch applies integers before advanced indices (``x[0, :, [1, 2]]`` has shape (2, 3)
     for x of shape (3, 2, 5), NumPy's (3, 2)), so an index mixing both becomes two NumPy
@@ -49,23 +80,25 @@ def _convert(index) -> tuple:
     """
     items = index if isinstance(index, tuple) else (index,)
     converted = []
-    repeats = arrays = ints = False
+    array_at = []   # positions of the index arrays among converted
+    repeats = ints = False
     for item in items:
-        if isinstance(item, (Tensor, list, np.ndarray)):
+        if isinstance(item, (Tensor, list, np.ndarray)) or get_array_module(item) is not np:
             item = _index_array(item)
             if item.ndim == 0 and item.dtype.kind != "b":
                 item = int(item)  # a 0-d integer index selects, as an int does
             else:
-                arrays = True
+                item = _on_device_of(item, like, "indexing")
+                array_at.append(len(converted))
                 repeats = repeats or item.dtype.kind != "b"
         ints = ints or _is_int(item)
         converted.append(item)
-    if arrays and ints:
+    if array_at and ints:
         first = []
-        for item in converted:
+        for k, item in enumerate(converted):
             if _is_int(item) or item is Ellipsis:
                 first.append(item)
-            elif isinstance(item, np.ndarray):
+            elif k in array_at:
                 first.extend([slice(None)] * (item.ndim if item.dtype.kind == "b" else 1))
             elif isinstance(item, slice):
                 first.append(slice(None))
@@ -89,17 +122,19 @@ def _target(array, index):
     return array, index
 
 
-def _add_rows(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+def _add_rows(out, index, values) -> None:
     """out[index[k]] += values[k] along the first axis, repeats accumulating.
 
+    On a device this is one scatter-add (``xp.add.at``, atomic additions). NumPy's
     ``np.add.at`` is fast for single entries but slow when each index moves a whole row;
-    sorting the indices and summing each run of equal ones with ``np.add.reduceat`` then
+    there, sorting the indices and summing each run of equal ones with ``np.add.reduceat``
     writes every row once (several times faster for embedding-like gradients).
     """
+    xp = get_array_module(out)
     index = index.reshape(-1)
     values = values.reshape((index.size,) + out.shape[1:])
-    if out.ndim == 1 or index.size < 2:
-        np.add.at(out, index, values)
+    if xp is not np or out.ndim == 1 or index.size < 2:
+        xp.add.at(out, index, values)
         return
     index = np.where(index < 0, index + out.shape[0], index)  # -1 and n-1 are one row
     order = np.argsort(index, kind="stable")
@@ -120,12 +155,13 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        gx = np.zeros(ctx.shape, dtype=grad.dtype)
+        xp = get_array_module(grad)
+        gx = xp.zeros(ctx.shape, dtype=grad.dtype)
         target, index = _target(gx, ctx.index)
-        if ctx.accumulate and type(index) is np.ndarray:
+        if ctx.accumulate and isinstance(index, (np.ndarray, xp.ndarray)):
             _add_rows(target, index, grad)
         elif ctx.accumulate:
-            np.add.at(target, index, grad)
+            xp.add.at(target, index, grad)
         else:
             target[index] = grad
         return gx
@@ -140,7 +176,7 @@ def getitem(x: Tensor, index) -> Tensor:
     tensor([[0., 2.],
             [3., 5.]])
     """
-    index, repeats = _convert(index)
+    index, repeats = _convert(index, x._data)
     return GetItem.apply(x, index=index, accumulate=repeats)
 
 
@@ -160,7 +196,9 @@ def setitem(x: Tensor, index, value) -> None:
                 "and its gradient would be lost; build the tensor out of place (lm.cat, lm.where, "
                 "masked_fill) or assign inside lm.no_grad()")
         value = value._data
-    target, index = _target(x._data, _convert(index)[0])
+    if hasattr(value, "shape") or isinstance(value, list):   # an array: onto x's device
+        value = on_device_of(_host_or_tensor(value), x._data)
+    target, index = _target(x._data, _convert(index, x._data)[0])
     try:
         target[index] = value
     except ValueError as exc:
@@ -169,30 +207,56 @@ def setitem(x: Tensor, index, value) -> None:
 
 
 # --------------------------------------------------------------------------- along an axis
-def _int_index(index, what: str) -> np.ndarray:
-    arr = index._data if isinstance(index, Tensor) else np.asarray(index)
+def _int_index(index, x: Tensor, what: str):
+    """``index`` (a Tensor, list or array) as an integer array on ``x``'s device."""
+    arr = _host_or_tensor(index)
     if arr.dtype.kind not in "iu":
         raise LaminaTypeError(f"{what}: index must be an integer tensor, got {arr.dtype}")
-    return arr
+    return _on_device_of(arr, x._data, what)
 
 
-def _check_range(index: np.ndarray, n: int, what: str) -> None:
-    """Reject indices outside [0, n) (NumPy would wrap negative ones around silently)."""
-    if index.size and (index.min() < 0 or index.max() >= n):
-        bad = index.min() if index.min() < 0 else index.max()
+def _range_error(index, n: int):
+    """The error for indices outside [0, n), or None (NumPy would wrap negative ones around
+    silently; CuPy wraps every index). One read of the extremes, so one device sync."""
+    if not index.size:
+        return None
+    lo, hi = (int(v) for v in get_array_module(index).stack([index.min(), index.max()]).tolist())
+    if lo < 0 or hi >= n:
+        return lo if lo < 0 else hi
+    return None
+
+
+def _check_range(index, n: int, what: str) -> None:
+    """Reject indices outside [0, n)."""
+    bad = _range_error(index, n)
+    if bad is not None:
         raise IndexError(f"{what}: index {bad} is out of range for a dimension of size {n}")
 
 
-def _scatter_along(out: np.ndarray, index: np.ndarray, axis: int, values: np.ndarray) -> None:
+def _along_axis(index, axis: int) -> tuple:
+    """The index tuple that picks ``out[..., index[..., j, ...], ...]`` along ``axis``: index
+    itself there, and broadcastable ranges 0 .. n-1 for every other dimension."""
+    xp = get_array_module(index)
+    grid = []
+    for d, n in enumerate(index.shape):
+        if d == axis:
+            grid.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[d] = n
+            grid.append(xp.arange(n).reshape(shape))
+    return tuple(grid)
+
+
+def _scatter_along(out, index, axis: int, values) -> None:
     """out[..., index[..., j, ...], ...] += values[..., j, ...] along ``axis`` (the adjoint of
-    ``np.take_along_axis``)."""
+    ``take_along_axis``)."""
+    grid = _along_axis(index, axis)
     if index.shape[axis] == 1:
         # One index per line along the axis: no entry is hit twice, so assign.
-        np.put_along_axis(out, index, values, axis=axis)
+        out[grid] = values
         return
-    grid = list(np.ogrid[tuple(slice(n) for n in index.shape)])
-    grid[axis] = index
-    np.add.at(out, tuple(grid), values)
+    get_array_module(out).add.at(out, grid, values)
 
 
 class Gather(Function):
@@ -202,11 +266,11 @@ class Gather(Function):
     @staticmethod
     def forward(ctx, x, index, axis):
         ctx.shape, ctx.index, ctx.axis = x.shape, index, axis
-        return np.take_along_axis(x, index, axis=axis)
+        return get_array_module(x).take_along_axis(x, index, axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
-        gx = np.zeros(ctx.shape, dtype=grad.dtype)
+        gx = get_array_module(grad).zeros(ctx.shape, dtype=grad.dtype)
         _scatter_along(gx, ctx.index, ctx.axis, grad)
         return gx
 
@@ -214,7 +278,7 @@ class Gather(Function):
 def gather(x: Tensor, dim: int, index) -> Tensor:
     """``out[i][j][k] = x[i][index[i][j][k]][k]`` for dim = 1 (and likewise for other dims):
     ``index`` has x's number of dimensions and no larger sizes except along ``dim``."""
-    idx = _int_index(index, "gather")
+    idx = _int_index(index, x, "gather")
     axis = normalize_dim(dim, x.ndim)
     if idx.ndim != x.ndim or x.ndim == 0 or any(
             idx.shape[d] > x.shape[d] for d in range(x.ndim) if d != axis):
@@ -230,7 +294,7 @@ def gather(x: Tensor, dim: int, index) -> Tensor:
 def take_along_dim(x: Tensor, indices, dim=None) -> Tensor:
     """Entries of x picked by ``indices`` along ``dim``, x and ``indices`` broadcasting in
     the other dimensions (``torch.take_along_dim``); with ``dim=None`` both are flattened."""
-    idx = _int_index(indices, "take_along_dim")
+    idx = _int_index(indices, x, "take_along_dim")
     if dim is None:
         x, idx, axis = reshape(x, -1), idx.reshape(-1), 0
     else:
@@ -244,7 +308,8 @@ def take_along_dim(x: Tensor, indices, dim=None) -> Tensor:
         except ValueError:
             raise ShapeError(f"take_along_dim: input {x.shape} and indices {idx.shape} do not "
                              f"broadcast outside dim {dim}") from None
-        idx = np.broadcast_to(idx, tuple(shape[:axis]) + (idx.shape[axis],) + tuple(shape[axis:]))
+        idx_shape = tuple(shape[:axis]) + (idx.shape[axis],) + tuple(shape[axis:])
+        idx = get_array_module(idx).broadcast_to(idx, idx_shape)
         x_shape = tuple(shape[:axis]) + (x.shape[axis],) + tuple(shape[axis:])
         if x.shape != x_shape:
             x = expand(x, x_shape)
@@ -259,18 +324,19 @@ class IndexSelect(Function):
     @staticmethod
     def forward(ctx, x, index, axis):
         ctx.shape, ctx.index, ctx.axis = x.shape, index, axis
-        return np.take(x, index, axis=axis)
+        return get_array_module(x).take(x, index, axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
-        gx = np.zeros(ctx.shape, dtype=grad.dtype)
-        _add_rows(np.moveaxis(gx, ctx.axis, 0), ctx.index, np.moveaxis(grad, ctx.axis, 0))
+        xp = get_array_module(grad)
+        gx = xp.zeros(ctx.shape, dtype=grad.dtype)
+        _add_rows(xp.moveaxis(gx, ctx.axis, 0), ctx.index, xp.moveaxis(grad, ctx.axis, 0))
         return gx
 
 
 def index_select(x: Tensor, dim: int, index) -> Tensor:
     """The slices of x along ``dim`` at the positions in the 1-D integer ``index``."""
-    idx = _int_index(index, "index_select")
+    idx = _int_index(index, x, "index_select")
     if idx.ndim > 1:
         raise ShapeError(f"index_select: index must be 0-d or 1-d, got shape {idx.shape}")
     axis = normalize_dim(dim, x.ndim)
@@ -283,9 +349,10 @@ def index_select(x: Tensor, dim: int, index) -> Tensor:
 def masked_fill(x: Tensor, mask, value) -> Tensor:
     """x with ``value`` where the boolean ``mask`` (broadcast with x) is True; the gradient
     reaches x where the mask is False and a tensor ``value`` where it is True."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = _host_or_tensor(mask)
     if m.dtype != np.bool_:
         raise LaminaTypeError(f"masked_fill: mask must be a bool tensor, got {m.dtype}")
+    m = _on_device_of(m, x._data, "masked_fill")
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise ShapeError("masked_fill: value must be a number or a 0-d tensor, "
@@ -293,7 +360,7 @@ def masked_fill(x: Tensor, mask, value) -> Tensor:
         if value.dtype != x.dtype:
             value = arithmetic.cast(value, x.dtype)
     else:
-        value = Tensor._wrap(np.asarray(value, dtype=x.dtype))
+        value = Tensor._wrap(get_array_module(x._data).asarray(value, dtype=x.dtype))
     return arithmetic.where(Tensor._wrap(m), value, x)
 
 
@@ -312,11 +379,14 @@ class EmbeddingLookup(Function):
     @staticmethod
     def backward(ctx, grad):
         (indices,) = ctx.saved
+        xp = get_array_module(grad)
         d = grad.shape[-1]
         flat = indices.reshape(-1)
         g = grad.reshape(-1, d)
-        gw = np.zeros((ctx.num_embeddings, d), grad.dtype)
-        if flat.size:
+        gw = xp.zeros((ctx.num_embeddings, d), grad.dtype)
+        if flat.size and xp is not np:
+            xp.add.at(gw, flat, g)   # one scatter-add (atomic additions) on a device
+        elif flat.size:
             # Sort the ids and sum each run of equal ids with one reduceat: repeated ids
             # accumulate (deterministically, in position order) without a Python loop.
             order = np.argsort(flat, kind="stable")
@@ -341,15 +411,16 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     """Rows of ``weight`` (num_embeddings, embedding_dim) picked by the integer tensor
     ``input``: the output has shape ``input.shape + (embedding_dim,)`` (PyTorch's
     ``F.embedding``). The row ``padding_idx`` gets no gradient."""
-    indices = input._data if isinstance(input, Tensor) else np.asarray(input)
+    indices = _host_or_tensor(input)
     if indices.dtype.kind not in "iu":
         raise LaminaTypeError(f"embedding expects integer indices (int64 or int32), got {indices.dtype}")
     if weight.ndim != 2:
         raise ShapeError(f"embedding weight must be 2-D (num_embeddings, embedding_dim), got {weight.shape}")
+    indices = _on_device_of(indices, weight._data, "embedding")
     n = weight.shape[0]
-    if indices.size and (indices.min() < 0 or indices.max() >= n):
-        bad = indices.min() if indices.min() < 0 else indices.max()
-        raise LaminaValueError(f"embedding index {int(bad)} is out of range for {n} embeddings "
+    bad = _range_error(indices, n)
+    if bad is not None:
+        raise LaminaValueError(f"embedding index {bad} is out of range for {n} embeddings "
                                f"(expected 0 <= index < {n})")
     padding_idx = _normalize_padding_idx(padding_idx, n)
     return EmbeddingLookup.apply(weight, Tensor._wrap(indices), padding_idx=padding_idx)

@@ -3,14 +3,19 @@
 Like the other shape operations (:mod:`lamina.ops.shape`) these change no value, they only
 move entries, so each backward moves dL/dy back the other way: the gradient of a join is cut
 into the blocks that the inputs filled, and the gradients of the pieces of a split are joined
-again. The pieces of a split are NumPy views, as PyTorch's are views.
+again. The pieces of a split are views of the input array, as PyTorch's are views. Arrays
+are joined by the module that holds them (``get_array_module``: NumPy or CuPy); the inputs
+of a join are on one device (``Function.apply`` sees to that).
 """
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend import get_array_module
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 from ._util import as_tensor, normalize_dim
 from .shape import _owned, _sizes, _slice_at
@@ -25,8 +30,8 @@ class Cat(Function):
     @staticmethod
     def forward(ctx, *xs, axis):
         ctx.axis = axis
-        ctx.bounds = np.cumsum([0] + [x.shape[axis] for x in xs])
-        return np.concatenate(xs, axis=axis)
+        ctx.bounds = tuple(itertools.accumulate([x.shape[axis] for x in xs], initial=0))
+        return get_array_module(*xs).concatenate(xs, axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
@@ -41,7 +46,7 @@ class Stack(Function):
     @staticmethod
     def forward(ctx, *xs, axis):
         ctx.axis = axis
-        return np.stack(xs, axis=axis)
+        return get_array_module(*xs).stack(xs, axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
@@ -92,7 +97,7 @@ class Split(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        return np.concatenate(grads, axis=ctx.axis)
+        return get_array_module(*grads).concatenate(grads, axis=ctx.axis)
 
 
 class Unbind(Function):
@@ -105,7 +110,7 @@ class Unbind(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        return np.stack(grads, axis=ctx.axis)
+        return get_array_module(*grads).stack(grads, axis=ctx.axis)
 
 
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
@@ -123,7 +128,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
         if size <= 0 and n > 0:
             raise LaminaValueError(f"split: split_size must be positive, got {size}")
         sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
-    return Split.apply(tensor, bounds=tuple(int(b) for b in np.cumsum([0] + sizes)), axis=axis)
+    return Split.apply(tensor, bounds=tuple(itertools.accumulate(sizes, initial=0)), axis=axis)
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:

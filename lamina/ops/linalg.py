@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend import get_array_module
 from ..errors import DtypeMismatchError, ShapeError
 from . import _workspace as workspace
 from ._util import as_tensor, write_out
@@ -17,7 +18,7 @@ __all__ = ["matmul", "mm", "bmm", "linear", "dot"]
 
 
 def _swap(x):
-    return np.swapaxes(x, -1, -2)
+    return x.swapaxes(-1, -2)
 
 
 class MatMul(Function):
@@ -26,11 +27,12 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save(a, b)
-        return np.matmul(a, b)
+        return get_array_module(a, b).matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
+        xp = get_array_module(a, b)
         need_a, need_b = ctx.needs_input_grad
         if a.ndim == 1 and b.ndim == 1:  # inner product: a scalar output
             return (grad * b if need_a else None), (grad * a if need_b else None)
@@ -38,16 +40,16 @@ class MatMul(Function):
         b2 = b[:, None] if b.ndim == 1 else b          # (k, 1)
         g = grad
         if a.ndim == 1:
-            g = np.expand_dims(g, -2)
+            g = xp.expand_dims(g, -2)
         if b.ndim == 1:
-            g = np.expand_dims(g, -1)
+            g = xp.expand_dims(g, -1)
         ga = gb = None
         if need_a:
-            ga = np.matmul(g, _swap(b2))
+            ga = xp.matmul(g, _swap(b2))
             if a.ndim == 1:
                 ga = ga.reshape(-1, a.shape[0]).sum(axis=0) if ga.ndim > 2 else ga[0]
         if need_b:
-            gb = np.matmul(_swap(a2), g)
+            gb = xp.matmul(_swap(a2), g)
             if b.ndim == 1:
                 gb = gb.reshape(-1, b.shape[0]).sum(axis=0) if gb.ndim > 2 else gb[:, 0]
         return ga, gb
@@ -75,8 +77,12 @@ class Linear(Function):
                       weight.shape) if needs[1] else None
         if len(needs) == 2:
             return gx, gw
+        if not needs[2]:
+            return gx, gw, None
+        if type(g2) is not np.ndarray:
+            return gx, gw, g2.sum(axis=0)
         # np.add.reduce is np.sum without its Python-level dispatch (this runs every step)
-        return gx, gw, (np.add.reduce(g2, axis=0) if needs[2] else None)
+        return gx, gw, np.add.reduce(g2, axis=0)
 
 
 def _product(a, b, shape: tuple):

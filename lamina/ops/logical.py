@@ -48,7 +48,8 @@ for _f, _n in ((eq, "eq"), (ne, "ne"), (lt, "lt"), (le, "le"), (gt, "gt"), (ge, 
 
 
 def logical_not(input: Tensor) -> Tensor:
-    return _wrap(np.logical_not(input._data))
+    """Elementwise ``not input`` as a bool tensor (no gradient)."""
+    return _wrap(get_array_module(input._data).logical_not(input._data))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
@@ -60,33 +61,39 @@ def equal(input: Tensor, other: Tensor) -> bool:
 def isclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """|input - other| <= atol + rtol |other| elementwise."""
-    return _wrap(np.isclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    xp = get_array_module(input._data, _raw(other))
+    return _wrap(xp.isclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def allclose(input: Tensor, other, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
-    """True if :func:`isclose` holds everywhere."""
-    return bool(np.allclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """True if :func:`isclose` holds everywhere (a Python bool: one device sync)."""
+    xp = get_array_module(input._data, _raw(other))
+    return bool(xp.allclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isnan(input: Tensor) -> Tensor:
-    return _wrap(np.isnan(input._data))
+    """Elementwise ``input != input`` (NaN) as a bool tensor."""
+    return _wrap(get_array_module(input._data).isnan(input._data))
 
 
 def isinf(input: Tensor) -> Tensor:
-    return _wrap(np.isinf(input._data))
+    """Elementwise ``|input| = inf`` as a bool tensor."""
+    return _wrap(get_array_module(input._data).isinf(input._data))
 
 
 def isfinite(input: Tensor) -> Tensor:
-    return _wrap(np.isfinite(input._data))
+    """Elementwise: neither infinite nor NaN, as a bool tensor."""
+    return _wrap(get_array_module(input._data).isfinite(input._data))
 
 
 def _reduce_bool(name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
     data = input._data
     axis = None if dim is None else (tuple(normalize_dim(d, data.ndim) for d in dim)
                                      if isinstance(dim, (tuple, list)) else normalize_dim(dim, data.ndim))
-    result = getattr(np, name)(data, axis=axis, keepdims=keepdim and dim is not None)
-    return _wrap(np.asarray(result, dtype=np.uint8 if data.dtype == np.uint8 else bool))
+    xp = get_array_module(data)
+    result = getattr(xp, name)(data, axis=axis, keepdims=keepdim and dim is not None)
+    return _wrap(xp.asarray(result, dtype=np.uint8 if data.dtype == np.uint8 else bool))
 
 
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -102,18 +109,22 @@ def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one 1-D tensor per
     dimension with ``as_tuple``."""
-    idx = np.nonzero(input._data if input.ndim else input._data.reshape(1))
+    xp = get_array_module(input._data)
+    idx = xp.nonzero(input._data if input.ndim else input._data.reshape(1))
     if as_tuple:
         return tuple(_wrap(i.astype(np.int64)) for i in idx)
-    return _wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
+    return _wrap(xp.stack(idx, axis=1).astype(np.int64) if idx else xp.zeros((0, 0), np.int64))
 
 
 def argwhere(input: Tensor) -> Tensor:
+    """The indices of the non-zero elements as an (n, ndim) int64 tensor (:func:`nonzero`)."""
     return nonzero(input)
 
 
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
-    return _wrap(np.asarray(np.count_nonzero(input._data, axis=dim), dtype=np.int64))
+    """How many elements (along ``dim``) are non-zero, as an int64 tensor."""
+    xp = get_array_module(input._data)
+    return _wrap(xp.asarray(xp.count_nonzero(input._data, axis=dim), dtype=np.int64))
 
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
@@ -125,7 +136,11 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
             f"bincount expects a 1-D tensor of non-negative integers, got shape {tuple(data.shape)} "
             f"and dtype {data.dtype}")
     w = None if weights is None else weights._data
-    counts = np.bincount(data, weights=w, minlength=minlength)
+    xp = get_array_module(data, w)
+    if data.size == 0:  # CuPy's bincount takes the max of its input, which an empty one lacks
+        counts = xp.zeros(minlength, dtype=np.int64 if w is None else np.float64)
+    else:
+        counts = xp.bincount(data, weights=w, minlength=minlength)
     return _wrap(counts.astype(np.int64 if w is None else (w.dtype if w.dtype.kind == "f" else np.float64)))
 
 
@@ -133,11 +148,12 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
            return_counts: bool = False, dim: int | None = None):
     """The distinct values (sorted), optionally with each element's index into them and the
     count of each value."""
+    xp = get_array_module(input._data)
     if dim is not None:
-        values, inverse, counts = np.unique(input._data, return_inverse=True, return_counts=True,
+        values, inverse, counts = xp.unique(input._data, return_inverse=True, return_counts=True,
                                             axis=normalize_dim(dim, input.ndim))
     else:
-        values, inverse, counts = np.unique(input._data, return_inverse=True, return_counts=True)
+        values, inverse, counts = xp.unique(input._data, return_inverse=True, return_counts=True)
         inverse = inverse.reshape(input._data.shape)
     out = [_wrap(values)]
     if return_inverse:
@@ -151,8 +167,9 @@ def _triangle(input: Tensor, diagonal: int, lower: bool) -> Tensor:
     from .arithmetic import mul
 
     rows, cols = input._data.shape[-2:]
-    keep = (np.tri(rows, cols, diagonal, dtype=bool) if lower
-            else ~np.tri(rows, cols, diagonal - 1, dtype=bool))
+    xp = get_array_module(input._data)
+    keep = (xp.tri(rows, cols, diagonal, dtype=bool) if lower
+            else ~xp.tri(rows, cols, diagonal - 1, dtype=bool))
     return mul(input, Tensor._wrap(keep.astype(input._data.dtype)))
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend import as_array, get_array_module, on_device_of, same_device
 from ..errors import LaminaValueError, ShapeError
 from ._util import as_tensor
 
@@ -27,7 +28,10 @@ def _reduce(loss, reduction: str, count=None):
     """'none' -> loss, 'sum' -> sum, 'mean' -> sum / count (default: number of elements)."""
     if reduction == "none":
         return loss
-    total = np.add.reduce(loss, axis=None)  # np.sum without its Python-level dispatch
+    if get_array_module(loss) is np:
+        total = np.add.reduce(loss, axis=None)  # np.sum without its Python-level dispatch
+    else:
+        total = loss.sum()                      # a device array: a 0-d array on its device
     if reduction == "sum":
         return total
     return total / (loss.size if count is None else count)
@@ -70,11 +74,24 @@ def _pair(name: str, input, target) -> tuple[Tensor, Tensor]:
     return x, y
 
 
+def _param_array(name: str, value, x: Tensor):
+    """A constant argument of a loss (class weights, pos_weight, a cost matrix) as an array of
+    the input's dtype on the input's device. A Tensor must already be on that device (as in
+    PyTorch); a list or NumPy array is copied there."""
+    data = x._data
+    if isinstance(value, Tensor):
+        value = value._data
+        same_device([data, value], name)
+    else:
+        value = on_device_of(as_array(value), data)
+    return get_array_module(data).asarray(value, dtype=x.dtype)
+
+
 def _raw_weight(name: str, weight, x: Tensor, what: str = "weight"):
     """A weight tensor as an array of the input's dtype that broadcasts to the input's shape."""
     if weight is None:
         return None
-    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+    w = _param_array(name, weight, x)
     try:
         fits = np.broadcast_shapes(w.shape, x.shape) == tuple(x.shape)
     except ValueError:
@@ -111,12 +128,12 @@ class L1(Function):
         d = x - y
         ctx.save(d)
         ctx.reduction = reduction
-        return _reduce(np.abs(d), reduction)
+        return _reduce(get_array_module(d).abs(d), reduction)
 
     @staticmethod
     def backward(ctx, grad):
         (d,) = ctx.saved
-        return _both(ctx, _upstream(grad, ctx.reduction, d.size) * np.sign(d))
+        return _both(ctx, _upstream(grad, ctx.reduction, d.size) * get_array_module(d).sign(d))
 
 
 class SmoothL1(Function):
@@ -125,12 +142,13 @@ class SmoothL1(Function):
 
     @staticmethod
     def forward(ctx, x, y, reduction, beta):
+        xp = get_array_module(x)
         d = x - y
-        a = np.abs(d)
+        a = xp.abs(d)
         if beta == 0:
             loss = a
         else:   # c = min(|d|, beta): c (|d| - c/2) / beta is d^2/(2 beta) inside, |d| - beta/2 outside
-            c = np.minimum(a, beta)
+            c = xp.minimum(a, beta)
             loss = c * (a - 0.5 * c)
             loss /= beta
         ctx.save(d)
@@ -140,8 +158,8 @@ class SmoothL1(Function):
     @staticmethod
     def backward(ctx, grad):
         (d,) = ctx.saved
-        beta = ctx.beta
-        local = np.sign(d) if beta == 0 else np.clip(d * (1 / beta), -1, 1)
+        beta, xp = ctx.beta, get_array_module(d)
+        local = xp.sign(d) if beta == 0 else xp.clip(d * (1 / beta), -1, 1)
         return _both(ctx, _upstream(grad, ctx.reduction, d.size) * local)
 
 
@@ -151,9 +169,10 @@ class Huber(Function):
 
     @staticmethod
     def forward(ctx, x, y, reduction, delta):
+        xp = get_array_module(x)
         d = x - y
-        a = np.abs(d)
-        c = np.minimum(a, delta)      # c (|d| - c/2): d^2/2 inside, delta (|d| - delta/2) outside
+        a = xp.abs(d)
+        c = xp.minimum(a, delta)      # c (|d| - c/2): d^2/2 inside, delta (|d| - delta/2) outside
         loss = c * (a - 0.5 * c)
         ctx.save(d)
         ctx.reduction, ctx.delta = reduction, delta
@@ -162,7 +181,8 @@ class Huber(Function):
     @staticmethod
     def backward(ctx, grad):
         (d,) = ctx.saved
-        return _both(ctx, _upstream(grad, ctx.reduction, d.size) * np.clip(d, -ctx.delta, ctx.delta))
+        local = get_array_module(d).clip(d, -ctx.delta, ctx.delta)
+        return _both(ctx, _upstream(grad, ctx.reduction, d.size) * local)
 
 
 class Quadratic(Function):
@@ -173,7 +193,7 @@ class Quadratic(Function):
     def forward(ctx, x, y, reduction):
         d = x - y
         n = d.shape[0] if d.ndim else 1
-        per_sample = 0.5 * np.add.reduce(np.square(d).reshape(n, -1), axis=1)
+        per_sample = 0.5 * get_array_module(d).square(d).reshape(n, -1).sum(axis=1)
         ctx.save(d)
         ctx.reduction, ctx.n = reduction, n
         return _reduce(per_sample if d.ndim else per_sample.reshape(()), reduction)
@@ -195,15 +215,16 @@ class KLDiv(Function):
 
     @staticmethod
     def forward(ctx, x, y, reduction, log_target):
+        xp = get_array_module(x)
         if log_target:
-            loss = np.exp(y) * (y - x)
+            loss = xp.exp(y) * (y - x)
         else:
-            log_y = np.log(y, out=np.zeros_like(y), where=y > 0)   # y log y -> 0 as y -> 0
+            log_y = xp.log(xp.where(y > 0, y, 1))   # 0 where y <= 0: y log y -> 0 as y -> 0
             loss = y * (log_y - x)
         ctx.save(x, y)
         ctx.reduction, ctx.log_target = reduction, log_target
         if reduction == "batchmean":
-            total = np.sum(loss)
+            total = loss.sum()
             return total / x.shape[0] if x.ndim else total
         return _reduce(loss, reduction)
 
@@ -214,7 +235,8 @@ class KLDiv(Function):
             up = grad / x.shape[0] if x.ndim else grad
         else:
             up = _upstream(grad, ctx.reduction, x.size)
-        p = np.exp(y) if ctx.log_target else y
+        xp = get_array_module(x)
+        p = xp.exp(y) if ctx.log_target else y
         gx = gy = None
         if ctx.needs_input_grad[0]:
             gx = -(up * p)
@@ -222,8 +244,8 @@ class KLDiv(Function):
             if ctx.log_target:
                 gy = up * p * (y + 1 - x)
             else:
-                with np.errstate(divide="ignore"):
-                    gy = up * (np.log(y) + 1 - x)
+                with np.errstate(divide="ignore"):   # host-side warning control
+                    gy = up * (xp.log(y) + 1 - x)
         return gx, gy
 
 

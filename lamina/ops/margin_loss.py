@@ -18,6 +18,7 @@ is :func:`smooth_structured_hinge_loss` (the data term; add the regulariser your
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -25,18 +26,22 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
-from ..backend import get_array_module
+from ..backend import as_array, get_array_module, on_device_of
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 from ._util import as_tensor, operands
-from .loss import _pair, _reduce, _reduction, _upstream
+from .loss import _pair, _param_array, _reduce, _reduction, _upstream
 
 __all__ = ["multi_margin_loss", "hinge_embedding_loss", "soft_margin_loss",
            "multilabel_margin_loss", "margin_ranking_loss", "smooth_structured_hinge_loss"]
 
 
 # ----------------------------------------------------------------- shared checks
-def _index_tensor(name: str, target, what: str = "target") -> Tensor:
-    t = target if isinstance(target, Tensor) else Tensor._wrap(np.asarray(target))
+def _index_tensor(name: str, target, like: Tensor, what: str = "target") -> Tensor:
+    """``target`` as an integer Tensor (a list or array is put on the device of ``like``)."""
+    if isinstance(target, Tensor):
+        t = target
+    else:
+        t = Tensor._wrap(on_device_of(as_array(target), like._data))
     if t.dtype.kind not in "iu":
         raise LaminaTypeError(f"{name}: {what} must hold integer class indices (target.long()), "
                               f"got dtype {t.dtype}")
@@ -48,7 +53,7 @@ def _class_scores(name: str, x: Tensor, target, allow_0d: bool) -> tuple[Tensor,
     return the target tensor and C."""
     if x.ndim > 2 or (x.ndim == 0 and not allow_0d):
         raise ShapeError(f"{name}: input must be (C,) or (N, C), got shape {tuple(x.shape)}")
-    t = _index_tensor(name, target)
+    t = _index_tensor(name, target, x)
     n = x.shape[0] if x.ndim == 2 else 1
     allowed = [(n,)] if x.ndim == 2 else [(), (1,)]
     if tuple(t.shape) not in allowed:
@@ -59,16 +64,17 @@ def _class_scores(name: str, x: Tensor, target, allow_0d: bool) -> tuple[Tensor,
 
 
 def _check_range(name: str, t, lo: int, n_classes: int) -> None:
-    """Runs inside forward, so every batch is checked (replayed ones included)."""
-    if t.size and (t.min() < lo or t.max() >= n_classes):
-        bad = t[(t < lo) | (t >= n_classes)].flat[0]
+    """Runs inside forward, so every batch is checked (replayed ones included); one
+    synchronisation on a device."""
+    if t.size and ((t.min() < lo) | (t.max() >= n_classes)):
+        bad = t[(t < lo) | (t >= n_classes)].reshape(-1)[0]
         raise LaminaValueError(f"{name}: target index {int(bad)} is out of range for {n_classes} "
                                f"classes (expected {lo} <= index < {n_classes})")
 
 
 def _reduced(per, reduction: str):
     """_reduce without NumPy's warning for the mean of an empty batch (NaN, as 0/0)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):    # host-side warning control
         return _reduce(per, reduction)
 
 
@@ -237,7 +243,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     t, n_classes = _class_scores(name, x, target, allow_0d=True)
     w = None
     if weight is not None:
-        w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+        w = _param_array(name, weight, x)
         if w.shape != (n_classes,):
             raise ShapeError(f"{name}: weight must have one entry per class, shape "
                              f"({n_classes},), got {w.shape}")
@@ -256,7 +262,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     name = "multilabel_margin_loss"
     reduction = _reduction(name, reduction, size_average, reduce)
     x = as_tensor(input)
-    t = _index_tensor(name, target)
+    t = _index_tensor(name, target, x)
     if x.ndim > 2:
         raise ShapeError(f"{name}: input must be (C,) or (N, C), got shape {tuple(x.shape)}")
     if tuple(t.shape) != tuple(x.shape):
@@ -297,7 +303,8 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     reduction = _reduction(name, reduction, size_average, reduce)
     x1 = as_tensor(input1)
     x1, x2 = operands(x1, as_tensor(input2, x1))
-    shapes = [tuple(x1.shape), tuple(x2.shape), tuple(np.shape(getattr(target, "_data", target)))]
+    target_shape = target.shape if hasattr(target, "shape") else np.shape(target)  # np: a list's
+    shapes = [tuple(x1.shape), tuple(x2.shape), tuple(target_shape)]
     if len(set(shapes)) != 1:
         raise ShapeError(f"{name}: input1, input2 and target must have one shape (lamina does "
                          f"not broadcast them), got {shapes[0]}, {shapes[1]} and {shapes[2]}")
@@ -363,7 +370,7 @@ def _task_matrix(task, target, t, shape, dtype, xp):
     return out.reshape(shape)
 
 
-def _task_spec(task_loss, n_classes: int, dtype) -> tuple:
+def _task_spec(task_loss, x: Tensor, n_classes: int) -> tuple:
     name = "smooth_structured_hinge_loss"
     if isinstance(task_loss, str):
         if task_loss not in ("zero_one", "zero"):
@@ -372,12 +379,13 @@ def _task_spec(task_loss, n_classes: int, dtype) -> tuple:
         return task_loss, None
     if callable(task_loss) and not isinstance(task_loss, (Tensor, np.ndarray)):
         return "callable", task_loss
-    try:
-        m = np.asarray(task_loss._data if isinstance(task_loss, Tensor) else task_loss,
-                       dtype=dtype)
-    except (TypeError, ValueError):
-        raise LaminaTypeError(f"{name}: task_loss must be 'zero_one', 'zero', a (C, C) array or "
-                              f"a callable, got {type(task_loss).__name__}") from None
+    if not isinstance(task_loss, Tensor):
+        try:
+            task_loss = as_array(task_loss, dtype=x.dtype)
+        except (TypeError, ValueError):
+            raise LaminaTypeError(f"{name}: task_loss must be 'zero_one', 'zero', a (C, C) array "
+                                  f"or a callable, got {type(task_loss).__name__}") from None
+    m = _param_array(name, task_loss, x)      # a constant, on the input's device
     if m.shape != (n_classes, n_classes):
         raise ShapeError(f"{name}: a task-loss matrix L[y, yhat] must have shape "
                          f"({n_classes}, {n_classes}) for {n_classes} classes, got {m.shape}")
@@ -387,7 +395,7 @@ def _task_spec(task_loss, n_classes: int, dtype) -> tuple:
 def check_epsilon(name: str, epsilon) -> None:
     """Raise unless ``epsilon`` is a finite real number >= 0 (0 is the exact hinge)."""
     if (not isinstance(epsilon, numbers.Real) or isinstance(epsilon, bool)
-            or not np.isfinite(epsilon) or epsilon < 0):
+            or not math.isfinite(epsilon) or epsilon < 0):
         raise LaminaValueError(f"{name}: epsilon must be a finite number >= 0 (the smoothing "
                                f"temperature; 0 is the exact hinge), got {epsilon!r}")
 
@@ -425,6 +433,6 @@ def smooth_structured_hinge_loss(input: Tensor, target: Tensor, task_loss="zero_
     if x.dtype.kind != "f":
         raise LaminaTypeError(f"{name}: input scores must be floating point, got {x.dtype}")
     t, n_classes = _class_scores(name, x, target, allow_0d=False)
-    task = _task_spec(task_loss, n_classes, x.dtype)
+    task = _task_spec(task_loss, x, n_classes)
     return SmoothStructuredHinge.apply(x, t, task=task, epsilon=float(epsilon),
                                        reduction=reduction)

@@ -14,7 +14,8 @@ Its gradient, with all sums over the M values of channel c, is
 
 In evaluation the running estimates replace the batch statistics, so y is a fixed affine
 map of x per channel. Layer normalisation applies the same formulas over the trailing
-``normalized_shape`` axes of every sample instead of over the batch.
+``normalized_shape`` axes of every sample instead of over the batch. The array functions
+come from the input's array module (NumPy, or CuPy on a CUDA device).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend import get_array_module, same_device
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 
 __all__ = ["batch_norm", "layer_norm"]
@@ -44,10 +46,11 @@ class BatchNormTrain(Function):
         axes = (0,) + tuple(range(2, x.ndim))
         shape = _channel_shape(x.ndim, x.shape[1])
         m = x.size // x.shape[1]
+        xp = get_array_module(x)
         mean = x.mean(axis=axes, keepdims=True)
         xc = x - mean
-        var = np.mean(np.square(xc), axis=axes, keepdims=True)
-        inv_std = 1.0 / np.sqrt(var + x.dtype.type(eps))
+        var = xp.mean(xp.square(xc), axis=axes, keepdims=True)
+        inv_std = 1.0 / xp.sqrt(var + x.dtype.type(eps))
         xhat = xc
         xhat *= inv_std                       # reuse xc's buffer: x - mu is not needed again
         weight = affine[0] if has_weight else None
@@ -80,7 +83,7 @@ class BatchNormTrain(Function):
         shape = inv_std.shape
         m = grad.size // grad.shape[1]
         sum_dy = grad.sum(axis=axes, keepdims=True)
-        sum_dy_xhat = np.sum(grad * xhat, axis=axes, keepdims=True)
+        sum_dy_xhat = (grad * xhat).sum(axis=axes, keepdims=True)
         grads = []
         if needs[0]:
             scale = inv_std / m if weight is None else weight.reshape(shape) * inv_std / m
@@ -108,7 +111,8 @@ class BatchNormEval(Function):
     @staticmethod
     def forward(ctx, x, *affine, has_weight, has_bias, mean, var, eps):
         shape = _channel_shape(x.ndim, x.shape[1])
-        inv_std = (1.0 / np.sqrt(var + var.dtype.type(eps))).astype(x.dtype, copy=False)
+        xp = get_array_module(x)
+        inv_std = (1.0 / xp.sqrt(var + var.dtype.type(eps))).astype(x.dtype, copy=False)
         mean = mean.astype(x.dtype, copy=False)
         weight = affine[0] if has_weight else None
         bias = affine[-1] if has_bias else None
@@ -132,7 +136,7 @@ class BatchNormEval(Function):
             gw = None
             if needs[k]:
                 xhat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
-                gw = np.sum(grad * xhat, axis=axes)
+                gw = (grad * xhat).sum(axis=axes)
             grads.append(gw)
             k += 1
         if ctx.has_bias:
@@ -171,6 +175,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     for t, what in ((running_mean, "running_mean"), (running_var, "running_var"),
                     (weight, "weight"), (bias, "bias")):
         _check_channel_vector(t, c, what)
+    # the running statistics are updated in place, so they cannot move to the input's device
+    same_device([t._data for t in (input, running_mean, running_var) if t is not None],
+                "batch_norm")
     tensors, flags = _affine_args(weight, bias)
     if training:
         m = input.numel() // c if c else 0
@@ -197,10 +204,11 @@ class LayerNorm(Function):
     @staticmethod
     def forward(ctx, x, *affine, k, has_weight, has_bias, eps):
         axes = tuple(range(x.ndim - k, x.ndim))
+        xp = get_array_module(x)
         mean = x.mean(axis=axes, keepdims=True)
         xhat = x - mean
-        var = np.mean(np.square(xhat), axis=axes, keepdims=True)
-        inv_std = 1.0 / np.sqrt(var + x.dtype.type(eps))
+        var = xp.mean(xp.square(xhat), axis=axes, keepdims=True)
+        inv_std = 1.0 / xp.sqrt(var + x.dtype.type(eps))
         xhat *= inv_std
         weight = affine[0] if has_weight else None
         bias = affine[-1] if has_bias else None
@@ -224,12 +232,12 @@ class LayerNorm(Function):
             g = grad * weight if weight is not None else grad
             gx = g * m
             gx -= g.sum(axis=axes, keepdims=True)
-            gx -= xhat * np.sum(g * xhat, axis=axes, keepdims=True)
+            gx -= xhat * (g * xhat).sum(axis=axes, keepdims=True)
             gx *= inv_std / m
             grads[0] = gx
         j = 1
         if ctx.has_weight:
-            grads.append(np.sum(grad * xhat, axis=lead) if needs[j] else None)
+            grads.append((grad * xhat).sum(axis=lead) if needs[j] else None)
             j += 1
         if ctx.has_bias:
             grads.append(grad.sum(axis=lead) if needs[j] else None)

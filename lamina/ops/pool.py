@@ -14,14 +14,19 @@ element under that offset in every window of every image, so the loops run over 
 offsets only and each step is a whole-batch NumPy operation. Max pooling remembers, per
 output, which offset won (an unsigned 8-bit index for kernels up to 255 elements), not a
 float mask. Adaptive average pooling is the separable linear map A_h X A_w^T (two BLAS
-products); adaptive max pooling gathers its (unequal) windows with index arrays.
+products); adaptive max pooling gathers its (unequal) windows with index arrays. Array
+functions come from the input's array module (NumPy, or CuPy on a CUDA device); window
+geometry is worked out in Python numbers.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend import get_array_module
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 from . import _workspace as workspace
 from ._im2col import pad_input, positive_pair, window
@@ -79,9 +84,11 @@ def _scatter(ctx, grad, idx=None):
     """dL/dX (unpadded) from dL/dY: kernel offset k sends ``grad`` (max pooling: only where
     offset k won, ``idx == k``) onto the input elements under offset k of every window."""
     # in the input's memory order; np.empty when every element will be written (windows tile)
+    xp = get_array_module(grad)
     make = workspace.empty if ctx.covers else workspace.zeros
     order = ctx.memory_order
-    gxp = make(tuple([ctx.padded_shape[a] for a in order]), grad.dtype).transpose(np.argsort(order))
+    inverse = sorted(range(4), key=order.__getitem__)
+    gxp = make(tuple([ctx.padded_shape[a] for a in order]), grad.dtype, xp).transpose(inverse)
     if idx is not None:
         hit = workspace.empty_like(idx, np.bool_)
     tmp = None if ctx.disjoint else workspace.empty_like(grad)
@@ -90,29 +97,30 @@ def _scatter(ctx, grad, idx=None):
         # A product with the 0/1 mask instead of a masked copy: several times faster in NumPy
         # (an infinite gradient would leave NaN beside the maximum, where PyTorch leaves 0).
         if idx is not None:
-            np.equal(idx, k, out=hit)
-            np.multiply(grad, hit, out=view if ctx.disjoint else tmp)
+            xp.equal(idx, k, out=hit)
+            xp.multiply(grad, hit, out=view if ctx.disjoint else tmp)
         elif ctx.disjoint:
-            np.copyto(view, grad)
+            xp.copyto(view, grad)
         else:
             tmp = grad
         if not ctx.disjoint:
-            np.add(view, tmp, out=view)
+            xp.add(view, tmp, out=view)
     (pt, _), (pl, _) = ctx.pads
     n, c, h, w = ctx.input_shape
     return gxp[:, :, pt:pt + h, pl:pl + w]
 
 
-def _remember(ctx, xp, x, kernel, stride, dilation, pads, out_hw, offsets, unbatched):
+def _remember(ctx, padded, x, kernel, stride, dilation, pads, out_hw, offsets, unbatched):
     """What backward needs to rebuild the (padded) input gradient: shapes, windows, layout."""
     ctx.input_shape = x.shape
-    ctx.padded_shape = xp.shape
+    ctx.padded_shape = padded.shape
     # axes from the largest stride to the smallest (size-1 axes do not matter)
-    ctx.memory_order = sorted(range(4), key=lambda a: -xp.strides[a] if xp.shape[a] > 1 else 0)
+    ctx.memory_order = sorted(range(4),
+                              key=lambda a: -padded.strides[a] if padded.shape[a] > 1 else 0)
     ctx.offsets, ctx.pads, ctx.unbatched = offsets, pads, unbatched
     ctx.disjoint = _disjoint(kernel, stride, dilation)
     ctx.covers = ctx.disjoint and all(d == 1 and s == k and o * k == n for k, s, d, o, n in
-                                      zip(kernel, stride, dilation, out_hw, xp.shape[2:]))
+                                      zip(kernel, stride, dilation, out_hw, padded.shape[2:]))
 
 
 class MaxPool2d(Function):
@@ -124,22 +132,23 @@ class MaxPool2d(Function):
         if unbatched:
             x = x[None]
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        xp = pad_input(x, pads, low)
+        padded = pad_input(x, pads, low)
         offsets = _offsets(kernel, out_hw, stride, dilation)
-        views = [xp[:, :, hs, ws] for hs, ws in offsets]
+        views = [padded[:, :, hs, ws] for hs, ws in offsets]
         recording = bool(ctx.needs_input_grad)
         if recording or return_indices:
             out, idx = _max_and_argmax(views)
         else:
+            xp = get_array_module(x)
             out = workspace.empty_like(views[0])
             if len(views) == 1:
-                np.copyto(out, views[0])
+                xp.copyto(out, views[0])
             else:
-                np.maximum(views[0], views[1], out=out)
+                xp.maximum(views[0], views[1], out=out)
             for v in views[2:]:
-                np.maximum(out, v, out=out)     # propagates NaN, as PyTorch
+                xp.maximum(out, v, out=out)     # propagates NaN, as PyTorch
         if recording:
-            _remember(ctx, xp, x, kernel, stride, dilation, pads, out_hw, offsets, unbatched)
+            _remember(ctx, padded, x, kernel, stride, dilation, pads, out_hw, offsets, unbatched)
             ctx.save(idx)
         if not return_indices:
             return out[0] if unbatched else out
@@ -162,26 +171,28 @@ def _max_and_argmax(views):
     before it (so ties keep the first, PyTorch's rule); as k exceeds every earlier index,
     idx = max(idx, k * won) records it with plain ufuncs (no masked assignment).
     """
+    xp = get_array_module(views[0])
     if len(views) == 1:
-        return np.copy(views[0], order="K"), np.zeros_like(views[0], dtype=np.uint8)
-    out = np.maximum(views[0], views[1], out=workspace.empty_like(views[0]))
-    won = np.greater(views[1], views[0], out=workspace.empty_like(views[0], np.bool_))
+        return xp.copy(views[0], order="K"), xp.zeros_like(views[0], dtype=np.uint8)
+    out = xp.maximum(views[0], views[1], out=workspace.empty_like(views[0]))
+    won = xp.greater(views[1], views[0], out=workspace.empty_like(views[0], np.bool_))
     idx = won.view(np.uint8) if len(views) <= 256 else won.astype(np.int32)
     won = workspace.empty_like(won)
     tmp = workspace.empty_like(idx)
     for k in range(2, len(views)):
-        np.greater(views[k], out, out=won)
-        np.maximum(out, views[k], out=out)      # propagates NaN, as PyTorch
-        np.multiply(won, idx.dtype.type(k), out=tmp)
-        np.maximum(idx, tmp, out=idx)
+        xp.greater(views[k], out, out=won)
+        xp.maximum(out, views[k], out=out)      # propagates NaN, as PyTorch
+        xp.multiply(won, idx.dtype.type(k), out=tmp)
+        xp.maximum(idx, tmp, out=idx)
     return out, idx
 
 
 def _flat_indices(idx, shape, kernel, stride, dilation, pads, out_hw):
     """PyTorch's return_indices: the flat position h*W + w of each maximum in its input plane."""
-    kh_, kw_ = np.divmod(idx.astype(np.int64), kernel[1])
-    rows = (np.arange(out_hw[0]) * stride[0] - pads[0][0])[:, None] + kh_ * dilation[0]
-    cols = (np.arange(out_hw[1]) * stride[1] - pads[1][0]) + kw_ * dilation[1]
+    xp = get_array_module(idx)
+    kh_, kw_ = xp.divmod(idx.astype(np.int64), kernel[1])
+    rows = (xp.arange(out_hw[0]) * stride[0] - pads[0][0])[:, None] + kh_ * dilation[0]
+    cols = (xp.arange(out_hw[1]) * stride[1] - pads[1][0]) + kw_ * dilation[1]
     return rows * shape[3] + cols
 
 
@@ -193,16 +204,18 @@ class AvgPool2d(Function):
     def forward(ctx, x, kernel, stride, pads, out_hw, scale, unbatched):
         if unbatched:
             x = x[None]
-        xp = pad_input(x, pads, 0.0)
+        padded = pad_input(x, pads, 0.0)
         offsets = _offsets(kernel, out_hw, stride, (1, 1))
-        views = [xp[:, :, hs, ws] for hs, ws in offsets]
-        out = np.copy(views[0], order="K") if len(views) == 1 else np.add(views[0], views[1])
+        views = [padded[:, :, hs, ws] for hs, ws in offsets]
+        xp = get_array_module(x)
+        out = xp.copy(views[0], order="K") if len(views) == 1 else xp.add(views[0], views[1])
         for v in views[2:]:
-            np.add(out, v, out=out)
-        scale = scale if isinstance(scale, float) else scale.astype(x.dtype)
+            xp.add(out, v, out=out)
+        if not isinstance(scale, float):   # per-window factors (OH, OW), made on x's device
+            scale = xp.asarray(scale, dtype=x.dtype)
         out *= scale
         if ctx.needs_input_grad:
-            _remember(ctx, xp, x, kernel, stride, (1, 1), pads, out_hw, offsets, unbatched)
+            _remember(ctx, padded, x, kernel, stride, (1, 1), pads, out_hw, offsets, unbatched)
             ctx.scale = scale
         return out[0] if unbatched else out
 
@@ -242,11 +255,14 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
 def _window_counts(n, k, s, p, o, include_pad):
     """Per-axis number of elements each window averages over (PyTorch's rule: windows are cut
     at the padded border; without ``count_include_pad`` also at the input border)."""
-    start = np.arange(o) * s - p
-    end = np.minimum(start + k, n + p)
-    if not include_pad:
-        start, end = np.maximum(start, 0), np.minimum(end, n)
-    return end - start
+    counts = []
+    for i in range(o):
+        start = i * s - p
+        end = min(start + k, n + p)
+        if not include_pad:
+            start, end = max(start, 0), min(end, n)
+        counts.append(end - start)
+    return counts
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -271,18 +287,24 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
         h, w = input.shape[-2:]
         ch = _window_counts(h, kernel[0], stride[0], pads[0][0], out_hw[0], count_include_pad)
         cw = _window_counts(w, kernel[1], stride[1], pads[1][0], out_hw[1], count_include_pad)
-        if (ch == kernel[0]).all() and (cw == kernel[1]).all():
+        if all(a == kernel[0] for a in ch) and all(b == kernel[1] for b in cw):
             scale = 1.0 / (kernel[0] * kernel[1])
         else:
-            scale = 1.0 / np.outer(ch, cw)
+            scale = tuple(tuple(1.0 / (a * b) for b in cw) for a in ch)
     return AvgPool2d.apply(input, kernel=kernel, stride=stride, pads=pads, out_hw=out_hw,
                            scale=scale, unbatched=input.ndim == 3)
 
 
-def _adaptive_bounds(n: int, o: int):
-    """Window i covers [floor(i n / o), ceil((i+1) n / o)) (PyTorch's adaptive windows)."""
-    i = np.arange(o)
+def _adaptive_bounds(n: int, o: int, xp):
+    """Window i covers [floor(i n / o), ceil((i+1) n / o)) (PyTorch's adaptive windows), as
+    two arrays of module ``xp``."""
+    i = xp.arange(o)
     return (i * n) // o, -((-(i + 1) * n) // o)
+
+
+def _longest_window(n: int, o: int) -> int:
+    """The largest adaptive window length, max over i of ceil((i+1) n / o) - floor(i n / o)."""
+    return max(-((-(i + 1) * n) // o) - (i * n) // o for i in range(o))
 
 
 def _adaptive_output(op: str, x: Tensor, output_size) -> tuple[int, int]:
@@ -298,10 +320,10 @@ def _adaptive_output(op: str, x: Tensor, output_size) -> tuple[int, int]:
     return int(size[0]), int(size[1])
 
 
-def _averaging_matrix(n: int, o: int, dtype) -> np.ndarray:
+def _averaging_matrix(n: int, o: int, dtype, xp):
     """A (o, n) with A[i, m] = 1/|window i| for m in window i: one axis of adaptive averaging."""
-    start, end = _adaptive_bounds(n, o)
-    m = np.arange(n)
+    start, end = _adaptive_bounds(n, o, xp)
+    m = xp.arange(n)
     inside = (m >= start[:, None]) & (m < end[:, None])
     return (inside / (end - start)[:, None]).astype(dtype)
 
@@ -312,17 +334,19 @@ class AdaptiveAvgPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, out_hw):
-        a_h = _averaging_matrix(x.shape[-2], out_hw[0], x.dtype)
-        a_w = _averaging_matrix(x.shape[-1], out_hw[1], x.dtype)
+        xp = get_array_module(x)
+        a_h = _averaging_matrix(x.shape[-2], out_hw[0], x.dtype, xp)
+        a_w = _averaging_matrix(x.shape[-1], out_hw[1], x.dtype, xp)
         ctx.mats = (a_h, a_w)
-        y = np.tensordot(x, a_w, axes=([-1], [1]))            # (..., H, OW)
-        return np.tensordot(y, a_h, axes=([-2], [1])).swapaxes(-1, -2)
+        y = xp.tensordot(x, a_w, axes=([-1], [1]))            # (..., H, OW)
+        return xp.tensordot(y, a_h, axes=([-2], [1])).swapaxes(-1, -2)
 
     @staticmethod
     def backward(ctx, grad):
         a_h, a_w = ctx.mats
-        t = np.tensordot(grad, a_w, axes=([-1], [0]))          # (..., OH, W)
-        return np.tensordot(t, a_h, axes=([-2], [0])).swapaxes(-1, -2)
+        xp = get_array_module(grad)
+        t = xp.tensordot(grad, a_w, axes=([-1], [0]))          # (..., OH, W)
+        return xp.tensordot(t, a_h, axes=([-2], [0])).swapaxes(-1, -2)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
@@ -340,17 +364,18 @@ class AdaptiveMaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, out_hw, return_indices):
         h, w = x.shape[-2:]
-        rows, cols = (_window_index(n, o) for n, o in zip((h, w), out_hw))
+        xp = get_array_module(x)
+        rows, cols = (_window_index(n, o, xp) for n, o in zip((h, w), out_hw))
         # (..., OH*KH, OW*KW): each window's elements; short windows repeat their last element,
         # which changes neither the maximum nor which occurrence comes first.
         patches = x[..., rows.reshape(-1), :][..., cols.reshape(-1)]
         lead = x.shape[:-2]
         patches = patches.reshape(lead + (out_hw[0], rows.shape[1], out_hw[1], cols.shape[1]))
-        patches = np.moveaxis(patches, -3, -2).reshape(lead + out_hw + (-1,))
+        patches = xp.moveaxis(patches, -3, -2).reshape(lead + out_hw + (-1,))
         best = patches.argmax(axis=-1)
-        out = np.take_along_axis(patches, best[..., None], axis=-1)[..., 0]
-        a, b = np.divmod(best, cols.shape[1])
-        flat = rows[np.arange(out_hw[0])[:, None], a] * w + cols[np.arange(out_hw[1]), b]
+        out = xp.take_along_axis(patches, best[..., None], axis=-1)[..., 0]
+        a, b = xp.divmod(best, cols.shape[1])
+        flat = rows[xp.arange(out_hw[0])[:, None], a] * w + cols[xp.arange(out_hw[1]), b]
         if ctx.needs_input_grad:
             ctx.flat, ctx.shape = flat, x.shape
         return (out, flat) if return_indices else out
@@ -358,19 +383,19 @@ class AdaptiveMaxPool2d(Function):
     @staticmethod
     def backward(ctx, grad, grad_indices=None):
         h, w = ctx.shape[-2:]
-        planes = int(np.prod(ctx.shape[:-2]))
-        gx = np.zeros((planes, h * w), dtype=grad.dtype)
+        planes = math.prod(ctx.shape[:-2])
+        xp = get_array_module(grad)
+        gx = xp.zeros((planes, h * w), dtype=grad.dtype)
         # Overlapping windows may share a maximum: add.at accumulates repeated indices.
-        np.add.at(gx, (np.arange(planes)[:, None], ctx.flat.reshape(planes, -1)),
+        xp.add.at(gx, (xp.arange(planes)[:, None], ctx.flat.reshape(planes, -1)),
                   grad.reshape(planes, -1))
         return gx.reshape(ctx.shape)
 
 
-def _window_index(n: int, o: int) -> np.ndarray:
+def _window_index(n: int, o: int, xp):
     """(o, kmax) input positions of each adaptive window, short windows padded with their last."""
-    start, end = _adaptive_bounds(n, o)
-    kmax = int((end - start).max())
-    return np.minimum(start[:, None] + np.arange(kmax), (end - 1)[:, None])
+    start, end = _adaptive_bounds(n, o, xp)
+    return xp.minimum(start[:, None] + xp.arange(_longest_window(n, o)), (end - 1)[:, None])
 
 
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):

@@ -10,10 +10,9 @@ G = dL/dZ = -beta Phi * dL/dPhi (0 where the clamp was active):
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend import get_array_module
 from ..errors import ShapeError
 
 __all__ = ["rbf"]
@@ -25,15 +24,16 @@ class GaussianRBF(Function):
 
     @staticmethod
     def forward(ctx, x, centers, beta):
+        xp = get_array_module(x)
         lead = x.shape[:-1]
         x2 = x.reshape(-1, x.shape[-1])
         z = x2 @ centers.T
         z *= -2
-        z += np.einsum("nd,nd->n", x2, x2)[:, None]
-        z += np.einsum("md,md->m", centers, centers)[None, :]
+        z += xp.einsum("nd,nd->n", x2, x2)[:, None]
+        z += xp.einsum("md,md->m", centers, centers)[None, :]
         clamped = z < 0
-        np.maximum(z, 0, out=z)
-        phi = np.exp(-beta * z)
+        xp.maximum(z, 0, out=z)
+        phi = xp.exp(-beta * z)
         ctx.save(x, centers, beta, z, phi, clamped if clamped.any() else None)
         return phi.reshape(lead + (centers.shape[0],))
 
@@ -46,7 +46,7 @@ class GaussianRBF(Function):
         gphi = grad * phi
         gx = gc = gb = None
         if need_beta:
-            gb = np.asarray(-np.sum(gphi * z), dtype=phi.dtype)
+            gb = get_array_module(phi).asarray(-(gphi * z).sum(), dtype=phi.dtype)
         if need_x or need_c:
             g = gphi
             g *= -beta                    # dL/dZ; gphi is not needed any more
@@ -70,7 +70,7 @@ def rbf(input: Tensor, centers: Tensor, beta) -> Tensor:
         raise ShapeError(f"rbf: input has shape {tuple(input.shape)}, expected (..., {centers.shape[1]}) "
                          f"for centers of shape {tuple(centers.shape)}")
     if not isinstance(beta, Tensor):
-        beta = Tensor._wrap(np.asarray(beta, dtype=input.dtype))
+        beta = Tensor._wrap(get_array_module(input._data).asarray(beta, dtype=input.dtype))
     if beta.numel() != 1:
         raise ShapeError(f"rbf: beta must be a single number, got shape {tuple(beta.shape)}")
     return GaussianRBF.apply(input, centers, beta)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, float32, int64
+from ..backend import get_array_module
 from ..errors import LaminaTypeError, LaminaValueError
 from ._util import normalize_dims
 from .shape import _owned
@@ -70,22 +71,29 @@ def _spread(ctx, g, shape: tuple):
     """``g`` (keepdim shape) broadcast to ``shape``: for interior nodes a read-only view (or,
     when small, a fresh array with the same values), a real array where it becomes a leaf's
     ``.grad``."""
+    xp = get_array_module(g)
     if math.prod(shape) <= _MATERIALISE:
-        out = np.empty(shape, dtype=g.dtype)
+        out = xp.empty(shape, dtype=g.dtype)
         out[...] = g
         return out
-    return _owned(ctx, 0, np.broadcast_to(g, shape))
+    return _owned(ctx, 0, xp.broadcast_to(g, shape))
 
 
 def _sum(x, axes, keepdim: bool, dtype=None):
-    """``np.sum`` without its Python dispatch: the same reduction (``np.add.reduce``)."""
-    return _add_reduce(x, axes, dtype, None, keepdim)
+    """``np.sum`` without its Python dispatch on the CPU: the same reduction
+    (``np.add.reduce``); ``xp.sum`` on a device."""
+    if type(x) is _ndarray:
+        return _add_reduce(x, axes, dtype, None, keepdim)
+    return get_array_module(x).sum(x, axis=axes, dtype=dtype, keepdims=keepdim)
 
 
 def _mean(x, axes, keepdim: bool):
     """``np.mean`` of a float32/float64 array without its Python dispatch, computed exactly as
     NumPy computes it (the sum, then a true division by the count as a NumPy ``intp``) so the
-    result is bitwise the same; empty slices go to ``np.mean`` itself (its warning)."""
+    result is bitwise the same; empty slices go to ``np.mean`` itself (its warning). On a
+    device, ``xp.mean``."""
+    if type(x) is not _ndarray:
+        return get_array_module(x).mean(x, axis=axes, keepdims=keepdim)
     count = _count(x.shape, axes)
     if not count:
         return np.mean(x, axis=axes, keepdims=keepdim)
@@ -98,6 +106,7 @@ def _mean(x, axes, keepdim: bool):
 
 _add_reduce = np.add.reduce
 _intp = np.intp
+_ndarray = np.ndarray
 
 
 def _require_float(x: Tensor, name: str) -> None:
@@ -133,9 +142,10 @@ class Mean(Function):
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         if x.dtype.char == "e":  # float16 accumulates in float32, as in PyTorch
-            return np.asarray(np.mean(x, axis=axes, keepdims=keepdim, dtype=np.float32)).astype(x.dtype)
+            xp = get_array_module(x)
+            return xp.asarray(xp.mean(x, axis=axes, keepdims=keepdim, dtype=np.float32)).astype(x.dtype)
         if x.dtype.kind != "f":
-            return np.mean(x, axis=axes, keepdims=keepdim)
+            return get_array_module(x).mean(x, axis=axes, keepdims=keepdim)
         return _mean(x, axes, keepdim)
 
     @staticmethod
@@ -169,9 +179,10 @@ def _centred_sum_squares(x, axes, keepdim):
     """(x - mean, sum (x - mean)^2), accumulated in float64 as PyTorch's CPU kernels do, so
     float16 data and float32 values near 1e19 whose squares overflow their own type still
     give a finite variance; the centred values come back in ``x``'s dtype for backward."""
+    xp = get_array_module(x)
     wide = x.astype(np.float64) if x.dtype.kind == "f" and x.dtype.itemsize < 8 else x
-    centred = wide - np.mean(wide, axis=axes, keepdims=True)
-    ss = np.sum(centred * centred, axis=axes, keepdims=keepdim)
+    centred = wide - xp.mean(wide, axis=axes, keepdims=True)
+    ss = xp.sum(centred * centred, axis=axes, keepdims=keepdim)
     return centred.astype(x.dtype, copy=False), ss
 
 
@@ -186,8 +197,8 @@ class Var(Function):
         if ctx.needs_input_grad:
             ctx.save(centred)
             ctx.shape, ctx.axes, ctx.keepdim, ctx.denom = x.shape, axes, keepdim, denom
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return np.asarray(ss / denom).astype(x.dtype, copy=False)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # host warnings only
+            return get_array_module(x).asarray(ss / denom).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -204,8 +215,9 @@ class Std(Function):
     def forward(ctx, x, axes, keepdim, correction):
         centred, ss = _centred_sum_squares(x, axes, keepdim)
         denom = builtins.max(_count(x.shape, axes) - correction, 0)
+        xp = get_array_module(x)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            s = np.asarray(np.sqrt(ss / denom)).astype(x.dtype, copy=False)
+            s = xp.asarray(xp.sqrt(ss / denom)).astype(x.dtype, copy=False)
         if ctx.needs_input_grad:
             ctx.save(centred, s)
             ctx.shape, ctx.axes, ctx.keepdim, ctx.denom = x.shape, axes, keepdim, denom
@@ -217,7 +229,7 @@ class Std(Function):
         g = _restore(grad, ctx.shape, ctx.axes, ctx.keepdim)
         s = _restore(s, ctx.shape, ctx.axes, ctx.keepdim)
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(s == 0, 0, g / (s * ctx.denom))
+            scale = get_array_module(s).where(s == 0, 0, g / (s * ctx.denom))
         return scale.astype(g.dtype, copy=False) * centred
 
 
@@ -251,10 +263,11 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        m = np.max(x, axis=axes, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+        xp = get_array_module(x)
+        m = xp.max(x, axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0).astype(x.dtype, copy=False)
         with np.errstate(divide="ignore"):  # ln 0 = -inf for an all -inf slice
-            y = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+            y = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
         if ctx.needs_input_grad:
             ctx.save(x, y)
             ctx.axes, ctx.keepdim = axes, keepdim
@@ -263,9 +276,10 @@ class LogSumExp(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved
-        y = np.where(np.isneginf(y), 0, y).astype(x.dtype, copy=False)  # e^{-inf - 0} = 0
+        xp = get_array_module(x)
+        y = xp.where(y == -math.inf, 0, y).astype(x.dtype, copy=False)  # e^{-inf - 0} = 0
         g = grad if ctx.keepdim else grad.reshape(y.shape)
-        return g * np.exp(x - y)
+        return g * xp.exp(x - y)
 
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
@@ -285,7 +299,7 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
-        y = np.prod(x, axis=axes, keepdims=True, dtype=dtype)
+        y = get_array_module(x).prod(x, axis=axes, keepdims=True, dtype=dtype)
         if ctx.needs_input_grad:
             ctx.save(x, y)
             ctx.axes, ctx.keepdim = axes, keepdim
@@ -295,21 +309,23 @@ class Prod(Function):
     def backward(ctx, grad):
         x, y = ctx.saved
         g = grad if ctx.keepdim else grad.reshape(y.shape)
-        if not (x == 0).any():
+        if not (x == 0).any():  # one device sync: the division is exact only without zeros
             return (g * y) / x
         return g * _others_product(x, ctx.axes)
 
 
 def _others_product(x, axes):
     """prod_{j != i} x_j over the reduced axes, for every i, without dividing."""
+    xp = get_array_module(x)
     axes = tuple(range(x.ndim)) if axes is None else axes
     k = len(axes)
-    moved = np.moveaxis(x, axes, range(x.ndim - k, x.ndim))
+    last = tuple(range(x.ndim - k, x.ndim))
+    moved = xp.moveaxis(x, axes, last)
     lines = moved.reshape(moved.shape[:x.ndim - k] + (-1,))
-    ones = np.ones(lines.shape[:-1] + (1,), dtype=x.dtype)
-    before = np.cumprod(np.concatenate([ones, lines[..., :-1]], axis=-1), axis=-1)
-    after = np.cumprod(np.concatenate([ones, lines[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    return np.moveaxis((before * after).reshape(moved.shape), range(x.ndim - k, x.ndim), axes)
+    ones = xp.ones(lines.shape[:-1] + (1,), dtype=x.dtype)
+    before = xp.cumprod(xp.concatenate([ones, lines[..., :-1]], axis=-1), axis=-1)
+    after = xp.cumprod(xp.concatenate([ones, lines[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return xp.moveaxis((before * after).reshape(moved.shape), last, axes)
 
 
 def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -328,16 +344,17 @@ class Norm(Function):
 
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
+        xp = get_array_module(x)
         if p == 2:
-            y = np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+            y = xp.sqrt(xp.sum(x * x, axis=axes, keepdims=True))
         elif p == 1:
-            y = np.sum(np.abs(x), axis=axes, keepdims=True)
+            y = xp.sum(xp.abs(x), axis=axes, keepdims=True)
         elif p == 0:
-            y = np.sum(x != 0, axis=axes, keepdims=True, dtype=x.dtype)
+            y = xp.sum(x != 0, axis=axes, keepdims=True, dtype=x.dtype)
         elif math.isinf(p):
-            y = (np.max if p > 0 else np.min)(np.abs(x), axis=axes, keepdims=True)
+            y = (xp.max if p > 0 else xp.min)(xp.abs(x), axis=axes, keepdims=True)
         else:
-            y = np.sum(np.abs(x) ** p, axis=axes, keepdims=True) ** (1 / p)
+            y = xp.sum(xp.abs(x) ** p, axis=axes, keepdims=True) ** (1 / p)
         if ctx.needs_input_grad:
             ctx.save(x, y)
             ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
@@ -347,21 +364,22 @@ class Norm(Function):
     def backward(ctx, grad):
         x, y = ctx.saved
         p = ctx.p
+        xp = get_array_module(x)
         g = grad if ctx.keepdim else grad.reshape(y.shape)
         if p == 0:
-            return np.zeros_like(x)
+            return xp.zeros_like(x)
         if p == 1:
-            return g * np.sign(x)
+            return g * xp.sign(x)
         if math.isinf(p):
-            mask = np.abs(x) == y
-            ties = np.sum(mask, axis=ctx.axes, keepdims=True, dtype=x.dtype)
-            return np.sign(x) * mask * (g / ties)
+            mask = xp.abs(x) == y
+            ties = xp.sum(mask, axis=ctx.axes, keepdims=True, dtype=x.dtype)
+            return xp.sign(x) * mask * (g / ties)
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(y == 0, 0, g / (y if p == 2 else y ** (p - 1)))
+            scale = xp.where(y == 0, 0, g / (y if p == 2 else y ** (p - 1)))
         scale = scale.astype(x.dtype, copy=False)
         if p == 2:
             return x * scale
-        return np.sign(x) * np.abs(x) ** (p - 1) * scale
+        return xp.sign(x) * xp.abs(x) ** (p - 1) * scale
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False) -> Tensor:

@@ -5,7 +5,9 @@ repeat, flip and pad (joining and splitting, cat/stack and split/chunk/unbind, a
 None of these changes a value; each only moves entries. So each backward moves dL/dy back
 the other way: a reshape is undone by the inverse reshape, a permutation by the inverse
 permutation, a copy (expand, repeat, padding modes that copy borders) by summing the
-copies. Forwards return NumPy views where PyTorch returns views.
+copies. Forwards return views of the input array where PyTorch returns views. Every
+array is made by the module that holds the input (``xp = get_array_module(x)``: NumPy on
+the CPU, CuPy on a CUDA device).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend import get_array_module
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 from ._util import normalize_dim, normalize_dims
 
@@ -147,11 +150,12 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, x, perm):
         ctx.perm = perm
-        return np.transpose(x, perm)
+        return get_array_module(x).transpose(x, perm)
 
     @staticmethod
     def backward(ctx, grad):
-        return _owned(ctx, 0, np.transpose(grad, np.argsort(ctx.perm)))
+        inverse = sorted(range(len(ctx.perm)), key=ctx.perm.__getitem__)
+        return _owned(ctx, 0, get_array_module(grad).transpose(grad, tuple(inverse)))
 
 
 def permute(x: Tensor, *dims) -> Tensor:
@@ -182,17 +186,21 @@ class Diagonal(Function):
     def forward(ctx, x, offset, dim1, dim2):
         ctx.args = (offset, dim1, dim2)
         ctx.x_shape = x.shape
-        y = np.diagonal(x, offset, dim1, dim2)
-        if x.flags.writeable:
-            y.flags.writeable = True  # NumPy's diagonal views are read-only by default
+        y = get_array_module(x).diagonal(x, offset, dim1, dim2)
+        # NumPy's diagonal views are read-only by default (CuPy's flags have no such bit)
+        if getattr(x.flags, "writeable", False) and hasattr(y.flags, "writeable"):
+            y.flags.writeable = True
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        g = np.zeros(ctx.x_shape, grad.dtype)
-        d = np.diagonal(g, *ctx.args)
-        d.flags.writeable = True
-        d[...] = grad
+        xp = get_array_module(grad)
+        offset, dim1, dim2 = ctx.args
+        g = xp.zeros(ctx.x_shape, grad.dtype)
+        # the diagonal's k-th entry is g[..., k + max(-offset, 0), ..., k + max(offset, 0), ...]
+        k = xp.arange(grad.shape[-1])
+        plane = xp.moveaxis(g, (dim1, dim2), (-2, -1))  # a view of g
+        plane[..., k + max(-offset, 0), k + max(offset, 0)] = grad
         return g
 
 
@@ -214,11 +222,11 @@ class Flip(Function):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return np.flip(x, axes).copy()
+        return get_array_module(x).flip(x, axes).copy()
 
     @staticmethod
     def backward(ctx, grad):
-        return _owned(ctx, 0, np.flip(grad, ctx.axes))
+        return _owned(ctx, 0, get_array_module(grad).flip(grad, ctx.axes))
 
 
 def flip(x: Tensor, dims) -> Tensor:
@@ -233,7 +241,7 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return np.broadcast_to(x, shape)
+        return get_array_module(x).broadcast_to(x, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -271,7 +279,7 @@ class Repeat(Function):
     def forward(ctx, x, reps):
         x = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
         ctx.shape, ctx.reps = x.shape, reps
-        return np.tile(x, reps)
+        return get_array_module(x).tile(x, reps)
 
     @staticmethod
     def backward(ctx, grad):
@@ -303,7 +311,8 @@ class PadConstant(Function):
         src = tuple(slice(max(-l, 0), n - max(-r, 0)) for n, (l, r) in zip(x.shape, widths))
         dst = tuple(slice(max(l, 0), max(l, 0) + s.stop - s.start)
                     for s, (l, _) in zip(src, widths))
-        out = np.full(tuple(n + l + r for n, (l, r) in zip(x.shape, widths)), value, dtype=x.dtype)
+        out = get_array_module(x).full(tuple(n + l + r for n, (l, r) in zip(x.shape, widths)),
+                                       value, dtype=x.dtype)
         out[dst] = x[src]
         ctx.shape, ctx.src, ctx.dst = x.shape, src, dst
         ctx.crops = any(l < 0 or r < 0 for l, r in widths)
@@ -313,7 +322,7 @@ class PadConstant(Function):
     def backward(ctx, grad):
         if not ctx.crops:
             return _owned(ctx, 0, grad[ctx.dst])
-        gx = np.zeros(ctx.shape, dtype=grad.dtype)
+        gx = get_array_module(grad).zeros(ctx.shape, dtype=grad.dtype)
         gx[ctx.src] = grad[ctx.dst]
         return gx
 
@@ -326,7 +335,7 @@ class PadCopy(Function):
     @staticmethod
     def forward(ctx, x, widths, mode):
         ctx.widths, ctx.mode, ctx.shape = widths, mode, x.shape
-        return np.pad(x, widths, mode=_NUMPY_MODE[mode])
+        return get_array_module(x).pad(x, widths, mode=_NUMPY_MODE[mode])
 
     @staticmethod
     def backward(ctx, grad):
@@ -343,11 +352,12 @@ def _fold(g, axis: int, l: int, r: int, n: int, mode: str):
     def at(a, b):
         return _slice_at(axis, slice(a, b))
 
+    xp = get_array_module(g)
     out = g[at(l, l + n)].copy()
     left, right = g[at(0, l)], g[at(l + n, l + n + r)]
     if mode == "reflect":        # y[l - 1 - j] = x[1 + j],  y[l + n + k] = x[n - 2 - k]
-        out[at(1, l + 1)] += np.flip(left, axis)
-        out[at(n - 1 - r, n - 1)] += np.flip(right, axis)
+        out[at(1, l + 1)] += xp.flip(left, axis)
+        out[at(n - 1 - r, n - 1)] += xp.flip(right, axis)
     elif mode == "replicate":    # every left border entry copies x[0], every right one x[n-1]
         out[at(0, 1)] += left.sum(axis=axis, keepdims=True)
         out[at(n - 1, n)] += right.sum(axis=axis, keepdims=True)

@@ -11,18 +11,22 @@ from .. import creation
 from ..autograd.grad_mode import _state
 from ..autograd import observers
 from ..autograd.tensor import Tensor
-from ..backend import check_device
+from ..backend import get_array_module, same_device
 from ..errors import LaminaTypeError, LaminaValueError
 from . import activation, arithmetic, extremum, indexing, join, linalg, logical, reduction, shape
-from . import (aliases, cumulative, exponential, interpolation, rounding, sorting,
+from . import (aliases, cumulative, exponential, interpolation, rounding, sorting, transfer,
                trigonometric)
 from ._util import as_tensor
 
 
-def _compare(op):
+def _compare(ufunc: str):
+    """``x < y`` and friends (no gradient): the ufunc named ``ufunc`` of x's array module."""
     def method(self, other):
-        other = other._data if isinstance(other, Tensor) else other
-        return Tensor._wrap(op(self._data, other))
+        if isinstance(other, Tensor):
+            other = other._data
+            if type(other) is not type(self._data):
+                same_device((self._data, other), ufunc)
+        return Tensor._wrap(getattr(get_array_module(self._data), ufunc)(self._data, other))
 
     return method
 
@@ -55,7 +59,8 @@ def _to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: 
         memory_format=None):
     """``x.to(dtype)``, ``x.to(device)``, ``x.to(device, dtype)``, ``x.to(other_tensor)``.
 
-    Only devices this build computes on are accepted (see :mod:`lamina.backend`)."""
+    Moving to another device copies (differentiably); only devices lamina can use here are
+    accepted (see :mod:`lamina.backend`)."""
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a.device
@@ -63,9 +68,9 @@ def _to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: 
             dtype = a
         elif a is not None:
             device = a
-    if device is not None:
-        check_device(device)
-    result = self if dtype is None else arithmetic.cast(self, dtype)
+    result = self if device is None else transfer.to_device_tensor(self, device)
+    if dtype is not None:
+        result = arithmetic.cast(result, dtype)
     return arithmetic.clone(result) if copy and result is self else result
 
 
@@ -91,7 +96,8 @@ def _type(self, dtype=None, non_blocking: bool = False):
 def _new(make):
     def method(self, *size, dtype=None, device=None, requires_grad: bool = False,
                layout=None, pin_memory: bool = False):
-        return make(size, self.dtype if dtype is None else dtype, device, requires_grad)
+        return make(size, self.dtype if dtype is None else dtype,
+                    self.device if device is None else device, requires_grad)
 
     return method
 
@@ -101,7 +107,8 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad:
     from .. import creation
 
     return creation.full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
-                         device=device, requires_grad=requires_grad)
+                         device=self.device if device is None else device,
+                         requires_grad=requires_grad)
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False,
@@ -110,7 +117,8 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = Fa
 
     if dtype is None and not isinstance(data, (Tensor, np.ndarray)):
         dtype = self.dtype
-    return creation.tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    return creation.tensor(data, dtype=dtype, device=self.device if device is None else device,
+                           requires_grad=requires_grad)
 
 
 def _arith_inplace(name, op, raw):
@@ -125,14 +133,17 @@ def _arith_inplace(name, op, raw):
         if (not (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
                 or not _state.enabled):
             value = other._data if isinstance(other, Tensor) else other
+            if type(value) is not type(self._data) and hasattr(value, "shape"):
+                same_device((self._data, value), name)
             if "alpha" in kwargs:
                 value = value * kwargs["alpha"]
-            if self._data.dtype.kind != "f" and raw is np.true_divide:
+            if self._data.dtype.kind != "f" and raw == "true_divide":
                 raise LaminaTypeError(f"{name}: result type float can't be cast to the desired "
                                       f"output type {self._data.dtype}")
             self._check_writeable(name)
             try:
-                raw(self._data, value, out=self._data, casting="same_kind")
+                getattr(get_array_module(self._data), raw)(self._data, value, out=self._data,
+                                                           casting="same_kind")
             except TypeError as exc:  # NumPy's casting errors are TypeErrors
                 raise LaminaTypeError(f"{name}: {exc}") from None
             except ValueError as exc:
@@ -189,15 +200,15 @@ def install() -> None:
     T.__getitem__ = indexing.getitem
     T.__setitem__ = indexing.setitem
     # comparisons (no gradient)
-    T.__eq__ = _compare(np.equal)
-    T.__ne__ = _compare(np.not_equal)
-    T.__lt__ = _compare(np.less)
-    T.__le__ = _compare(np.less_equal)
-    T.__gt__ = _compare(np.greater)
-    T.__ge__ = _compare(np.greater_equal)
-    T.__and__ = _compare(np.logical_and)
-    T.__or__ = _compare(np.logical_or)
-    T.__invert__ = lambda self: Tensor._wrap(np.logical_not(self._data))
+    T.__eq__ = _compare("equal")
+    T.__ne__ = _compare("not_equal")
+    T.__lt__ = _compare("less")
+    T.__le__ = _compare("less_equal")
+    T.__gt__ = _compare("greater")
+    T.__ge__ = _compare("greater_equal")
+    T.__and__ = _compare("logical_and")
+    T.__or__ = _compare("logical_or")
+    T.__invert__ = lambda self: Tensor._wrap(get_array_module(self._data).logical_not(self._data))
     T.eq, T.ne, T.lt, T.le, T.gt, T.ge = T.__eq__, T.__ne__, T.__lt__, T.__le__, T.__gt__, T.__ge__
     # methods
     for module, names in (
@@ -240,7 +251,7 @@ def install() -> None:
     T.bool = lambda self, memory_format=None: arithmetic.cast(self, np.bool_)
     T.type = _type
     T.type_as = lambda self, other: arithmetic.cast(self, other.dtype)
-    T.cpu = lambda self, memory_format=None: self
+    T.cpu = lambda self, memory_format=None: transfer.to_device_tensor(self, "cpu")
     T.cuda = lambda self, device=None, non_blocking=False, memory_format=None: _to(
         self, "cuda" if device is None else device)
     T.t = lambda self: shape.transpose(self, 0, 1) if self.ndim == 2 else self
@@ -253,10 +264,10 @@ def install() -> None:
     T.new_full = _new_full
     T.new_tensor = _new_tensor
     # in place
-    T.add_ = _arith_inplace("add_", arithmetic.add, np.add)
-    T.sub_ = _arith_inplace("sub_", arithmetic.sub, np.subtract)
-    T.mul_ = _arith_inplace("mul_", arithmetic.mul, np.multiply)
-    T.div_ = _arith_inplace("div_", arithmetic.div, np.true_divide)
+    T.add_ = _arith_inplace("add_", arithmetic.add, "add")
+    T.sub_ = _arith_inplace("sub_", arithmetic.sub, "subtract")
+    T.mul_ = _arith_inplace("mul_", arithmetic.mul, "multiply")
+    T.div_ = _arith_inplace("div_", arithmetic.div, "true_divide")
     T.__iadd__, T.__isub__, T.__imul__, T.__itruediv__ = T.add_, T.sub_, T.mul_, T.div_
     T.pow_ = _unary_inplace("pow_", arithmetic.pow)
     T.clamp_ = _unary_inplace("clamp_", arithmetic.clamp)
