@@ -14,7 +14,8 @@ gradients from growing or vanishing through the layers. With ``fan_in`` inputs a
 
 Every function writes into the tensor's array under ``no_grad``, draws from
 ``lamina.random.generator()`` (so ``lm.manual_seed`` makes it reproducible) and returns the
-tensor.
+tensor. The draws happen on the host and are copied to the tensor's device, so a seed gives
+the same weights on the CPU and on a GPU.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
+from ..backend import on_device_of
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 from ..random import generator
 
@@ -66,7 +68,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     if tensor.ndim < 2:
         raise ShapeError(f"fan in and fan out need a tensor with at least 2 dimensions, got "
                          f"shape {tuple(tensor.shape)}")
-    receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
+    receptive = math.prod(tensor.shape[2:]) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
@@ -83,9 +85,16 @@ def _check(tensor) -> None:
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-    """Write ``values`` (cast to the tensor's dtype) into its array, outside the graph."""
+    """Write ``values`` (cast to the tensor's dtype) into its array, outside the graph.
+
+    Values are drawn on the host, from lamina's generator, and copied to the tensor's device
+    (cast first, so the copy is no larger than the tensor): the same seed gives the same
+    weights on every device."""
+    data = tensor._data
+    if isinstance(values, np.ndarray):
+        values = on_device_of(values.astype(data.dtype, copy=False), data)
     with no_grad():
-        tensor._data[...] = values
+        data[...] = values
         tensor._version += 1
     return tensor
 

@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..backend import check_device
+from ..backend import check_device, device_of, get_array_module, on_device_of, to_device
 from ..autograd.observers import _local as _observed
 from ..autograd.tensor import Tensor
 from ..errors import LaminaError, LaminaTypeError, LaminaValueError, ShapeError
@@ -334,33 +334,59 @@ class Module:
         zeroed in place: a gradient array may be shared with another tensor)."""
         for p in self.parameters():
             if p.grad is not None:
-                p.grad = None if set_to_none else Tensor._wrap(np.zeros_like(p.grad._data))
+                p.grad = None if set_to_none else Tensor._wrap(
+                    get_array_module(p.grad._data).zeros_like(p.grad._data))
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """How many numbers the parameters hold (only those requiring grad if asked)."""
         return sum(p.numel() for p in self.parameters()
                    if p.requires_grad or not trainable_only)
 
-    # ----------------------------------------------------------------- dtype
-    def _convert(self, dtype) -> "Module":
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise LaminaTypeError(f"modules can only be converted to floating dtypes, got {dtype}")
+    # ----------------------------------------------------------------- dtype and device
+    def _move(self, device=None, dtype=None) -> "Module":
+        """Put every parameter (and its gradient) and every buffer on ``device`` and make the
+        floating ones ``dtype``, in place: each Parameter object stays the same and gets the
+        converted array, as after PyTorch's ``Module.to``. Integer buffers (a batch-norm
+        counter) keep their dtype but move too."""
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype.kind != "f":
+                raise LaminaTypeError(f"modules can only be converted to floating dtypes, got {dtype}")
+        if device is not None:
+            device = check_device(device)
+
+        def convert(array, floating_only: bool):
+            if dtype is not None and array.dtype != dtype and (array.dtype.kind == "f" or not floating_only):
+                array = array.astype(dtype)
+            if device is not None and device_of(array) != device:
+                array = to_device(array, device)
+            return array
+
         for module in self.modules():
             for p in module._parameters.values():
-                if p is not None and p._data.dtype != dtype:
-                    p._data = p._data.astype(dtype)
-                    if p.grad is not None:
-                        p.grad = Tensor._wrap(p.grad._data.astype(dtype))
+                if p is None:
+                    continue
+                p._data = convert(p._data, floating_only=False)
+                if p.grad is not None:
+                    moved = convert(p.grad._data, floating_only=False)
+                    if moved is not p.grad._data:
+                        p.grad = Tensor._wrap(moved)
             for b in module._buffers.values():
-                if b is not None and b._data.dtype.kind == "f" and b._data.dtype != dtype:
-                    b._data = b._data.astype(dtype)
+                if b is not None:
+                    b._data = convert(b._data, floating_only=True)
         return self
 
+    def _convert(self, dtype) -> "Module":
+        return self._move(dtype=dtype)
+
     def to(self, *args, dtype=None, device=None, non_blocking: bool = False) -> "Module":
-        """Convert parameters and floating buffers in place, as PyTorch's ``Module.to``:
-        ``to(lm.float64)``, ``to(device)``, ``to(device, dtype)`` or ``to(tensor)`` (its
-        device and dtype). Only devices this build computes on are accepted."""
+        """Convert parameters (with their gradients) and buffers in place, as PyTorch's
+        ``Module.to``: ``to(lm.float64)`` (floating ones only), ``to(device)`` (all of them),
+        ``to(device, dtype)`` or ``to(tensor)`` (its device and dtype). The Parameter
+        objects stay the same, so an optimiser made before the move still holds them.
+
+        >>> model.to("cuda" if lm.cuda.is_available() else "cpu")
+        """
         for a in args:
             if isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
@@ -368,15 +394,14 @@ class Module:
                 dtype = a
             elif a is not None:
                 device = a
-        if device is not None:
-            check_device(device)
         if dtype is not None and np.dtype(dtype).kind != "f":
             raise LaminaTypeError(f"Module.to only accepts floating dtypes, got {np.dtype(dtype)}")
-        return self if dtype is None else self._convert(dtype)
+        return self._move(device, dtype)
 
     def cuda(self, device=None) -> "Module":
-        """Move to a CUDA device (refused in this build: see :mod:`lamina.cuda`)."""
-        return self.to("cuda" if device is None else device)
+        """Move every parameter and buffer to a CUDA device (``device``: an index or a
+        device; the current one, 'cuda:0', by default)."""
+        return self._move("cuda" if device is None else device)
 
     def float(self) -> "Module":
         """Parameters and floating buffers to float32."""
@@ -387,8 +412,8 @@ class Module:
         return self._convert(np.float64)
 
     def cpu(self) -> "Module":
-        """This module (the CPU is where its arrays are)."""
-        return self
+        """Move every parameter and buffer to host memory."""
+        return self._move("cpu")
 
     # ----------------------------------------------------------------- state dict
     def state_dict(self, destination: dict | None = None, prefix: str = "",
@@ -440,7 +465,9 @@ class Module:
             raise exc(f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
                       + "\n\t".join(errors))
         for target, array in copies:
-            np.copyto(target._data, array, casting="unsafe")
+            # a value from another device (a CPU checkpoint into a CUDA model) is copied over
+            array = on_device_of(array, target._data)
+            get_array_module(target._data).copyto(target._data, array, casting="unsafe")
             target._version += 1
         return _IncompatibleKeys(missing, unexpected)
 

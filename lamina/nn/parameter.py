@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.tensor import Tensor, _infer_array
-from ..backend import check_device
+from ..backend import check_device, get_array_module
 from ..dtypes import get_default_dtype
 
 __all__ = ["Parameter", "RemovableHandle", "parameter_dtype"]
@@ -26,8 +26,8 @@ def parameter_dtype(device=None, dtype=None) -> np.dtype:
 class Parameter(Tensor):
     """A tensor that is a weight of a module: assigning it to a module attribute registers it.
 
-    ``Parameter(data, requires_grad=True)`` shares the array of a Tensor or NumPy array
-    (other data is copied with the usual dtype rules) and requires grad by default.
+    ``Parameter(data, requires_grad=True)`` shares the array of a Tensor, a NumPy array or
+    a device array (other data is copied with the usual dtype rules) and requires grad by default.
     Operations on a Parameter return plain Tensors.
     """
 
@@ -36,8 +36,8 @@ class Parameter(Tensor):
             array = np.empty((0,), dtype=get_default_dtype())
         elif isinstance(data, Tensor):
             array = data._data
-        elif isinstance(data, np.ndarray):
-            array = data
+        elif isinstance(data, np.ndarray) or get_array_module(data) is not np:
+            array = data  # a host or device array: shared
         else:
             array = _infer_array(data)
         self._adopt(array, requires_grad)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-import numpy as np
-
+from ..backend import get_array_module
 from .optimizer import Optimizer, check_hyperparameter
 
 __all__ = ["Adagrad"]
@@ -49,14 +48,17 @@ class Adagrad(Optimizer):
         lr_decay = float(group["lr_decay"])
         initial = float(group["initial_accumulator_value"])
         eps = float(group["eps"])
-        for w, g, entry in self._updates(
-                group, first, lambda w: {"step": 0, "sum": np.full_like(w, initial)}):
+        def new_state(w):
+            return {"step": 0, "sum": get_array_module(w).full_like(w, initial)}
+
+        for w, g, entry in self._updates(group, first, new_state):
+            xp = get_array_module(w)
             step = entry["step"]
             clr = lr / (1.0 + (step - 1) * lr_decay)
             total = entry["sum"]
             total += g * g
-            std = np.sqrt(total)
+            std = xp.sqrt(total)
             std += eps
-            np.divide(g, std, out=std)
+            xp.divide(g, std, out=std)
             std *= clr
             w -= std

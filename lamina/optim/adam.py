@@ -4,8 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
-import numpy as np
-
+from ..backend import get_array_module
 from ..errors import LaminaTypeError
 from .optimizer import Optimizer, check_hyperparameter
 
@@ -60,9 +59,13 @@ class Adam(Optimizer):
         weight_decay = float(group["weight_decay"])
         amsgrad = group["amsgrad"]
         decoupled = self._decoupled
-        new_state = lambda w: {"step": 0, "exp_avg": np.zeros_like(w),  # noqa: E731
-                               "exp_avg_sq": np.zeros_like(w)}
+
+        def new_state(w):
+            xp = get_array_module(w)
+            return {"step": 0, "exp_avg": xp.zeros_like(w), "exp_avg_sq": xp.zeros_like(w)}
+
         for w, g, entry in self._updates(group, first, new_state, coupled_decay=not decoupled):
+            xp = get_array_module(w)
             step = entry["step"]
             if decoupled and weight_decay != 0:
                 w *= 1.0 - lr * weight_decay
@@ -75,16 +78,16 @@ class Adam(Optimizer):
             if amsgrad:
                 v_max = entry.get("max_exp_avg_sq")
                 if v_max is None:  # first step, or amsgrad switched on mid-run
-                    v_max = entry["max_exp_avg_sq"] = np.zeros_like(w)
-                np.maximum(v_max, v, out=v_max)
+                    v_max = entry["max_exp_avg_sq"] = xp.zeros_like(w)
+                xp.maximum(v_max, v, out=v_max)
                 v = v_max
             # alpha m_hat / (sqrt(v_hat) + eps) = (alpha sqrt(c2) / c1) m / (sqrt(v) + eps sqrt(c2))
             # with c_i = 1 - beta_i^k: the bias corrections fold into two scalars, one array
             # operation fewer per step.
             c2_sqrt = math.sqrt(1.0 - beta2 ** step)
-            denom = np.sqrt(v)
+            denom = xp.sqrt(v)
             denom += eps * c2_sqrt
-            np.divide(m, denom, out=denom)
+            xp.divide(m, denom, out=denom)
             denom *= lr * c2_sqrt / (1.0 - beta1 ** step)
             w -= denom
 

@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd import Tensor, enable_grad, no_grad
 from ..backend import get_array_module
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
-from .optimizer import Optimizer, check_hyperparameter
+from .optimizer import Optimizer, _copy_to, _is_array, check_hyperparameter
 
 __all__ = ["LBFGS"]
 
@@ -229,7 +229,7 @@ class LBFGS(Optimizer):
         for entry in packed["state"].values():
             for key, value in entry.items():
                 if isinstance(value, list):
-                    entry[key] = [Tensor._wrap(v) if isinstance(v, np.ndarray) else v for v in value]
+                    entry[key] = [Tensor._wrap(v) if _is_array(v) else v for v in value]
         return packed
 
     def _restore_value(self, key: str, value, p: Tensor):
@@ -240,7 +240,7 @@ class LBFGS(Optimizer):
             value = value._data
         elif type(value).__module__.startswith("torch"):
             value = value.detach().cpu().numpy()
-        if not isinstance(value, (np.ndarray, np.generic)):
+        if not (isinstance(value, np.generic) or _is_array(value)):
             return copy.deepcopy(value)
         if value.ndim == 0:
             value = value.item()
@@ -252,7 +252,7 @@ class LBFGS(Optimizer):
             raise ShapeError(f"state '{key}' has shape {value.shape}, but the parameters' flat "
                              f"vector has shape ({size},)")
         dtype = np.result_type(*[q._data.dtype for q in params]) if value.dtype.kind == "f" else value.dtype
-        return np.array(value, dtype=dtype, copy=True)
+        return _copy_to(value, dtype, params[0]._data)   # on the parameters' device
 
 
 def _check_count(name: str, value) -> None:

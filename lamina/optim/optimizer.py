@@ -27,6 +27,7 @@ import numpy as np
 
 from ..autograd import Tensor, enable_grad, no_grad
 from ..autograd.observers import replayed
+from ..backend import device_of, get_array_module, to_device
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 
 __all__ = ["Optimizer", "check_hyperparameter"]
@@ -52,6 +53,19 @@ def check_hyperparameter(name: str, value, low: float = 0.0, high: float | None 
         expected = f"in [{low}, {high})"
     if not ok or math.isnan(value):
         raise LaminaValueError(f"invalid {name}: {value!r} (expected a value {expected})")
+
+
+def _is_array(value) -> bool:
+    """Whether ``value`` is a host (NumPy) or device array."""
+    return isinstance(value, np.ndarray) or get_array_module(value) is not np
+
+
+def _copy_to(value, dtype, like):
+    """A fresh copy of array ``value`` in ``dtype`` on the device of array ``like``."""
+    target = device_of(like)
+    if device_of(value) == target:
+        return get_array_module(value).array(value, dtype=dtype, copy=True)
+    return to_device(value, target).astype(dtype, copy=False)   # the move made a copy
 
 
 class Optimizer(abc.ABC):
@@ -160,7 +174,7 @@ class Optimizer(abc.ABC):
                 if set_to_none:
                     p.grad = None
                 else:
-                    grad._data = np.zeros_like(grad._data)
+                    grad._data = get_array_module(grad._data).zeros_like(grad._data)
                     grad._version += 1
 
     @replayed
@@ -189,7 +203,8 @@ class Optimizer(abc.ABC):
         ``w`` is the parameter's array, to be updated in place by the caller; ``g`` its
         gradient, negated when maximising and plus ``weight_decay * w`` (L2) when
         ``coupled_decay``, always without writing into the gradient array (it may be shared);
-        ``entry`` the parameter's state dict, made by ``new_state(w)`` on first use, with its
+        ``entry`` the parameter's state dict, made by ``new_state(w)`` on first use (with
+        ``w``'s array module, so the state lives on the parameter's device), with its
         ``step`` count advanced. The parameter's version is bumped after the caller's update.
         """
         maximize = group["maximize"]
@@ -226,7 +241,8 @@ class Optimizer(abc.ABC):
         As in PyTorch, each group lists its parameters by index (0, 1, ... across the
         groups in order) and ``state`` maps those indices to the per-parameter buffers
         (Tensors, copies of the live arrays, so later steps do not change a saved dict) and
-        counters. The dict can be written with ``lm.save``.
+        counters. The dict can be written with ``lm.save``. Buffers stay on the device
+        that holds them (a GPU model's state dict holds GPU tensors, as in PyTorch).
         """
         groups = []
         first = 0
@@ -237,7 +253,7 @@ class Optimizer(abc.ABC):
             groups.append(packed)
         state = {}
         for index in sorted(self.state):
-            state[index] = {key: Tensor._wrap(value.copy()) if isinstance(value, np.ndarray)
+            state[index] = {key: Tensor._wrap(value.copy()) if _is_array(value)
                             else copy.deepcopy(value)
                             for key, value in self.state[index].items()}
         return {"state": state, "param_groups": groups}
@@ -246,7 +262,8 @@ class Optimizer(abc.ABC):
         """Restore a :meth:`state_dict` (copying its arrays) so training resumes exactly.
 
         The groups must have the same sizes as this optimiser's; the saved hyper-parameters
-        replace the current ones, floating state arrays take their parameter's dtype.
+        replace the current ones, floating state arrays take their parameter's dtype and
+        move to its device (a checkpoint from a GPU resumes on the CPU and vice versa).
         """
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
             raise LaminaValueError("an optimizer state dict needs the keys 'state' and 'param_groups'")
@@ -287,12 +304,13 @@ class Optimizer(abc.ABC):
 
     @staticmethod
     def _restore_value(key: str, value, p: Tensor):
-        """A state entry as the optimiser keeps it: arrays copied, in the parameter's dtype."""
+        """A state entry as the optimiser keeps it: arrays copied, in the parameter's dtype,
+        on the parameter's device."""
         if isinstance(value, Tensor):
             value = value._data
         elif type(value).__module__.startswith("torch"):
             value = value.detach().cpu().numpy()
-        if isinstance(value, (np.ndarray, np.generic)):
+        if isinstance(value, np.generic) or _is_array(value):
             if key == "step" or value.ndim == 0:
                 value = value.item()
                 # PyTorch keeps the step count as a float tensor; lamina counts in ints
@@ -301,7 +319,7 @@ class Optimizer(abc.ABC):
                 raise ShapeError(f"state '{key}' has shape {value.shape}, but its parameter has "
                                  f"shape {p.shape}")
             dtype = p.dtype if value.dtype.kind == "f" else value.dtype
-            return np.array(value, dtype=dtype, copy=True)
+            return _copy_to(value, dtype, p._data)
         return copy.deepcopy(value)
 
     def __repr__(self) -> str:

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-import numpy as np
-
+from ..backend import get_array_module
 from .optimizer import Optimizer, check_hyperparameter
 
 __all__ = ["RMSprop"]
@@ -53,31 +52,34 @@ class RMSprop(Optimizer):
         eps = float(group["eps"])
         momentum = float(group["momentum"])
         centered = group["centered"]
-        for w, g, entry in self._updates(
-                group, first, lambda w: {"step": 0, "square_avg": np.zeros_like(w)}):
+        def new_state(w):
+            return {"step": 0, "square_avg": get_array_module(w).zeros_like(w)}
+
+        for w, g, entry in self._updates(group, first, new_state):
+            xp = get_array_module(w)
             v = entry["square_avg"]
             v *= alpha
             v += ((1.0 - alpha) * g) * g
             if centered:
                 gbar = entry.get("grad_avg")
                 if gbar is None:
-                    gbar = entry["grad_avg"] = np.zeros_like(w)
+                    gbar = entry["grad_avg"] = xp.zeros_like(w)
                 gbar *= alpha
                 gbar += (1.0 - alpha) * g
                 avg = v - gbar * gbar
-                np.sqrt(avg, out=avg)
+                xp.sqrt(avg, out=avg)
             else:
-                avg = np.sqrt(v)
+                avg = xp.sqrt(v)
             avg += eps
             if momentum > 0:
                 buf = entry.get("momentum_buffer")
                 if buf is None:
-                    buf = entry["momentum_buffer"] = np.zeros_like(w)
+                    buf = entry["momentum_buffer"] = xp.zeros_like(w)
                 buf *= momentum
-                np.divide(g, avg, out=avg)
+                xp.divide(g, avg, out=avg)
                 buf += avg
                 w -= lr * buf
             else:
-                np.divide(g, avg, out=avg)
+                xp.divide(g, avg, out=avg)
                 avg *= lr
                 w -= avg

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-import numpy as np
-
+from ..backend import get_array_module
 from ..errors import LaminaValueError
 from .optimizer import Optimizer, check_hyperparameter
 
@@ -77,7 +76,7 @@ class SGD(Optimizer):
                 entry = state.get(index)
                 buf = None if entry is None else entry.get("momentum_buffer")
                 if buf is None:  # b^{(1)} = g^{(1)}
-                    buf = np.array(d, dtype=w.dtype, copy=True)
+                    buf = get_array_module(w).array(d, dtype=w.dtype, copy=True)
                     state[index] = {"momentum_buffer": buf}
                 else:
                     buf *= momentum

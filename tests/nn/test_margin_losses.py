@@ -406,3 +406,67 @@ def test_names_are_exported():
     assert "SmoothStructuredHingeLoss" in nn.__all__
     for name in list(MODULES) + ["smooth_structured_hinge_loss"]:
         assert name in F.__all__ and callable(getattr(F, name))
+
+
+# ----------------------------------------------------------------- on a device
+def _torch_structured_hinge(scores, target, cost, eps):
+    """eps ln sum_c exp((L[y, c] + F_c) / eps) - F_y per sample, written in torch."""
+    a = torch.as_tensor(cost, dtype=scores.dtype)[target] + scores
+    return eps * torch.logsumexp(a / eps, dim=1) - scores.gather(1, target[:, None])[:, 0]
+
+
+def _device_structured(cost_name, eps):
+    def pair(cuda, reduction):
+        cost = 1 - np.eye(4) if cost_name == "zero_one" else np.array([[0.0, 2.0, 1.0, 0.5]] * 4)
+        task = "zero_one" if cost_name == "zero_one" else lm.tensor(cost, device=cuda)
+
+        def theirs(x, t):
+            per = _torch_structured_hinge(x, t, cost, eps)
+            return per if reduction == "none" else getattr(per, reduction)()
+        return (lambda x, t: SSH(x, t, task_loss=task, epsilon=eps, reduction=reduction)), theirs
+    return pair
+
+
+DEVICE_CASES = [CASES[0], CASES[1], CASES[3], CASES[4], CASES[5], CASES[7], CASES[9], CASES[10]]
+
+
+@requires_torch
+@pytest.mark.parametrize("reduction", ["none", "sum"])
+@pytest.mark.parametrize("case", range(len(DEVICE_CASES) + 2),
+                         ids=[c[0] for c in DEVICE_CASES] + ["structured-zero_one", "structured-matrix"])
+def test_margin_losses_on_device_match_torch(case, reduction, cuda, rng):
+    """A handful of the cases above with the tensors (and class weights, cost matrices) on the
+    'cuda' device: values and input gradients as torch's, every output and gradient on it."""
+    if case < len(DEVICE_CASES):
+        name, kwargs, data = DEVICE_CASES[case]
+        inputs, target = data(rng)
+        ours_kw = _kw(kwargs, lambda a: lm.tensor(a, device=cuda), np.float32)
+        theirs_kw = _kw(kwargs, torch.tensor, np.float32)
+        ours = lambda *a: getattr(F, name)(*a, reduction=reduction, **ours_kw)  # noqa: E731
+        theirs = lambda *a: getattr(TF, name)(*a, reduction=reduction, **theirs_kw)  # noqa: E731
+    else:
+        x = rng.standard_normal((5, 4))
+        inputs, target = (x,), rng.integers(0, 4, 5)
+        ours, theirs = _device_structured(("zero_one", "matrix")[case - len(DEVICE_CASES)], 0.5)(
+            cuda, reduction)
+    target = np.asarray(target)
+    target = target.astype(np.float32) if target.dtype.kind == "f" else target
+    r = check_against_torch(ours, theirs, *[np.asarray(x, np.float32) for x in inputs], target,
+                            grad=[True] * len(inputs) + [False], cotangent=_ramp_to_2,
+                            rtol=2e-5, atol=2e-6, grad_rtol=2e-5, grad_atol=2e-6, device=cuda)
+    assert r.lamina.values[0].dtype == np.float32
+
+
+@requires_torch
+def test_margin_ranking_target_gradient_on_device(cuda, rng):
+    (x1, x2), y = _elementwise_data(rng, "rank", (6,))
+    check_against_torch(lambda *a: F.margin_ranking_loss(*a, margin=0.3),
+                        lambda *a: TF.margin_ranking_loss(*a, margin=0.3), x1, x2, y,
+                        dtype=np.float32, cotangent="ones", rtol=1e-6, atol=1e-7,
+                        grad_rtol=1e-6, grad_atol=1e-7, device=cuda)
+
+
+def test_margin_loss_weight_on_another_device_is_refused(checking_cuda):
+    x = lm.tensor([[0.1, 0.2, 0.4]], device="cuda")
+    with pytest.raises(LaminaValueError, match="same device"):
+        F.multi_margin_loss(x, lm.tensor([2], device="cuda"), weight=lm.tensor([1.0, 2.0, 3.0]))

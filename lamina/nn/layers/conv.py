@@ -99,6 +99,8 @@ class Conv2d(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        if device is not None:  # made and initialised on the host, then moved
+            self.to(device)
 
     def reset_parameters(self) -> None:
         """PyTorch's default: weight and bias from ``Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in))``."""

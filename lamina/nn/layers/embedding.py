@@ -16,6 +16,7 @@ import numpy as np
 from ...autograd.tensor import Tensor
 from ...errors import LaminaValueError, ShapeError
 from ...ops.indexing import _normalize_padding_idx, embedding
+from ...backend import on_device_of
 from ...random import generator
 from ..module import Module, Parameter
 from ..parameter import parameter_dtype
@@ -55,10 +56,13 @@ class Embedding(Module):
                 raise ShapeError(f"_weight has shape {tuple(_weight.shape)}, expected "
                                  f"({self.num_embeddings}, {self.embedding_dim})")
             self.weight = Parameter(_weight, requires_grad=not _freeze)
+        if device is not None:  # made and initialised on the host, then moved
+            self.to(device)
 
     def reset_parameters(self) -> None:
         """Draw the weight again from N(0, 1), the padding row zero."""
-        self.weight._data[...] = generator().standard_normal(self.weight.shape)
+        w = self.weight._data
+        w[...] = on_device_of(generator().standard_normal(w.shape).astype(w.dtype), w)
         self.weight._version += 1
         self._fill_padding_idx_with_zero()
 

@@ -22,6 +22,7 @@ import numpy as np
 from ...autograd.tensor import Tensor
 from ...errors import LaminaValueError
 from ...ops.radial_basis import rbf
+from ...backend import on_device_of
 from ...random import generator
 from ..module import Module, Parameter
 from ..parameter import parameter_dtype
@@ -60,10 +61,13 @@ class RBF(Module):
             self.beta = Parameter(np.array(beta, dtype))
         else:
             self.beta = float(beta)
+        if device is not None:  # made and initialised on the host, then moved
+            self.to(device)
 
     def reset_parameters(self) -> None:
         """Draw the centres again from N(0, 1)."""
-        self.centers._data[...] = generator().standard_normal(self.centers.shape)
+        c = self.centers._data
+        c[...] = on_device_of(generator().standard_normal(c.shape).astype(c.dtype), c)
         self.centers._version += 1
 
     def forward(self, input: Tensor) -> Tensor:

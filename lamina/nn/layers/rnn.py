@@ -31,7 +31,7 @@ import warnings
 import numpy as np
 
 from ...autograd.tensor import Tensor
-from ...backend import get_array_module
+from ...backend import get_array_module, to_host
 from ...errors import LaminaTypeError, LaminaValueError, ShapeError
 from ...ops.activation import relu, tanh
 from ...ops.arithmetic import add
@@ -39,7 +39,7 @@ from ...ops.dropout import dropout as _dropout
 from ...ops.indexing import index_select
 from ...ops.join import cat, split, stack, unbind
 from ...ops.linalg import linear
-from ...random import generator
+from ..init import uniform_
 from ..module import Module, Parameter
 from ..parameter import parameter_dtype
 from ..utils.rnn import PackedSequence
@@ -95,8 +95,7 @@ def uniform_reset(module: Module, hidden_size: int) -> None:
     drawn in parameter order as PyTorch does."""
     bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
     for p in module.parameters():
-        p._data[...] = generator().uniform(-bound, bound, p.shape)
-        p._version += 1
+        uniform_(p, -bound, bound)
 
 
 class RNNBase(Module):
@@ -176,6 +175,8 @@ class RNNBase(Module):
                 self._all_weights.append([name for name, _ in shapes])
                 self._flat_weights_names.extend(name for name, _ in shapes)
         self.reset_parameters()
+        if device is not None:  # made and initialised on the host, then moved
+            self.to(device)
 
     @property
     def num_directions(self) -> int:
@@ -284,7 +285,7 @@ class RNNBase(Module):
     def forward(self, input, hx=None):
         packed = isinstance(input, PackedSequence)
         if packed:
-            x, time_dim, sizes = input.data, 0, [int(n) for n in input.batch_sizes.numpy()]
+            x, time_dim, sizes = input.data, 0, to_host(input.batch_sizes._data).tolist()
             self._check_packed(x)
             batch = sizes[0]
         else:

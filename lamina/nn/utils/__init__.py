@@ -21,6 +21,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...autograd.observers import replayed
 from ...autograd.tensor import Tensor
+from ...backend import get_array_module, on_device_of
 from ...errors import LaminaTypeError, LaminaValueError, ShapeError
 from ...ops.arithmetic import add
 from ...ops.join import cat
@@ -53,26 +54,28 @@ class LpPenalty(Function):
 
     @staticmethod
     def forward(ctx, w, p):
+        xp = get_array_module(w)
         ctx.save(w)
         ctx.p = p
-        a = np.abs(w)
+        a = xp.abs(w)
         if p == 1:
             return a.sum()
         if p == 2:
-            return np.vdot(w, w).astype(w.dtype) if w.size else np.zeros((), w.dtype)
+            return xp.vdot(w, w).astype(w.dtype) if w.size else xp.zeros((), w.dtype)
         return (a ** w.dtype.type(p)).sum()
 
     @staticmethod
     def backward(ctx, grad):
         (w,) = ctx.saved
+        xp = get_array_module(w)
         p = ctx.p
         if p == 1:
-            return grad * np.sign(w)
+            return grad * xp.sign(w)
         if p == 2:
             return grad * 2 * w
-        a = np.abs(w)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d = w.dtype.type(p) * a ** w.dtype.type(p - 1) * np.sign(w)
+        a = xp.abs(w)
+        with np.errstate(divide="ignore", invalid="ignore"):  # host warnings only; a GPU has none
+            d = w.dtype.type(p) * a ** w.dtype.type(p - 1) * xp.sign(w)
         d[w == 0] = 0
         return grad * d
 
@@ -96,12 +99,28 @@ def lp_penalty(parameters, p: float = 2.0) -> Tensor:
     return total
 
 
-def _total_norm(grads: list, norm_type: float) -> float:
-    if norm_type == math.inf:
-        return max(float(np.abs(g).max()) if g.size else 0.0 for g in grads)
+def _total_norm(grads: list, norm_type: float):
+    """The joint norm of ``grads`` as a 0-d float64 array on the first one's device: each
+    gradient's part is computed where it lives (``max |g|``, ``<g, g>`` or ``sum |g|^p``),
+    the parts are combined there, without reading a value back to the host."""
+    xp = get_array_module(grads[0])
+    total = None
+    for g in grads:
+        gp = get_array_module(g)
+        if norm_type == math.inf:
+            part = gp.abs(g).max() if g.size else gp.zeros((), g.dtype)
+        elif norm_type == 2:
+            part = gp.vdot(g, g)
+        else:
+            part = (gp.abs(g) ** norm_type).sum()
+        part = on_device_of(gp.asarray(part, dtype=np.float64), grads[0])
+        if total is None:
+            total = part
+        else:
+            total = xp.maximum(total, part) if norm_type == math.inf else total + part
     if norm_type == 2:
-        return math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
-    return sum(float((np.abs(g) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
+        return xp.sqrt(total)
+    return total if norm_type == math.inf else total ** (1.0 / norm_type)
 
 
 @replayed
@@ -110,21 +129,34 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     """Rescale the gradients so that their joint ``norm_type``-norm (all gradients seen as
     one vector) is at most ``max_norm``: each is multiplied by
     ``min(1, max_norm / (total_norm + 1e-6))``. Returns the total norm before clipping.
-    The gradient arrays are replaced, not scaled in place (they may be shared)."""
+    The gradient arrays are replaced, not scaled in place (they may be shared).
+
+    The norm is a tensor on the gradients' device (the first one's, if they are spread) and
+    nothing is read back to the host unless ``error_if_nonfinite`` asks for the check: on a
+    GPU every gradient is multiplied by ``min(1, coefficient)`` (by exactly 1 when no
+    clipping is needed), on the CPU only the clipped ones are touched."""
     params = [p for p in _as_list(parameters) if p.grad is not None]
     norm_type = float(norm_type)
     if not params:
         return Tensor._wrap(np.zeros((), np.float32))
     grads = [p.grad._data for p in params]
+    xp = get_array_module(grads[0])
     total = _total_norm(grads, norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
+    if error_if_nonfinite and not math.isfinite(float(total)):
         raise LaminaValueError(f"the total norm of order {norm_type} of the gradients is "
-                               f"{total}, so they cannot be clipped (error_if_nonfinite=True)")
+                               f"{float(total)}, so they cannot be clipped (error_if_nonfinite=True)")
     coef = float(max_norm) / (total + 1e-6)
-    if coef < 1.0:
+    if xp is np:
+        if coef < 1.0:
+            for p in params:
+                p.grad._data = p.grad._data * p.grad._data.dtype.type(coef)
+    else:
+        coef = xp.minimum(coef, 1.0)
         for p in params:
-            p.grad._data = p.grad._data * p.grad._data.dtype.type(coef)
-    return Tensor._wrap(np.asarray(total, dtype=np.result_type(*grads)))
+            g = p.grad._data
+            p.grad._data = g * on_device_of(coef, g).astype(g.dtype)
+    dtype = np.result_type(*[g.dtype for g in grads])
+    return Tensor._wrap(xp.asarray(total, dtype=dtype))
 
 
 @replayed
@@ -134,7 +166,8 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
         raise LaminaValueError(f"clip_value must be non-negative, got {clip_value}")
     for p in _as_list(parameters):
         if p.grad is not None:
-            p.grad._data = np.clip(p.grad._data, -clip_value, clip_value)
+            g = p.grad._data
+            p.grad._data = get_array_module(g).clip(g, -clip_value, clip_value)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -159,7 +192,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     with no_grad():
         for p in params:
             n = p.numel()
-            p._data[...] = vec._data[offset:offset + n].reshape(p.shape)
+            p._data[...] = on_device_of(vec._data[offset:offset + n].reshape(p.shape), p._data)
             p._version += 1
             offset += n
 
@@ -172,6 +205,7 @@ def add_weight_noise_(module, std: float) -> Module:
     gen = generator()
     with no_grad():
         for p in _as_list(module):
-            p._data += gen.normal(0.0, std, p.shape).astype(p.dtype, copy=False)
+            # drawn on the host (the same noise on every device), then copied to p's
+            p._data += on_device_of(gen.normal(0.0, std, p.shape).astype(p.dtype, copy=False), p._data)
             p._version += 1
     return module

@@ -20,7 +20,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...backend import get_array_module
+from ...backend import get_array_module, on_device_of, to_host
 from ...errors import LaminaTypeError, LaminaValueError, ShapeError
 from ...ops.indexing import index_select
 from ...ops.join import cat, unbind
@@ -109,13 +109,17 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
 
 
 # --------------------------------------------------------------------------- packing
-def _int64(values) -> Tensor:
-    return Tensor._wrap(np.asarray(values, dtype=np.int64))
+def _int64(values, like=None) -> Tensor:
+    """``values`` (computed on the host) as an int64 tensor, on the device of the array
+    ``like`` when given (PyTorch keeps lengths and batch sizes on the CPU, and the
+    permutations on the data's device)."""
+    array = np.asarray(values, dtype=np.int64)
+    return Tensor._wrap(array if like is None else on_device_of(array, like))
 
 
 def _lengths(lengths) -> np.ndarray:
     """``lengths`` (a list, array or 1-D integer Tensor) as a 1-D int64 NumPy array."""
-    array = lengths.numpy() if isinstance(lengths, Tensor) else np.asarray(lengths)
+    array = to_host(lengths._data) if isinstance(lengths, Tensor) else np.asarray(lengths)
     if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
         raise LaminaTypeError(f"lengths must be a 1-D sequence of integers, got {lengths!r}")
     return array.astype(np.int64)
@@ -139,10 +143,10 @@ class PackedSequence(namedtuple("PackedSequence_", ["data", "batch_sizes", "sort
             raise LaminaValueError("PackedSequence needs batch_sizes; build one with "
                                    "pack_padded_sequence or pack_sequence")
         if unsorted_indices is None and sorted_indices is not None:
-            order = sorted_indices.numpy()
+            order = to_host(sorted_indices._data)
             inverse = np.empty_like(order)
             inverse[order] = np.arange(order.size)
-            unsorted_indices = _int64(inverse)
+            unsorted_indices = _int64(inverse, sorted_indices._data)
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
     def to(self, *args, **kwargs) -> "PackedSequence":
@@ -150,7 +154,10 @@ class PackedSequence(namedtuple("PackedSequence_", ["data", "batch_sizes", "sort
         data = self.data.to(*args, **kwargs)
         if data is self.data:
             return self
-        return type(self)(data, self.batch_sizes, self.sorted_indices, self.unsorted_indices)
+        # the permutations follow the data; batch_sizes stay on the CPU, as in PyTorch
+        indices = [None if i is None else Tensor._wrap(on_device_of(i._data, data._data))
+                   for i in (self.sorted_indices, self.unsorted_indices)]
+        return type(self)(data, self.batch_sizes, *indices)
 
     def float(self) -> "PackedSequence":
         return self.to(np.float32)
@@ -160,7 +167,7 @@ class PackedSequence(namedtuple("PackedSequence_", ["data", "batch_sizes", "sort
 
     @property
     def is_cuda(self) -> bool:
-        return False
+        return self.data.is_cuda
 
 
 def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
@@ -197,13 +204,13 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
         order, sorted_indices = np.arange(batch), None
     else:
         order = np.argsort(-lengths, kind="stable")
-        sorted_indices = _int64(order)
+        sorted_indices = _int64(order, input._data)
     sizes = (lengths[order][None, :] > np.arange(lengths.max())[:, None]).sum(1)
     # Row of (t, sorted position b) in the input flattened over its first two axes.
     rows = [order[:n] * steps + t if batch_first else t * batch + order[:n]
             for t, n in enumerate(sizes)]
     data = index_select(reshape(input, (steps * batch,) + tuple(input.shape[2:])), 0,
-                        np.concatenate(rows))
+                        _int64(np.concatenate(rows), input._data))
     return PackedSequence(data, _int64(sizes), sorted_indices)
 
 
@@ -218,7 +225,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
         raise LaminaTypeError(f"pad_packed_sequence expects a PackedSequence, got "
                               f"{type(sequence).__name__}")
     data = sequence.data
-    sizes = sequence.batch_sizes.numpy().astype(np.int64)
+    sizes = to_host(sequence.batch_sizes._data).astype(np.int64)
     steps, batch = sizes.size, int(sizes[0])
     if total_length is not None:
         if total_length < steps:
@@ -228,7 +235,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
         steps = int(total_length)
     sorted_lengths = (sizes[None, :] > np.arange(batch)[:, None]).sum(1)
     position = (np.arange(batch) if sequence.unsorted_indices is None
-                else sequence.unsorted_indices.numpy())      # sorted position of each sequence
+                else to_host(sequence.unsorted_indices._data))  # sorted position of each sequence
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     t = np.arange(steps)[:, None]
     active = t < sorted_lengths[position][None, :]
@@ -238,7 +245,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
         rows = rows.T
     xp = get_array_module(data._data)
     pad_row = Tensor._wrap(xp.full((1,) + tuple(data.shape[1:]), padding_value, data._data.dtype))
-    padded = index_select(cat([data, pad_row], 0), 0, rows.reshape(-1))
+    padded = index_select(cat([data, pad_row], 0), 0, _int64(rows.reshape(-1), data._data))
     padded = reshape(padded, rows.shape + tuple(data.shape[1:]))
     return padded, _int64(sorted_lengths[position])
 
