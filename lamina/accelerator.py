@@ -1,11 +1,12 @@
 """``lamina.accelerator``: PyTorch's device-agnostic accelerator queries.
 
-No accelerator is available in this build (see :mod:`lamina.cuda`), so
+The accelerator is CUDA where :mod:`lamina.cuda` finds a GPU; elsewhere there is none,
 ``current_accelerator()`` is None and scripts fall back to the CPU.
 """
 from __future__ import annotations
 
 from . import cuda
+from .backend import device
 
 __all__ = ["is_available", "current_accelerator", "device_count"]
 
@@ -19,5 +20,5 @@ def device_count() -> int:
 
 
 def current_accelerator(check_available: bool = False):
-    """The accelerator's device, or None when there is none (always None in this build)."""
-    return None
+    """The accelerator's device (``device(type='cuda')``), or None when there is none."""
+    return device("cuda") if cuda.is_available() else None

@@ -35,6 +35,18 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _device(text: str) -> str:
+    """A device lamina can compute on here ('cpu', 'cuda', 'cuda:N'), checked now so that a
+    missing GPU is one line, not a traceback."""
+    from .backend import check_device
+    from .errors import LaminaValueError
+
+    try:
+        return str(check_device(text))
+    except LaminaValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _seed(text: str) -> int:
     """An integer seed in the range lm.manual_seed (and torch.manual_seed) accepts; a
     negative seed s seeds with s mod 2**64, as torch does."""
@@ -161,7 +173,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="output directory (default: runs/<timestamp>-<model>-<dataset>)")
     train.add_argument("--resume", metavar="DIR",
                        help="continue the run in DIR from its last checkpoint; only --epochs, "
-                            "--quiet, --compile and --download may change (default: a new run)")
+                            "--quiet, --compile, --download and --device may change (default: a new run)")
     train.add_argument("--quiet", action="store_const", const=True, default=None,
                        help="print only the final result and notes about the data (default: "
                             "one line per epoch and a progress bar)")
@@ -169,6 +181,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="replay each training step with lamina.compile once it is verified "
                             "against the eager step (bitwise the same results) (default: off, "
                             "eager)")
+    train.add_argument("--device", type=_device, metavar="DEVICE",
+                       help="where to compute: cpu, cuda or cuda:N (default: cuda when "
+                            "lamina.cuda.is_available(), else cpu; may change on --resume)")
     train.add_argument("--tensorboard", nargs="?", const=True, default=None, metavar="DIR",
                        help="also write TensorBoard event files to DIR: each epoch's losses, "
                             "accuracies and learning rate, and histograms of the weights "

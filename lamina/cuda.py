@@ -1,69 +1,100 @@
-"""``lamina.cuda``: PyTorch's ``torch.cuda`` queries, answered for this build.
+"""``lamina.cuda``: PyTorch's ``torch.cuda`` queries and controls, answered by the CUDA backend.
 
-lamina computes on the CPU in this build, so these behave exactly as PyTorch's CPU build
-does: ``is_available()`` is False and ``device_count()`` is 0, seeding and cache calls do
-nothing, and calls that need a GPU raise the same AssertionError-compatible error that
+Where CuPy and an NVIDIA GPU exist (``pip install 'lamina[cuda]'``), these report and control
+the devices through :mod:`lamina.backend`. Elsewhere they behave exactly as PyTorch's CPU
+build does: ``is_available()`` is False and ``device_count()`` is 0, seeding and cache calls do
+nothing, and calls that need a GPU raise the AssertionError-compatible error that
 ``lm.zeros(3, device="cuda")`` raises. Scripts written as
-``device = "cuda" if torch.cuda.is_available() else "cpu"`` therefore run on the CPU.
+``device = "cuda" if torch.cuda.is_available() else "cpu"`` therefore run on either.
 """
 from __future__ import annotations
 
-from .backend import DeviceUnavailableError, check_device
+from .backend import DeviceUnavailableError, as_device, check_device, cuda_backend
 
 __all__ = ["is_available", "device_count", "is_initialized", "current_device",
            "get_device_name", "synchronize", "manual_seed", "manual_seed_all", "empty_cache",
            "memory_allocated", "max_memory_allocated", "set_device"]
 
+_current = 0
+
 
 def is_available() -> bool:
-    """Whether a CUDA device can be used (never in this build)."""
-    return False
+    """Whether a CUDA device can be used (CuPy installed and at least one GPU)."""
+    return cuda_backend() is not None
 
 
 def device_count() -> int:
-    return 0
+    backend = cuda_backend()
+    return 0 if backend is None else backend.device_count()
 
 
 def is_initialized() -> bool:
-    return False
+    return is_available()
 
 
-def _unavailable():
-    check_device("cuda")
-    raise DeviceUnavailableError("no CUDA device")  # pragma: no cover (check_device raised)
+def _index(device) -> int:
+    """The CUDA index ``device`` names (None: the current device), checked to exist."""
+    if device is None:
+        check_device(f"cuda:{_current}")
+        return _current
+    if isinstance(device, int) and not isinstance(device, bool):
+        return check_device(f"cuda:{device}").index
+    d = as_device(device)
+    if d.type != "cuda":
+        raise DeviceUnavailableError(f"expected a CUDA device, got {str(d)!r}")
+    return check_device(d).index
 
 
 def current_device() -> int:
-    return _unavailable()
-
-
-def get_device_name(device=None) -> str:
-    return _unavailable()
+    return _index(None)
 
 
 def set_device(device) -> None:
-    _unavailable()
+    """Make ``device`` the current CUDA device (what 'cuda' without an index means here)."""
+    global _current
+    _current = _index(device)
+
+
+def get_device_name(device=None) -> str:
+    return cuda_backend_or_raise().device_name(_index(device))
 
 
 def synchronize(device=None) -> None:
-    _unavailable()
+    """Wait for every computation queued on the device (timing GPU code needs this)."""
+    cuda_backend_or_raise().synchronize(_index(device))
 
 
 def manual_seed(seed: int) -> None:
-    """Seed the GPU generators: nothing to seed without a GPU (as in PyTorch's CPU build)."""
+    """Seed the GPUs' generators (dropout masks drawn on a device); nothing to seed without one.
+    ``lm.manual_seed`` seeds them too."""
+    backend = cuda_backend()
+    if backend is not None:
+        backend.manual_seed(int(seed))
 
 
-def manual_seed_all(seed: int) -> None:
-    """Seed every GPU's generator: nothing to seed without a GPU."""
+manual_seed_all = manual_seed
 
 
 def empty_cache() -> None:
-    """Release cached GPU memory: there is none."""
+    """Release cached, unused GPU memory to the driver (nothing to release without a GPU)."""
+    backend = cuda_backend()
+    if backend is not None:
+        backend.empty_cache()
 
 
 def memory_allocated(device=None) -> int:
-    return 0
+    """Bytes of device memory held by tensors (0 without a GPU)."""
+    backend = cuda_backend()
+    return 0 if backend is None else backend.memory_allocated(_index(device))
 
 
 def max_memory_allocated(device=None) -> int:
-    return 0
+    """The peak of :func:`memory_allocated` seen so far (0 without a GPU)."""
+    backend = cuda_backend()
+    return 0 if backend is None else backend.max_memory_allocated(_index(device))
+
+
+def cuda_backend_or_raise():
+    """The CUDA backend, or the CPU build's error when there is none."""
+    _index(None)
+    return cuda_backend()

@@ -36,7 +36,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .backend import check_device
+from .backend import check_device, seed_devices
 from .errors import LaminaTypeError, LaminaValueError
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
@@ -159,8 +159,11 @@ default_generator.seed()  # an unseeded process gets a fresh seed, as in PyTorch
 
 def manual_seed(seed: int) -> Generator:
     """Reseed the global generator (every random function of lamina draws from it) and
-    return it: ``manual_seed(n)`` makes a run reproducible."""
-    return default_generator.manual_seed(seed)
+    return it: ``manual_seed(n)`` makes a run reproducible. The CUDA devices' generators (dropout
+    masks drawn on a GPU) are seeded with ``n`` too, as in PyTorch."""
+    generator = default_generator.manual_seed(seed)
+    seed_devices(generator.initial_seed())
+    return generator
 
 
 def seed() -> int:

@@ -50,7 +50,7 @@ import numpy as np
 
 from .atomic import atomic_write_bytes
 from .autograd.tensor import Tensor
-from .backend import check_device, device
+from .backend import check_device, device, get_array_module, to_device, to_host
 from .errors import FileFormatError, LaminaTypeError
 
 __all__ = ["save", "load"]
@@ -85,7 +85,9 @@ class _Encoder:
     def encode(self, obj, path: tuple = ()):
         if isinstance(obj, Tensor):
             obj = obj._data
-        if isinstance(obj, np.ndarray) or type(obj).__module__.startswith("cupy"):
+        if not isinstance(obj, np.ndarray) and hasattr(obj, "shape") and get_array_module(obj) is not np:
+            obj = to_host(obj)   # files are device-independent: device arrays are written from the host
+        if isinstance(obj, np.ndarray):
             return {"tensor": self._add(obj, path)}
         if obj is None or isinstance(obj, (bool, int, float, str)):
             return obj
@@ -302,8 +304,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
 
     ``f`` is a path or a binary file object with ``read`` (read from its current position),
     as for ``torch.load``. ``map_location`` may be None, 'cpu', a :class:`lamina.device`, a
-    dict of location names or a function as in PyTorch; this build computes on the CPU only,
-    so tensors always load there, and a device it does not have raises. ``weights_only``
+    dict of location names or a function as in PyTorch. Files are device-independent (tensors
+    are written from the host): they load on the CPU unless ``map_location`` names a device
+    ('cuda', or ``{'cpu': 'cuda:0'}``); a device this machine does not have raises. ``weights_only``
     (and ``mmap``, ``pickle_module``) are accepted: lamina files hold only tensors and plain
     values, and lamina never unpickles or executes anything. A ``torch.save`` file (a zip
     archive) is read, when PyTorch is installed, by ``torch.load(..., weights_only=True)``,
@@ -312,7 +315,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
     Raises FileNotFoundError for a missing file and :class:`FileFormatError` for anything
     that is not a complete safetensors file or a weights-only PyTorch file.
     """
-    _check_map_location(map_location)
+    target = _check_map_location(map_location)
     label = _describe(f)
     if _is_path(f):
         path = os.fspath(f)
@@ -340,7 +343,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
             return _load_torch_file(io.BytesIO(data), label)
         header = _read_header(io.BytesIO(data), len(data), label)
         arrays = _deserialize(data, label, header)
-    tensors = {name: Tensor._wrap(array if array.flags.writeable else array.copy())
+    if target is not None and target.type != "cpu":
+        arrays = {name: to_device(array, target) for name, array in arrays.items()}
+    tensors = {name: Tensor._wrap(array if not isinstance(array, np.ndarray) or array.flags.writeable
+                                  else array.copy())
                for name, array in arrays.items()}
     metadata = header.get("__metadata__") or {}
     encoded = metadata.get(_META_KEY) if isinstance(metadata, dict) else None
@@ -403,16 +409,23 @@ def _read_widening_bfloat16(source, label: str, header: dict) -> dict:
     return arrays
 
 
-def _check_map_location(map_location) -> None:
-    """Accept PyTorch's forms of ``map_location``; any device named must exist in this build."""
+def _check_map_location(map_location) -> device | None:
+    """Accept PyTorch's forms of ``map_location`` (any device named must exist here) and return
+    the device the tensors go to: lamina's files are written from the host, so their tensors'
+    location is 'cpu'; a device (or string) maps all of them, a dict maps 'cpu', and None or
+    a function leaves them on the CPU."""
     if map_location is None or callable(map_location):
-        return
+        return None
     targets = map_location.values() if isinstance(map_location, dict) else (map_location,)
     for target in targets:
         if not isinstance(target, (str, int, device)):
             raise LaminaTypeError(f"lm.load: map_location must be None, a device, a string, a dict "
                                   f"or a function, got {type(target).__name__}")
         check_device(target)
+    if isinstance(map_location, dict):
+        chosen = map_location.get("cpu")
+        return None if chosen is None else check_device(chosen)
+    return check_device(map_location)
 
 
 def _read_header(f, size: int, label: str) -> dict:

@@ -8,6 +8,7 @@ import types
 import numpy as np
 
 from ..autograd.engine import topological_order
+from ..backend import get_array_module
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 
@@ -47,13 +48,24 @@ def arrays_of(result) -> list:
     return [result]
 
 
+def is_array(a) -> bool:
+    """Whether ``a`` is an array of some array module (NumPy's or a device's), not a number."""
+    return type(a) is _ndarray or (hasattr(a, "shape") and hasattr(a, "dtype")
+                                   and not isinstance(a, np.generic))
+
+
+def same_array(a, b) -> bool:
+    """``a`` and ``b`` are arrays of one kind, dtype and shape with equal elements (NaN = NaN)."""
+    return (type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape
+            and bool(get_array_module(a).array_equal(a, b, equal_nan=True)))
+
+
 def same_arrays(first: list, second: list) -> bool:
     if len(first) != len(second):
         return False
     for a, b in zip(first, second):
-        if isinstance(a, _ndarray) or isinstance(b, _ndarray):
-            if not (isinstance(a, _ndarray) and isinstance(b, _ndarray)
-                    and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)):
+        if is_array(a) or is_array(b):
+            if not same_array(a, b):
                 return False
         elif a != b:
             return False

@@ -8,6 +8,8 @@ import numpy as np
 
 from ..autograd.engine import propagate
 from ..autograd.tensor import Tensor
+from ..backend import get_array_module
+from .recording import is_array, same_array
 from ..random import get_rng_state, set_rng_state
 
 __all__ = ["Program", "Snapshot"]
@@ -55,12 +57,13 @@ class Program:
                 out = forward(ctx, *[slots[i] for i in ins], **params)
                 if multi:
                     for slot, o in zip(outs, out):
-                        slots[slot] = o if type(o) is _ndarray else np.asarray(o)
+                        slots[slot] = o if type(o) is _ndarray else get_array_module(o).asarray(o)
                 else:
-                    slots[outs] = out if type(out) is _ndarray else np.asarray(out)
+                    slots[outs] = out if type(out) is _ndarray else get_array_module(out).asarray(out)
             elif kind == "backward":
                 _, node, index, order, slot, grad_slot, retain = step
-                grad = np.ones_like(slots[slot]) if grad_slot is None else slots[grad_slot]
+                grad = (get_array_module(slots[slot]).ones_like(slots[slot]) if grad_slot is None
+                        else slots[grad_slot])
                 propagate(order, node, index, grad, retain_graph=retain)
             else:
                 _, fn, args, kwargs = step
@@ -92,7 +95,7 @@ class Snapshot:
 
     def restore(self) -> None:
         for (_, t), value, grad in zip(self.program.state, self.values, self.grads):
-            np.copyto(t._data, value)
+            t._data[...] = value
             t.grad = None if grad is None else Tensor._wrap(grad.copy())
         for owner, saved in zip(self.program.owners, self.owners):
             owner.load_state_dict(copy.deepcopy(saved))
@@ -100,10 +103,10 @@ class Snapshot:
 
     def difference(self, other: "Snapshot") -> str | None:
         for (_, t), a, b in zip(self.program.state, self.values, other.values):
-            if not np.array_equal(a, b, equal_nan=True):
+            if not same_array(a, b):
                 return f"a parameter or buffer of shape {tuple(t.shape)}"
         for (_, t), a, b in zip(self.program.state, self.grads, other.grads):
-            if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b, equal_nan=True)):
+            if (a is None) != (b is None) or (a is not None and not same_array(a, b)):
                 return f"the gradient of a parameter of shape {tuple(t.shape)}"
         for owner, a, b in zip(self.program.owners, self.owners, other.owners):
             if not _same_tree(a, b):
@@ -116,9 +119,8 @@ def _same_tree(a, b) -> bool:
         a = a._data
     if isinstance(b, Tensor):
         b = b._data
-    if isinstance(a, _ndarray) or isinstance(b, _ndarray):
-        return (isinstance(a, _ndarray) and isinstance(b, _ndarray)
-                and np.array_equal(a, b, equal_nan=True))
+    if is_array(a) or is_array(b):
+        return same_array(a, b)
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same_tree(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):

@@ -22,10 +22,16 @@ BatchNorm: each rank normalises with the statistics of its own share of the batc
 PyTorch's DDP does without SyncBatchNorm), and before every forward the buffers (running
 mean and variance) are broadcast from rank 0 (PyTorch's ``broadcast_buffers=True``), so
 evaluation and checkpoints use rank 0's running statistics everywhere.
+
+CUDA tensors: the buckets are host buffers, so gradients on a GPU are copied to the host,
+summed by MPI there and copied back (and broadcasts go the same way). This works with any
+MPI; a CUDA-aware MPI could reduce device buffers directly, which lamina does not yet do.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from ..backend import on_device_of, to_host
 
 from ..autograd.tensor import Tensor
 from ..nn.module import Module
@@ -110,7 +116,7 @@ class DistributedDataParallel(Module, Strategy):
             by_dtype.setdefault(t._data.dtype, []).append(t)
         mine = self.rank == root
         for dtype, group in by_dtype.items():
-            flat = (np.concatenate([t._data.reshape(-1) for t in group]) if mine
+            flat = (np.concatenate([to_host(t._data).reshape(-1) for t in group]) if mine
                     else np.empty(sum(t._data.size for t in group), dtype))
             self.comm.Bcast(flat, root=root)
             if mine:
@@ -118,7 +124,7 @@ class DistributedDataParallel(Module, Strategy):
             offset = 0
             for t in group:
                 size = t._data.size
-                np.copyto(t._data, flat[offset:offset + size].reshape(t._data.shape))
+                t._data[...] = on_device_of(flat[offset:offset + size].reshape(t._data.shape), t._data)
                 t._version += 1
                 offset += size
 
@@ -176,7 +182,7 @@ class DistributedDataParallel(Module, Strategy):
                     view.fill(0)
                     meta[1 + index] = 0
                 else:
-                    np.multiply(grad._data.reshape(-1), weight, out=view)
+                    np.multiply(to_host(grad._data).reshape(-1), weight, out=view)
                     meta[1 + index] = 1
         for bucket in buckets:
             self.comm.Allreduce(MPI.IN_PLACE, bucket.buffer, op=MPI.SUM)
@@ -188,7 +194,8 @@ class DistributedDataParallel(Module, Strategy):
                 if meta[1 + index] == 0:
                     p.grad = None
                 else:  # a new array: the buffer is overwritten by the next step
-                    p.grad = Tensor._wrap(bucket.buffer[offset:offset + size].reshape(p._data.shape) / scale)
+                    p.grad = Tensor._wrap(on_device_of(
+                        bucket.buffer[offset:offset + size].reshape(p._data.shape) / scale, p._data))
         return total
 
     def all_reduce_sum(self, values) -> np.ndarray:

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..errors import LaminaError, LaminaValueError
+from .placement import model_device, to_model_device
 from ..random import get_rng_state, set_rng_state
 from .interrupt import EpochProgress, TrainingStopped
 from ..distributed.strategy import Strategy, strategy_of
@@ -76,18 +77,20 @@ def evaluate(model, loader, loss_fn: Callable, num_classes: int | None = None,
     model.eval()
     loss_mean, correct, seen = RunningMean(), 0, 0
     matrix = np.zeros((num_classes, num_classes), np.int64) if num_classes else None
+    device = model_device(model)
     with no_grad():
         for x, y in loader:
             n = len(y)
             if n == 0:  # a process's empty share of a short batch
                 continue
+            x, y = to_model_device((x, y), device)
             out = model(x)
             loss_mean.add(loss_fn(out, x if autoencode else y).item(), n)
             if autoencode:
                 seen += n
                 continue
             predicted = predictions(out)
-            targets = y.numpy()
+            targets = y.cpu().numpy()
             correct += int(np.sum(predicted == targets))
             seen += n
             if matrix is not None:
@@ -204,6 +207,7 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
     callbacks = list(callbacks)
     strategy = strategy_of(model)  # one process, or a data-parallel wrapper's
     train_step = _forward_backward(model, loss_fn)
+    device = model_device(model)  # each batch is copied there as its step begins
     if compile:
         from ..compiler import compile as compile_step
 
@@ -230,6 +234,7 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
             optimizer.zero_grad()
             n = len(y)
             if n:  # a process's share of a short last batch may be empty
+                x, y = to_model_device((x, y), device)
                 # An autoencoder's target is its input: a detached alias, so that the
                 # recorded step sees two placeholders as it does for (x, y).
                 target = x.detach() if autoencode else y

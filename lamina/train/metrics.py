@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import to_host
+
 __all__ = ["accuracy", "confusion_matrix", "RunningMean", "predictions"]
 
 
 def _array(x) -> np.ndarray:
-    return x.numpy() if hasattr(x, "numpy") else np.asarray(x)
+    """``x`` (a tensor on any device, an array, a list) as a NumPy array."""
+    if hasattr(x, "cpu"):
+        return x.cpu().numpy()
+    return to_host(x)
 
 
 def predictions(output) -> np.ndarray:

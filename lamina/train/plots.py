@@ -127,6 +127,7 @@ def misclassified(model, loader, count: int = 16):
     The loader is read only until ``count`` mistakes are found."""
     from ..autograd.grad_mode import no_grad
     from .metrics import predictions
+    from .placement import model_device
 
     was_training = model.training
     model.eval()
@@ -134,7 +135,8 @@ def misclassified(model, loader, count: int = 16):
     try:
         with no_grad():
             for x, y in loader:
-                guess, target = predictions(model(x)), np.asarray(y.numpy()).reshape(-1)
+                guess = predictions(model(x.to(model_device(model))))
+                target = np.asarray(y.numpy()).reshape(-1)
                 wrong = np.flatnonzero(guess != target)[:count - len(true)]
                 images.extend(x.numpy()[wrong])
                 true.extend(target[wrong].tolist())

@@ -34,6 +34,7 @@ DEFAULTS = {
     "out": None,
     "quiet": False,
     "compile": False,
+    "device": None,
 }
 
 # What changes when --task autoencode is given and neither a flag nor the preset sets the

@@ -94,6 +94,7 @@ _RULES = {
     "augment": (_optional(lambda v: isinstance(v, bool)), "true, false or null"),
     "quiet": (_optional(lambda v: isinstance(v, bool)), "true, false or null"),
     "compile": (_optional(lambda v: isinstance(v, bool)), "true, false or null"),
+    "device": (_optional(lambda v: isinstance(v, str)), "a device name such as 'cpu' or 'cuda:0', or null"),
     "preset": (_optional(lambda v: isinstance(v, str)), "a string or null"),
     "data_dir": (_optional(lambda v: isinstance(v, str)), "a string or null"),
     "out": (_optional(lambda v: isinstance(v, str)), "a string or null"),

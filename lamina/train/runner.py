@@ -35,6 +35,7 @@ from .lock import check_unlocked, run_lock
 from .presets import (DATASET_DEFAULTS, DEFAULTS, GENERIC_DEFAULTS, PRESETS, TASK_DEFAULTS, TASKS,
                       generic_model)
 from .run_files import finished_history, read_checkpoint, read_config
+from .placement import resolve_device
 from .setup import dataset_error, normalise_dataset, resolve_momentum
 from .tensorboard import tensorboard_callbacks
 
@@ -220,11 +221,13 @@ def reconstruct(model, images):
     """``model``'s output for the NumPy batch ``images`` (eval mode, no graph), as an array."""
     import lamina as lm
 
+    from .placement import model_device
+
     was_training = model.training
     model.eval()
     try:
         with lm.no_grad():
-            return model(lm.tensor(images)).numpy()
+            return model(lm.tensor(images, device=model_device(model))).cpu().numpy()
     finally:
         model.train(was_training)
 
@@ -255,7 +258,7 @@ def build_run(config: dict):
     if config["model"].strip().lower() == "autoencoder":
         sizes = default_autoencoder_sizes(data.in_shape)
         config["model"] = "autoencoder:" + ",".join(map(str, sizes))
-    model = make_model(config, data)
+    model = make_model(config, data).to(config["device"])  # built on the host, then moved
     optimizer = make_optimizer(config, model)
     loss_fn = make_loss(config, data.num_classes)
     return data, model, loss_fn, optimizer
@@ -291,11 +294,14 @@ def run(overrides: dict | None = None, resume: str | None = None, parallel=None)
                 config[key] = overrides[key]
         config.setdefault("task", "classify")  # runs from before --task existed
         config["out"] = resume
+        # the device is this invocation's: a run trained on a GPU resumes on a CPU and back
+        config["device"] = (overrides or {}).get("device")
         _validate(config)
     else:
         config = resolve_config(overrides or {})
         config["out"] = config["out"] or _default_out(config)
         config["model_is_default"] = model_is_default(overrides or {})
+    config["device"] = resolve_device(config.get("device"))
     out = config["out"]
     main_rank = parallel is None or parallel.is_main  # data-parallel: rank 0 prints and writes
     quiet = bool(config["quiet"]) or not main_rank
@@ -322,7 +328,7 @@ def run(overrides: dict | None = None, resume: str | None = None, parallel=None)
 
 
 # What `--resume` may change: how long, how it prints, how it steps, where the data comes from.
-RESUME_MAY_CHANGE = ("epochs", "quiet", "compile", "download", "tensorboard")
+RESUME_MAY_CHANGE = ("epochs", "quiet", "compile", "download", "tensorboard", "device")
 # Entries of the configuration that describe this invocation, not the run: not written to
 # config.json.
 _NOT_RECORDED = ("download", "model_is_default")
@@ -341,6 +347,8 @@ def _first_line(config: dict, data, parallel) -> str:
                  else f"for {config['dataset']}")
         model += f" (the default {kind} {sized}; --model to choose another)"
     processes = f" on {parallel.world_size} processes" if parallel is not None else ""
+    if config.get("device", "cpu") != "cpu":
+        processes += f" on {config['device']}"
     return (f"training {model} on {config['dataset']} ({data.train_size} train / "
             f"{data.test_size} test images) for {_plural(int(config['epochs']), 'epoch')}"
             f"{processes} -> {config['out']}")

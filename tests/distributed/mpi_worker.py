@@ -5,8 +5,11 @@ prints ``ok <name>`` on rank 0 for each; a failed assertion reaches the abort ha
 job exits non-zero. ``fail`` trains and raises on rank 1 at step 3 while rank 0 waits in the
 gradient Allreduce: the job must end at once with the error shown, not hang. ``cli-fail``
 does the same through ``lamina train``, whose one-line error handling catches the exception.
+``device-checks`` runs the gradient and fit checks with the model on 'cuda', the checking
+array module standing in for a GPU (gradients go through host memory to MPI and back).
 """
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -45,8 +48,9 @@ def say(comm, text):
         print(text, flush=True)
 
 
-def check_gradients(comm, batch_rows: int, name: str):
-    """The synced gradient of shares of a batch equals the one-process gradient of the batch."""
+def check_gradients(comm, batch_rows: int, name: str, device: str = "cpu"):
+    """The synced gradient of shares of a batch equals the one-process gradient of the batch
+    (with the replicas on ``device``: there, the synced gradients stay on it)."""
     rank, size = comm.Get_rank(), comm.Get_size()
     rng = np.random.default_rng(7)
     x = rng.standard_normal((batch_rows, 5)).astype(np.float32)
@@ -55,18 +59,20 @@ def check_gradients(comm, batch_rows: int, name: str):
     reference = WithUnused()
     F.cross_entropy(reference(lm.tensor(x)), lm.tensor(y)).backward()
     lm.manual_seed(0)
-    model = WithUnused()
+    model = WithUnused().to(device)
     ddp = dist.DistributedDataParallel(model)
     start, stop = dist.shard_bounds(batch_rows, size, rank)
     if stop > start:
-        F.cross_entropy(ddp(lm.tensor(x[start:stop])), lm.tensor(y[start:stop])).backward()
+        F.cross_entropy(ddp(lm.tensor(x[start:stop], device=device)),
+                        lm.tensor(y[start:stop], device=device)).backward()
     assert ddp.sync_gradients(stop - start) == batch_rows
     for (key, p), q in zip(model.named_parameters(), reference.parameters()):
         if q.grad is None:
             assert p.grad is None, f"{key}: unused parameter got a gradient"
         else:
-            np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-6,
-                                       err_msg=key)
+            assert p.grad.device == lm.device(device if device != "cuda" else "cuda:0"), key
+            np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.numpy(), rtol=1e-5,
+                                       atol=1e-6, err_msg=key)
             assert p.grad.dtype == np.float32
     say(comm, f"ok {name}")
 
@@ -84,21 +90,22 @@ def check_broadcasts(comm):
     say(comm, "ok broadcast")
 
 
-def check_fit(comm):
+def check_fit(comm, device: str = "cpu"):
     """fit with ShardedLoader keeps the replicas bitwise identical and agrees on the record."""
     lm.manual_seed(3)
     data = TensorDataset(lm.randn(53, 6), lm.randint(0, 4, (53,)))
-    model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 4))
+    model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 4)).to(device)
     ddp = dist.DistributedDataParallel(model)
     loader = dist.ShardedLoader(DataLoader(data, batch_size=10, shuffle=True, seed=1))
     test = dist.ShardedLoader(DataLoader(data, batch_size=25))
     opt = optim.Adam(model.parameters(), lr=0.01)
     history = fit(ddp, loader, test, F.cross_entropy, opt, epochs=2, quiet=True)
-    same_on_every_rank(comm, [p.numpy() for p in model.parameters()])
+    assert all(p.device.type == lm.device(device).type for p in model.parameters())
+    same_on_every_rank(comm, [p.cpu().numpy() for p in model.parameters()])
     record = {k: v for k, v in history[-1].items() if k != "seconds"}
     assert all(r == record for r in comm.allgather(record)), "ranks disagree on the record"
     assert dist.all_reduce_sum([1.0, 2.0]).tolist() == [comm.Get_size(), 2.0 * comm.Get_size()]
-    say(comm, "ok fit")
+    say(comm, f"ok fit on {device}")
 
 
 def fail():
@@ -148,6 +155,14 @@ if __name__ == "__main__":
         fail()
     elif sys.argv[1] == "cli-fail":
         sys.exit(cli_fail(sys.argv[2]))
+    elif sys.argv[1] == "device-checks":
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+        from lamina.backend import use_cuda_backend
+        from tests.checking_array import CheckingBackend
+
+        with use_cuda_backend(CheckingBackend()):
+            check_gradients(comm, 7, "uneven shares on cuda", device="cuda")
+            check_fit(comm, device="cuda")
     else:
         check_gradients(comm, 7, "uneven shares")
         check_gradients(comm, 1, "empty share")

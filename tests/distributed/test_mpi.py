@@ -138,6 +138,15 @@ def test_gradients_broadcasts_and_fit_across_ranks(mpiexec):
         assert f"ok {name}" in result.stdout, result.stdout + result.stderr
 
 
+def test_data_parallel_training_with_cuda_tensors_goes_through_the_host(mpiexec):
+    """Replicas on 'cuda' (the checking array module: any stray NumPy call on a device array
+    fails) reduce their gradients through host memory and stay identical."""
+    result = _run([mpiexec, "-n", "2", sys.executable, WORKER, "device-checks"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("uneven shares on cuda", "fit on cuda"):
+        assert f"ok {name}" in result.stdout, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("mode,shown", [
     ("fail", ["injected failure on rank 1 at step 3", "Traceback", "rank 1 of 2"]),
     ("cli-fail", ["lamina: error: injected divergence on rank 1 at step 3"]),
