@@ -117,8 +117,6 @@ class _Encoder:
             "arrays, numbers, strings, bools, None, and dicts, lists or tuples of them")
 
     def _add(self, array, path: tuple) -> str:
-        if type(array).__module__.startswith("cupy"):
-            array = array.get()
         if array.dtype.kind not in "biuf":
             raise LaminaTypeError(f"lm.save: cannot store an array of dtype {array.dtype} "
                                   f"(at {self._where(path)})")

@@ -185,3 +185,22 @@ def test_train_device_default_and_bad_device(capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) <= 2 and "tpu" in err[-1]
+
+
+def test_second_derivatives_on_a_device_equal_the_cpus(cuda):
+    """autograd.functional's traced re-run of backward works on device tensors too."""
+    from lamina.autograd.functional import hessian
+
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((3, 4))
+    x, y = rng.standard_normal((5, 3)), rng.integers(0, 4, 5)
+
+    def loss(weights):
+        data = lm.tensor(x, device=weights.device)
+        target = lm.tensor(y, device=weights.device)
+        return lm.nn.functional.cross_entropy(lm.tanh(data @ weights), target, label_smoothing=0.1)
+
+    on_cpu = hessian(loss, lm.tensor(w))
+    on_device = hessian(loss, lm.tensor(w, device=cuda))
+    assert on_device.is_cuda
+    np.testing.assert_allclose(on_device.cpu().numpy(), on_cpu.numpy(), rtol=1e-10, atol=1e-12)

@@ -191,14 +191,15 @@ def _cross_entropy(op, g):
     up = g / float(ctx.count) if ctx.reduction == "mean" else g
     at_target = (1 - eps) * valid * wt
     row = valid if w is None else at_target + (eps / n_classes) * float(w.sum()) * valid
-    gx = x.softmax(axis) * _class_axis(up * _const(np.asarray(row, x._data.dtype)), x.ndim, axis)
-    gx = gx - _class_axis(up * _const(np.asarray(at_target, x._data.dtype)), x.ndim, axis) \
+    xp = get_array_module(x._data)
+    gx = x.softmax(axis) * _class_axis(up * _const(xp.asarray(row, x._data.dtype)), x.ndim, axis)
+    gx = gx - _class_axis(up * _const(xp.asarray(at_target, x._data.dtype)), x.ndim, axis) \
         * _const(onehot)
     if eps:
         per_class = 1.0 if w is None else w.reshape((-1,) + (1,) * (x.ndim - axis - 1))
-        shift = _const(np.asarray((eps / n_classes) * valid, x._data.dtype))
+        shift = _const(xp.asarray((eps / n_classes) * valid, x._data.dtype))
         gx = gx - _class_axis(up * shift, x.ndim, axis) * _const(
-            np.asarray(per_class, x._data.dtype))
+            xp.asarray(per_class, x._data.dtype))
     return gx, None
 
 
@@ -209,7 +210,7 @@ def _nll(op, g):
         return _zeros_like(op.inputs[0]), None
     onehot, valid, wt = _targets(op, ctx.shape)
     up = g / float(ctx.count) if ctx.reduction == "mean" else g
-    coef = _const(np.asarray(-valid * wt, ctx.dtype))
+    coef = _const(get_array_module(onehot).asarray(-valid * wt, ctx.dtype))
     return _class_axis(up * coef, len(ctx.shape), op.params["axis"]) * _const(onehot), None
 
 

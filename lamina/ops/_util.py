@@ -27,8 +27,9 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     if (kind is float or kind is int) and like is not None and like._data.dtype.kind == "f":
         # the common case (``0.5 * x``, ``1 - y``): the tensor's own floating dtype
         data = like._data
-        xp = np if type(data) is _ndarray else get_array_module(data)
-        return _constant(_new_tensor(xp.array(value, dtype=data.dtype)))
+        if type(data) is _ndarray:
+            return _constant(_new_tensor(np.array(value, dtype=data.dtype)))
+        return _constant(_new_tensor(_device_scalar(data, value, data.dtype)))
     if isinstance(value, _SCALARS) and like is not None:
         dtype = like._data.dtype
         if dtype.kind != "f" or not isinstance(value, (float, np.floating, int, np.integer)):
@@ -38,6 +39,22 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
         return Tensor._wrap(value if like is None else on_device_of(value, like._data))
     array = _infer_array(value)
     return _constant(Tensor._wrap(array if like is None else on_device_of(array, like._data)))
+
+
+_device_scalars: dict = {}   # (array type, device id, value, dtype) -> 0-d device array
+
+
+def _device_scalar(like, value, dtype):
+    """A 0-d array holding ``value`` on ``like``'s device, made once per value and dtype: each
+    new one would be a host-to-device copy, which waits for the device (a Python number in
+    ``0.5 * x`` stays a constant; operations never write into their inputs)."""
+    key = (type(like), like.device.id, type(value), value, dtype)
+    array = _device_scalars.get(key)
+    if array is None:
+        if len(_device_scalars) >= 1024:
+            _device_scalars.clear()
+        array = _device_scalars[key] = get_array_module(like).array(value, dtype=dtype)
+    return array
 
 
 def _constant(t: Tensor) -> Tensor:

@@ -32,6 +32,8 @@ import zlib
 
 import numpy as np
 
+from ..backend import to_host
+
 from ..errors import LaminaValueError
 
 __all__ = ["SummaryWriter"]
@@ -56,9 +58,7 @@ def _numpy(value) -> np.ndarray:
         value = value.detach()
         value = value.cpu() if hasattr(value, "cpu") else value
         value = value.numpy()
-    if type(value).__module__.startswith("cupy"):
-        value = value.get()
-    return np.asarray(value)
+    return to_host(value)
 
 
 def _tensorflow_bins() -> np.ndarray:
