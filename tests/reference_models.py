@@ -182,4 +182,4 @@ def reference_models(library) -> types.SimpleNamespace:
             return self.fc(self.dropout(x.flatten(1)))
 
     return types.SimpleNamespace(Net=Net, TFCNN=TFCNN, alexnet=alexnet, vgg=vgg, ResNet=ResNet,
-                                 GoogLeNet=GoogLeNet)
+                                 BasicBlock=BasicBlock, GoogLeNet=GoogLeNet)

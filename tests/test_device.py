@@ -11,6 +11,7 @@ import lamina as lm
 from lamina.autograd.function import Function
 from lamina.backend import cuda_backend, get_array_module
 from tests.checking_array import BypassError, CheckedArray, checking
+from tests.runs import assert_identical_runs
 
 
 # ------------------------------------------------------------------- the checking module
@@ -147,10 +148,6 @@ def test_without_a_backend_cuda_is_the_cpu_builds_error():
 
 
 # ------------------------------------------------------------------- lamina train --device
-def _weights(path):
-    return {k: v.numpy() for k, v in lm.load(path).items()}
-
-
 def test_train_on_cuda_resumes_on_the_cpu_bit_for_bit(checking_cuda, tmp_path):
     """A checkpoint written by a run on 'cuda' resumes on the CPU (the checking module computes
     with NumPy, so the two devices' arithmetic is the same: equal bit for bit)."""
@@ -165,14 +162,7 @@ def test_train_on_cuda_resumes_on_the_cpu_bit_for_bit(checking_cuda, tmp_path):
     config = json.loads((part / "config.json").read_text())
     assert config["device"] == "cuda:0"
     assert main(["train", "--resume", str(part), "--epochs", "2", "--quiet", "--device", "cpu"]) == 0
-    a = [json.loads(x) for x in (full / "metrics.jsonl").read_text().splitlines()]
-    b = [json.loads(x) for x in (part / "metrics.jsonl").read_text().splitlines()]
-    for ra, rb in zip(a, b, strict=True):
-        for key in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
-            assert ra[key] == rb[key], (ra["epoch"], key)
-    wa, wb = _weights(full / "model.safetensors"), _weights(part / "model.safetensors")
-    for k in wa:
-        np.testing.assert_array_equal(wa[k], wb[k], err_msg=k)
+    assert_identical_runs(full, part)
 
 
 def test_train_device_default_and_bad_device(capsys):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from lamina.cli import main
+from tests.runs import assert_identical_runs
 
 FAST = ["--epochs", "2", "--quiet"]
 
@@ -69,12 +70,6 @@ def test_predict_classifies_a_digit_from_an_npy_file(main_job, tmp_path, capsys)
     assert right >= 8
 
 
-def _weights(path):
-    from lamina.serialization import load
-
-    return {k: v.numpy() for k, v in load(path).items()}
-
-
 def test_resume_after_epoch_2_of_4_matches_an_uninterrupted_run(tmp_path):
     common = ["train", "--model", "mlp:64,32,10:relu", "--dropout", "0.2", "--augment",
               "--seed", "3", "--quiet", "--lr", "0.05"]
@@ -83,15 +78,7 @@ def test_resume_after_epoch_2_of_4_matches_an_uninterrupted_run(tmp_path):
     part = tmp_path / "part"
     assert main([*common, "--epochs", "2", "--out", str(part)]) == 0
     assert main(["train", "--resume", str(part), "--epochs", "4", "--quiet"]) == 0
-    a = [json.loads(x) for x in (full / "metrics.jsonl").read_text().splitlines()]
-    b = [json.loads(x) for x in (part / "metrics.jsonl").read_text().splitlines()]
-    for ra, rb in zip(a, b, strict=True):
-        for key in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
-            assert ra[key] == rb[key], (ra["epoch"], key)
-    wa, wb = _weights(full / "model.safetensors"), _weights(part / "model.safetensors")
-    assert wa.keys() == wb.keys()
-    for k in wa:
-        np.testing.assert_array_equal(wa[k], wb[k])
+    assert_identical_runs(full, part)
 
 
 @pytest.mark.parametrize("args,needle", [
