@@ -164,7 +164,7 @@ def torch_loss(config: dict, classes: int):
 
 
 def torch_optimizer(config: dict, model):
-    """``lamina.train.setup.make_optimizer`` in torch (the presets use sgd, momentum, adam)."""
+    """``lamina.train.assembly.make_optimizer`` in torch (the presets use sgd, momentum, adam)."""
     import torch
 
     lr, wd, params = float(config["lr"]), float(config["weight_decay"]), list(model.parameters())
@@ -259,7 +259,7 @@ def divergence(preset: str, steps: int, threads: int) -> dict:
 
     import lamina as lm
     from lamina.train.runner import build_run, resolve_config
-    from lamina.train.setup import make_model, make_optimizer
+    from lamina.train.assembly import make_model, make_optimizer
 
     torch.set_num_threads(threads)
     config = resolve_config(overrides(preset, 0, 1))

@@ -1,5 +1,5 @@
-"""The ``lamina`` command: train, eval, predict, presets, models, data (and lab, bench when
-present).
+"""The ``lamina`` command: train, eval, predict, lab, presets, models and data (also run as
+``python -m lamina``).
 
 Mistakes a user can make (an unknown name, a missing or malformed file, a bad value, an
 output directory that cannot be written, a full disk) end with one line on stderr,
@@ -316,7 +316,7 @@ def _models(args) -> int:
 
 
 def _data(args) -> int:
-    from .train.setup import STANDARD_DATASETS, standard_dataset
+    from .train.assembly import STANDARD_DATASETS, standard_dataset
 
     if args.data_command == "fetch" and args.name == "digits":
         print("digits: embedded in lamina; nothing to fetch (train with: lamina train)")

@@ -105,7 +105,7 @@ def run(quick: bool = False, out: str = "lab-autoencoder") -> Report:
     from ..autograd.grad_mode import no_grad
     from ..autograd.tensor import Tensor
     from ..train.runner import reconstruct
-    from ..train.setup import get_dataset
+    from ..train.assembly import get_dataset
 
     dataset, data_note = _choose_data(quick)
     epochs, batch_size = (25, 32) if dataset == "digits" else (10, 64)

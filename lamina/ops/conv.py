@@ -101,19 +101,23 @@ class Conv2d(Function):
             ctx.channels_first_out = channels_first_out
             ctx.input_shape = (n, c, h, w)
             ctx.pads = pads
-            ctx.cols = ctx.padded = None
-            if needs[1] or (has_bias and needs[2]):
-                if sum(col.nbytes for col in cols) <= _KEEP_COLUMNS_BYTES:
-                    ctx.cols = cols
-                else:
-                    ctx.padded = padded
-            ctx.save(weight)
+            # the weight gradient needs the columns: kept when small, else rebuilt from the
+            # padded input (which is the input itself without padding: saved, so an in-place
+            # change of it after this forward is caught)
+            ctx.kept_columns = False
+            if not (needs[1] or (has_bias and needs[2])):
+                ctx.save(weight)
+            elif sum(col.nbytes for col in cols) <= _KEEP_COLUMNS_BYTES:
+                ctx.kept_columns = True
+                ctx.save(weight, *cols)
+            else:
+                ctx.save(weight, padded)
         y = out.transpose(1, 0, 2, 3) if channels_first_out else out.transpose(0, 3, 1, 2)
         return y[0] if unbatched else y
 
     @staticmethod
     def backward(ctx, grad):
-        (weight,) = ctx.saved
+        weight, *kept = ctx.saved
         needs = ctx.needs_input_grad
         if ctx.unbatched:
             grad = grad[None]
@@ -125,7 +129,7 @@ class Conv2d(Function):
             g2 = _contiguous(grad.transpose(0, 2, 3, 1)).reshape(-1, o)
         gx = gw = gb = None
         if needs[1] or (len(needs) > 2 and needs[2]):
-            gw, gb = _weight_grad(ctx, g2, weight)
+            gw, gb = _weight_grad(ctx, g2, weight, kept)
         if needs[0]:
             gx = _input_grad(ctx, g2, weight)
             if ctx.unbatched:
@@ -219,17 +223,19 @@ def _forward_block(padded, weight, bias, groups: int, geometry, nhwc_columns: bo
     return cols
 
 
-def _columns(ctx, g: int, cg: int):
-    """The forward's column matrix of group ``g`` (kept, or rebuilt from the padded input)."""
-    if ctx.cols is not None:
-        return ctx.cols[g]
-    xg = ctx.padded[:, g * cg:(g + 1) * cg] if ctx.groups > 1 else ctx.padded
+def _columns(ctx, kept: list, g: int, cg: int):
+    """The forward's column matrix of group ``g``: ``kept`` holds the column matrices, or the
+    padded input to rebuild them from."""
+    if ctx.kept_columns:
+        return kept[g]
+    padded = kept[0]
+    xg = padded[:, g * cg:(g + 1) * cg] if ctx.groups > 1 else padded
     if ctx.nhwc_columns:
         return im2col_nhwc(xg, *ctx.geometry, ones=ctx.has_bias)
     return im2col_cnhw(xg, *ctx.geometry, ones=ctx.has_bias).T
 
 
-def _weight_grad(ctx, g2, weight):
+def _weight_grad(ctx, g2, weight, kept: list):
     """[dL/dW_mat; dL/db] = [X_col 1]^T dL/dZ_mat per group: the weight gradient in PyTorch's
     layout (O, C/groups, KH, KW) and the bias gradient (None without a bias)."""
     o, cg, kh, kw = weight.shape
@@ -240,7 +246,7 @@ def _weight_grad(ctx, g2, weight):
     gb = xp.empty(o, dtype=g2.dtype) if ctx.has_bias else None
     for g in range(ctx.groups):
         gs = slice(g * og, (g + 1) * og)
-        gmat = _long_product(g2[:, gs].T, _columns(ctx, g, cg))  # (og, C*KH*KW [+ 1]), column order
+        gmat = _long_product(g2[:, gs].T, _columns(ctx, kept, g, cg))  # (og, C*KH*KW [+ 1]), column order
         if ctx.nhwc_columns:
             gw[gs] = gmat[:, :k].reshape(og, kh, kw, cg).transpose(0, 3, 1, 2)
         else:

@@ -37,7 +37,7 @@ def evaluate_run(run_dir: str, dataset: str | None = None, data_dir: str | None 
     The result also names the run's ``task``; for an autoencoder run (``task='autoencode'``)
     ``loss`` is the test reconstruction loss and ``accuracy`` is None."""
     from .fit import evaluate
-    from .setup import make_data, make_loss
+    from .assembly import make_data, make_loss
 
     config, model = load_run(run_dir)
     if dataset is not None:
@@ -221,7 +221,7 @@ def predict_files(run_dir: str, paths: list[str], notes: list | None = None, top
     if config["loss"] == "cross-entropy":
         out = np.exp(out - out.max(axis=1, keepdims=True))
         values, kind = out / out.sum(axis=1, keepdims=True), "probability"
-    else:  # quadratic and mse runs end in sigmoid units (see setup.make_model)
+    else:  # quadratic and mse runs end in sigmoid units (see assembly.make_model)
         values, kind = out, "score"
     names = config["class_names"]
     predictions = []

@@ -54,7 +54,7 @@ def _choices() -> dict[str, tuple]:
 
 
 def _dataset(value) -> bool:
-    from .setup import dataset_error
+    from .assembly import dataset_error
 
     return dataset_error(value) is None
 
@@ -179,7 +179,7 @@ def read_config(run_dir: str, flag: str, check_model: bool = True) -> dict:
 def build_model_of(config: dict, config_path: str):
     """The (untrained) model that ``config`` describes; an unknown or unfitting model spec
     is reported against ``config_path``."""
-    from .setup import RunData, make_model
+    from .assembly import RunData, make_model
 
     info = RunData(None, None, tuple(config["in_shape"]), int(config["num_classes"]),
                    config["class_names"], 0, 0, [])

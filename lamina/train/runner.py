@@ -36,7 +36,7 @@ from .presets import (DATASET_DEFAULTS, DEFAULTS, GENERIC_DEFAULTS, PRESETS, TAS
                       generic_model)
 from .run_files import finished_history, read_checkpoint, read_config
 from .placement import resolve_device
-from .setup import dataset_error, normalise_dataset, resolve_momentum
+from .assembly import dataset_error, normalise_dataset, resolve_momentum
 from .tensorboard import tensorboard_callbacks
 
 __all__ = ["resolve_config", "model_is_default", "run", "build_run", "reconstruct",
@@ -44,7 +44,7 @@ __all__ = ["resolve_config", "model_is_default", "run", "build_run", "reconstruc
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "adagrad", "rmsprop")
 LOSSES = ("cross-entropy", "quadratic", "mse", "bce")
-# The data sets by name; besides them, idx:DIR and folder:DIR (lamina.train.setup).
+# The data sets by name; besides them, idx:DIR and folder:DIR (lamina.train.assembly).
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
 # The losses each task accepts: classification compares outputs with the labels, an
 # autoencoder compares its reconstruction with the input (bce needs outputs in [0, 1]).
@@ -249,7 +249,7 @@ def build_run(config: dict):
     import lamina as lm
 
     from ..models.spec import default_autoencoder_sizes
-    from .setup import make_data, make_loss, make_model, make_optimizer
+    from .assembly import make_data, make_loss, make_model, make_optimizer
 
     lm.manual_seed(int(config["seed"]))
     data = make_data(config)

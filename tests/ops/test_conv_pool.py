@@ -268,3 +268,27 @@ def test_inference_in_blocks_of_images_equals_the_whole_batch(monkeypatch):
         monkeypatch.setattr(conv_module, "_INFERENCE_BLOCK_BYTES", 1)  # one image per block
         blocks = lm.nn.functional.conv2d(x, w, b, padding=1).numpy()
     np.testing.assert_allclose(blocks, whole, rtol=1e-5, atol=1e-5)
+
+
+def test_changing_the_input_in_place_after_conv2d_is_caught_or_harmless(monkeypatch):
+    """conv2d's weight gradient reads what it saved: the column matrices (copies of the input,
+    so an in-place change of the input after the forward leaves the gradient exact) or, when
+    they are too large to keep, the input itself, saved through ctx.save so that such a change
+    raises as in PyTorch."""
+    x0 = lm.randn(2, 3, 6, 6)
+    w = lm.randn(4, 3, 3, 3, requires_grad=True)
+    lm.nn.functional.conv2d(x0, w).sum().backward()
+    expected, w.grad = w.grad.numpy().copy(), None
+
+    x = x0.clone()
+    y = lm.nn.functional.conv2d(x, w)    # small: the columns are kept
+    x.mul_(2.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), expected)
+
+    monkeypatch.setattr(conv_module, "_KEEP_COLUMNS_BYTES", 0)
+    x = x0[:, :1].clone()                # one channel, no padding: the input is used as is
+    y = lm.nn.functional.conv2d(x, w[:, :1].detach().requires_grad_())
+    x.mul_(2.0)
+    with pytest.raises(lm.errors.InplaceError, match="modified in place"):
+        y.sum().backward()

@@ -247,7 +247,7 @@ def test_folder_data_with_train_and_test_subfolders_trains(tmp_path, rng):
     assert "(36 train / 6 test images)" in out.splitlines()[0]
     config = config_of(run)
     assert config["class_names"] == ["a", "b", "c"] and config["model"] == "mlp:64,100,3:relu"
-    from lamina.train.setup import get_splits
+    from lamina.train.assembly import get_splits
 
     _, test, _ = get_splits(config["dataset"])
     assert sorted(set(test.targets.tolist())) == [0, 2]  # "c" keeps the training index 2
