@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import types
 
-import numpy as np
-
 from ..autograd.engine import topological_order
-from ..backend import get_array_module
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
+from .replay import Program, is_array, same_array
 
 __all__ = ["Recorder", "signature", "tensors_of", "arrays_of", "same_arrays"]
 
-_ndarray = np.ndarray
 _PLAIN = (int, float, bool, str, bytes, type(None))
 
 
@@ -46,18 +43,6 @@ def arrays_of(result) -> list:
     if isinstance(result, dict):
         return [a for key in result for a in arrays_of(result[key])]
     return [result]
-
-
-def is_array(a) -> bool:
-    """Whether ``a`` is an array of some array module (NumPy's or a device's), not a number."""
-    return type(a) is _ndarray or (hasattr(a, "shape") and hasattr(a, "dtype")
-                                   and not isinstance(a, np.generic))
-
-
-def same_array(a, b) -> bool:
-    """``a`` and ``b`` are arrays of one kind, dtype and shape with equal elements (NaN = NaN)."""
-    return (type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape
-            and bool(get_array_module(a).array_equal(a, b, equal_nan=True)))
 
 
 def same_arrays(first: list, second: list) -> bool:
@@ -211,8 +196,6 @@ class Recorder:
                            retain_graph))
 
     def finish(self, result) -> None:
-        from .replay import Program
-
         outputs = self._output_spec(result)
         if self.refused is None:
             self.program = Program(self, outputs)

@@ -9,12 +9,23 @@ import numpy as np
 from ..autograd.engine import propagate
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
-from .recording import is_array, same_array
 from ..random import get_rng_state, set_rng_state
 
 __all__ = ["Program", "Snapshot"]
 
 _ndarray = np.ndarray
+
+
+def is_array(a) -> bool:
+    """Whether ``a`` is an array of some array module (NumPy's or a device's), not a number."""
+    return type(a) is _ndarray or (hasattr(a, "shape") and hasattr(a, "dtype")
+                                   and not isinstance(a, np.generic))
+
+
+def same_array(a, b) -> bool:
+    """``a`` and ``b`` are arrays of one kind, dtype and shape with equal elements (NaN = NaN)."""
+    return (type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape
+            and bool(get_array_module(a).array_equal(a, b, equal_nan=True)))
 
 
 class Program:
