@@ -102,7 +102,10 @@ class CheckedArray:
     itemsize = property(lambda self: self._a.itemsize)
     nbytes = property(lambda self: self._a.nbytes)
     strides = property(lambda self: self._a.strides)
-    flags = property(lambda self: self._a.flags)
+    # CuPy's flags: only these three (no 'writeable': its broadcast views are writable)
+    flags = property(lambda self: types.SimpleNamespace(
+        c_contiguous=self._a.flags.c_contiguous, f_contiguous=self._a.flags.f_contiguous,
+        owndata=self._a.flags.owndata))
     T = property(lambda self: CheckedArray(self._a.T))
     real = property(lambda self: CheckedArray(self._a.real))
     imag = property(lambda self: CheckedArray(self._a.imag))

@@ -194,3 +194,16 @@ def test_second_derivatives_on_a_device_equal_the_cpus(cuda):
     on_device = hessian(loss, lm.tensor(w, device=cuda))
     assert on_device.is_cuda
     np.testing.assert_allclose(on_device.cpu().numpy(), on_cpu.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_writing_into_an_expanded_device_tensor_is_refused(cuda):
+    """CuPy's broadcast views are writable (its flags have no 'writeable' bit, nor do the
+    checking module's): lamina refuses the write from the zero strides, as PyTorch does."""
+    e = lm.ones(1, 3, device=cuda).expand(4, 3)
+    with pytest.raises(lm.errors.InplaceError, match="share memory locations"):
+        e.add_(1.0)
+    with pytest.raises(lm.errors.InplaceError, match="share memory locations"):
+        e.fill_(2.0)
+    c = e.clone()
+    c.add_(1.0)
+    assert c.cpu().tolist() == [[2.0] * 3] * 4

@@ -430,7 +430,11 @@ class Tensor:
         return self._became(result)
 
     def _check_writeable(self, what: str) -> None:
-        if not self._data.flags.writeable:
+        data = self._data
+        # NumPy marks broadcast views read-only; CuPy's flags have no such bit, so a zero
+        # stride over an axis longer than 1 (elements sharing one location) is checked too
+        if not getattr(data.flags, "writeable", True) or any(
+                s == 0 and n > 1 for s, n in zip(data.strides, data.shape)):
             raise InplaceError(
                 f"{what}: this tensor's elements share memory locations (it was made by expand, "
                 "or is a read-only array); writing to it in place is unsupported, as in PyTorch. "
@@ -461,6 +465,7 @@ class Tensor:
         if not isinstance(value, Tensor):
             self._check_inplace("fill_")
             if not (_state.enabled and self.requires_grad):
+                self._check_writeable("fill_")
                 self._data[...] = value
                 return self._bump()
         return self._inplace("fill_", lambda t, v: add(mul(t, 0), v), value)
@@ -471,6 +476,7 @@ class Tensor:
 
         if not isinstance(src, Tensor) or not (_state.enabled and (src.requires_grad or self.requires_grad)):
             self._check_inplace("copy_")
+            self._check_writeable("copy_")
             self._data[...] = on_device_of(self._raw(src), self._data)
             return self._bump()
         return self._inplace("copy_", lambda t, v: add(mul(t, 0), v), src)
