@@ -5,9 +5,19 @@ A preset is a set of defaults: any flag given on the command line overrides it.
 from __future__ import annotations
 
 __all__ = ["PRESETS", "DEFAULTS", "TASK_DEFAULTS", "DATASET_DEFAULTS", "GENERIC_DEFAULTS",
-           "MOMENTUM_DEFAULTS", "TASKS", "generic_model"]
+           "MOMENTUM_DEFAULTS", "TASKS", "OPTIMIZERS", "LOSSES", "DATASETS", "TASK_LOSSES",
+           "generic_model"]
 
+# The names `lamina train` accepts (and a run's config.json may hold).
 TASKS = ("classify", "autoencode")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "adagrad", "rmsprop")
+LOSSES = ("cross-entropy", "quadratic", "mse", "bce")
+# The data sets by name; besides them, idx:DIR and folder:DIR (lamina.train.assembly).
+DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+# The losses each task accepts: classification compares outputs with the labels, an
+# autoencoder compares its reconstruction with the input (bce needs outputs in [0, 1]).
+TASK_LOSSES = {"classify": ("cross-entropy", "quadratic", "mse"),
+               "autoencode": ("mse", "bce", "quadratic")}
 
 # What `lamina train` does with no arguments: a small MLP on the embedded digits, in seconds.
 # The model, the epochs and the learning rate follow the data set (DATASET_DEFAULTS); the

@@ -14,6 +14,7 @@ import math
 import os
 
 from ..errors import FileFormatError, LaminaValueError
+from .presets import LOSSES, OPTIMIZERS, TASK_LOSSES, TASKS
 
 __all__ = ["CONFIG", "WEIGHTS", "CHECKPOINT", "read_config", "check_config", "build_model_of",
            "load_weights", "read_checkpoint", "check_state_fits", "finished_history"]
@@ -47,9 +48,6 @@ def _is_number(value) -> bool:
 
 
 def _choices() -> dict[str, tuple]:
-    from .presets import TASKS
-    from .runner import LOSSES, OPTIMIZERS  # imported late: runner imports this module
-
     return {"task": TASKS, "optimizer": OPTIMIZERS, "loss": LOSSES}
 
 
@@ -134,7 +132,6 @@ def check_config(config: dict, path: str) -> None:
 
 def _check_task(config: dict, path: str) -> None:
     from ..models.spec import is_autoencoder_spec
-    from .runner import TASK_LOSSES
 
     task, model, loss = config["task"], config["model"], config["loss"]
     if loss not in TASK_LOSSES[task]:

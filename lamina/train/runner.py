@@ -28,28 +28,20 @@ import time
 
 from ..atomic import atomic_write_text, remove_temporaries
 from ..errors import LaminaValueError
+from .assembly import dataset_error, normalise_dataset, resolve_momentum
 from .checkpoint import partial_epoch, restore, save_checkpoint
 from .fit import Callback, fit
 from .interrupt import TrainingStopped, TrainingTerminated, signal_name, stop_on_signals
 from .lock import check_unlocked, run_lock
-from .presets import (DATASET_DEFAULTS, DEFAULTS, GENERIC_DEFAULTS, PRESETS, TASK_DEFAULTS, TASKS,
-                      generic_model)
-from .run_files import finished_history, read_checkpoint, read_config
+from .presets import (DATASET_DEFAULTS, DATASETS, DEFAULTS, GENERIC_DEFAULTS, LOSSES, OPTIMIZERS,
+                      PRESETS, TASK_DEFAULTS, TASK_LOSSES, TASKS, generic_model)
 from .placement import resolve_device
-from .assembly import dataset_error, normalise_dataset, resolve_momentum
+from .run_files import finished_history, read_checkpoint, read_config
 from .tensorboard import tensorboard_callbacks
 
 __all__ = ["resolve_config", "model_is_default", "run", "build_run", "reconstruct",
            "preview_images", "OPTIMIZERS", "LOSSES", "DATASETS", "TASKS", "TASK_LOSSES"]
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "adagrad", "rmsprop")
-LOSSES = ("cross-entropy", "quadratic", "mse", "bce")
-# The data sets by name; besides them, idx:DIR and folder:DIR (lamina.train.assembly).
-DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
-# The losses each task accepts: classification compares outputs with the labels, an
-# autoencoder compares its reconstruction with the input (bce needs outputs in [0, 1]).
-TASK_LOSSES = {"classify": ("cross-entropy", "quadratic", "mse"),
-               "autoencode": ("mse", "bce", "quadratic")}
 
 
 def resolve_config(overrides: dict) -> dict:
