@@ -76,17 +76,6 @@ def tf_cnn_model(t):
     return reference_models(t).TFCNN()
 
 
-def training_step(t, model, opt, cost):
-    """The loop body a tutorial writes."""
-    def step(x, y):
-        opt.zero_grad()
-        loss = cost(t, model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
-
-
 def cross_entropy(t, out, y):
     return t.nn.functional.cross_entropy(out, y)
 
@@ -106,6 +95,7 @@ class Trainer:
         self.state = lamina_state(self.model) if state is None else state
         self.opt = t.optim.SGD(self.model.parameters(), lr=lr, momentum=momentum)
         self.cost = cost
+        from workloads.common import training_step
         step = training_step(t, self.model, self.opt, cost)
         self._step = t.compile(step) if compiled else step
 
@@ -270,6 +260,7 @@ def memory_child(framework: str, steps: int) -> None:
         t.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     model = lenet_model(t)
     opt = t.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    from workloads.common import training_step
     step = training_step(t, model, opt, cross_entropy)
     for i in range(steps):
         step(t.from_numpy(xs[i % 4]), t.from_numpy(ys[i % 4]))

@@ -13,7 +13,7 @@ BasicBlocks, 64-128-256-512 maps, on 3x32x32 random data) training at batch 128;
 inference (eval, ``no_grad``) at batch 256; and the peak device memory of the LeNet-5
 batch-256 training step. PyTorch runs the identical modules (``tests/reference_models.py``'s
 twins; the ResNet is written once below on ``t.nn``) from lamina's initial weights, and the
-step is ``eager.training_step``, one source text for both. Before timing, the loss on batch 0,
+step is ``workloads.common.training_step``, one source text for both. Before timing, the loss on batch 0,
 one step on it and the loss on batch 1 must agree with lamina's to 1e-4 (as in ``eager.py``).
 
 Timing: after warm-up steps (CuPy compiles its kernels then), each repetition runs slices of
@@ -114,7 +114,8 @@ class DeviceTrainer:
     model on ``device``; the torch one starts from ``state``, lamina's initial weights."""
 
     def __init__(self, t, model: str, device: str, state=None) -> None:
-        from eager import cross_entropy, training_step
+        from eager import cross_entropy
+        from workloads.common import training_step
         from workloads.common import SEED, lamina_state, load_into_torch
 
         self.t, self.device = t, device

@@ -102,6 +102,18 @@ class EquivalenceError(RuntimeError):
     """Raised when two frameworks disagree on the loss of the same step: the work differs."""
 
 
+def training_step(t, model, opt, cost):
+    """The loop body a tutorial writes: zero_grad, loss = cost(t, model(x), y), backward, step
+    (``t`` is lamina or torch)."""
+    def step(x, y):
+        opt.zero_grad()
+        loss = cost(t, model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def check_losses(workload: str, losses: dict[str, list[float]], tol: float = 1e-4) -> None:
     """Abort ``workload`` unless every framework's losses match lamina's to ``tol``
     (absolute, or relative for losses above 1)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .common import (SEED, EquivalenceError, Row, Settings, Target, batches, check_losses, clock,
-                     fashion_mnist, interleave, lamina_state, load_into_torch)
+                     fashion_mnist, interleave, lamina_state, load_into_torch, training_step)
 from .models import JaxTrainer, lamina_model, torch_model
 
 LR, MOMENTUM = 0.01, 0.9
@@ -36,13 +36,7 @@ class LaminaTrainer:
         self.opt = lm.optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
         model, opt = self.model, self.opt
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = training_step(lm, model, opt, lambda t, out, y: F.cross_entropy(out, y))
         self._step = lm.compile(step) if compiled else step
 
     def set_train(self, mode: bool) -> None:

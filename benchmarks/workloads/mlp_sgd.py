@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .common import (Row, Settings, Target, check_losses, clock, fashion_mnist, interleave,
-                     lamina_state, load_into_torch, one_hot, permutation, SEED)
+                     lamina_state, load_into_torch, one_hot, permutation, SEED, training_step)
 
 EPOCH = 50_000
 BATCH = 10
@@ -39,13 +39,7 @@ class LaminaMLP:
         self.opt = lm.optim.SGD(self.net.parameters(), lr=LR)
         net, opt = self.net, self.opt
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.quadratic_loss(net(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = training_step(lm, net, opt, lambda t, out, y: F.quadratic_loss(out, y))
         self._step = lm.compile(step) if compiled else step
 
     def step(self, x: np.ndarray, y: np.ndarray):

@@ -60,7 +60,16 @@ def _warn_count(cls: type, path, count: int, published: int, train: bool,
                   f"format?); using all {count}", UserWarning, stacklevel=stacklevel)
 
 
-class _IDXImages(ArrayDataset):
+class _SearchedFiles:
+    """A data set whose files are looked for in several places (see ``_search_dirs``)."""
+
+    @classmethod
+    def locations(cls, root: str | os.PathLike | None = None) -> list[Path]:
+        """Where the files are looked for, in order; downloads go to the first."""
+        return _search_dirs(cls, root)
+
+
+class _IDXImages(_SearchedFiles, ArrayDataset):
     """MNIST-format images (N, 1, 28, 28) and labels from the four standard IDX files."""
 
     dataset_name = "mnist"
@@ -87,11 +96,6 @@ class _IDXImages(ArrayDataset):
         self._check(images, labels, paths, self.sizes and self.sizes[bool(train)])
         super().__init__(images.reshape(-1, 1, 28, 28), labels, scale=1.0 / 255.0,
                          transform=transform, target_transform=target_transform)
-
-    @classmethod
-    def locations(cls, root: str | os.PathLike | None = None) -> list[Path]:
-        """Where the files are looked for, in order; downloads go to the first."""
-        return _search_dirs(cls, root)
 
     @classmethod
     def missing_files(cls, root: str | os.PathLike | None = None) -> list[str]:
@@ -215,7 +219,7 @@ def parse_cifar_batch(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
     return records[:, 1:].reshape(-1, 3, 32, 32), labels
 
 
-class CIFAR10(ArrayDataset):
+class CIFAR10(_SearchedFiles, ArrayDataset):
     """CIFAR-10: 50,000 training and 10,000 test colour images (3, 32, 32) in 10 classes.
 
     Read from the BINARY distribution (``cifar-10-binary.tar.gz``): ``root`` may hold the
@@ -245,11 +249,6 @@ class CIFAR10(ArrayDataset):
                          np.concatenate([p[1] for p in parts]), scale=1.0 / 255.0,
                          transform=transform, target_transform=target_transform)
         self.root, self.train = root, train
-
-    @classmethod
-    def locations(cls, root: str | os.PathLike | None = None) -> list[Path]:
-        """Where the files are looked for, in order; downloads go to the first."""
-        return _search_dirs(cls, root)
 
     @classmethod
     def missing_files(cls, root: str | os.PathLike | None = None) -> list[str]:
