@@ -3,21 +3,12 @@ from __future__ import annotations
 
 import statistics
 
+from workloads.report import fmt  # the numbers as benchmarks/run.py prints them
+
 
 def best(values: list[float], higher_is_better: bool) -> float:
     """The repetition least disturbed by other work: the fastest one."""
     return max(values) if higher_is_better else min(values)
-
-
-def fmt(value) -> str:
-    if value is None:
-        return "-"
-    size = abs(value)
-    if size >= 100:
-        return f"{value:,.0f}"
-    if size >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}" if size >= 1 else f"{value:.3g}"
 
 
 def fmt_ratio(value) -> str:
