@@ -10,7 +10,8 @@ from collections import OrderedDict
 from typing import Iterable, Iterator, Mapping
 
 from ..errors import LaminaTypeError
-from .module import Module, _addindent
+from .module import Module
+from .module_repr import _addindent
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 

@@ -17,19 +17,27 @@ checkpoints line up between runs, and with PyTorch::
             return self.fc2(F.relu(self.fc1(x)))
 
     Net().state_dict().keys()  # fc1.weight, fc1.bias, fc2.weight, fc2.bias
+
+The class is the public face; the machinery behind three of its parts has a module of its
+own: :mod:`lamina.nn.module_state` (``state_dict``, ``load_state_dict``),
+:mod:`lamina.nn.module_conversion` (``to``, ``cuda``, ``cpu``, ``float``, ``double``) and
+:mod:`lamina.nn.module_repr` (the printed form).
 """
 from __future__ import annotations
 
 import weakref
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from typing import Callable, Iterator
 
 import numpy as np
 
-from ..backend import check_device, device_of, get_array_module, on_device_of, to_device
+from ..backend import get_array_module
 from ..autograd.observers import _local as _observed
 from ..autograd.tensor import Tensor
-from ..errors import LaminaError, LaminaTypeError, LaminaValueError, ShapeError
+from ..errors import LaminaError, LaminaTypeError, LaminaValueError
+from .module_conversion import convert_module, to_arguments
+from .module_repr import module_repr
+from .module_state import _IncompatibleKeys, gather_state, load_state
 from .parameter import Parameter, RemovableHandle
 
 __all__ = ["Parameter", "Module", "ModuleAttributeError", "is_buffer"]
@@ -49,44 +57,6 @@ class ModuleAttributeError(LaminaError, AttributeError):
     """A name that is not an attribute, parameter, buffer or sub-module of a module.
 
     It is an ``AttributeError``, so ``hasattr`` and ``getattr(m, name, default)`` work."""
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys missing from, and unexpected in, the dict."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
-def _addindent(text: str, spaces: int) -> str:
-    lines = text.split("\n")
-    if len(lines) == 1:
-        return text
-    return lines[0] + "\n" + "\n".join((" " * spaces + s) if s.strip() else "" for s in lines[1:])
-
-
-def _as_array(value):
-    """The array behind a state-dict value: a lamina Tensor, a NumPy array, or anything
-    with ``.numpy()`` (a torch tensor, detached first; bfloat16, which NumPy lacks, widened
-    exactly to float32) or ``__array__``."""
-    if isinstance(value, Tensor):
-        return value._data
-    if isinstance(value, np.ndarray):
-        return value
-    if hasattr(value, "detach") and hasattr(value, "numpy"):
-        value = value.detach().cpu()
-        if str(getattr(value, "dtype", "")) == "torch.bfloat16":
-            value = value.float()
-        return value.numpy()
-    if hasattr(value, "numpy"):
-        return np.asarray(value.numpy())
-    return np.asarray(value)
 
 
 class Module:
@@ -348,33 +318,7 @@ class Module:
         floating ones ``dtype``, in place: each Parameter object stays the same and gets the
         converted array, as after PyTorch's ``Module.to``. Integer buffers (a batch-norm
         counter) keep their dtype but move too."""
-        if dtype is not None:
-            dtype = np.dtype(dtype)
-            if dtype.kind != "f":
-                raise LaminaTypeError(f"modules can only be converted to floating dtypes, got {dtype}")
-        if device is not None:
-            device = check_device(device)
-
-        def convert(array, floating_only: bool):
-            if dtype is not None and array.dtype != dtype and (array.dtype.kind == "f" or not floating_only):
-                array = array.astype(dtype)
-            if device is not None and device_of(array) != device:
-                array = to_device(array, device)
-            return array
-
-        for module in self.modules():
-            for p in module._parameters.values():
-                if p is None:
-                    continue
-                p._data = convert(p._data, floating_only=False)
-                if p.grad is not None:
-                    moved = convert(p.grad._data, floating_only=False)
-                    if moved is not p.grad._data:
-                        p.grad = Tensor._wrap(moved)
-            for b in module._buffers.values():
-                if b is not None:
-                    b._data = convert(b._data, floating_only=True)
-        return self
+        return convert_module(self, device, dtype)
 
     def _convert(self, dtype) -> "Module":
         return self._move(dtype=dtype)
@@ -387,16 +331,7 @@ class Module:
 
         >>> model.to("cuda" if lm.cuda.is_available() else "cpu")
         """
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif isinstance(a, (np.dtype, type)):
-                dtype = a
-            elif a is not None:
-                device = a
-        if dtype is not None and np.dtype(dtype).kind != "f":
-            raise LaminaTypeError(f"Module.to only accepts floating dtypes, got {np.dtype(dtype)}")
-        return self._move(device, dtype)
+        return self._move(*to_arguments(args, dtype, device))
 
     def cuda(self, device=None) -> "Module":
         """Move every parameter and buffer to a CUDA device (``device``: an index or a
@@ -421,55 +356,14 @@ class Module:
         """Parameters and persistent buffers by dotted name ('conv1.weight'), in PyTorch's
         order (a module's own parameters, then its buffers, then each child's). Values are
         detached tensors sharing memory with the module (the Parameters with keep_vars)."""
-        if destination is None:
-            destination = OrderedDict()
-        for name, p in self._parameters.items():
-            if p is not None:
-                destination[prefix + name] = p if keep_vars else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = b if keep_vars else b.detach()
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination, prefix + name + ".", keep_vars)
-        return destination
+        return gather_state(self, destination, prefix, keep_vars)
 
     def load_state_dict(self, state_dict, strict: bool = True) -> _IncompatibleKeys:
         """Copy values (lamina Tensors, NumPy arrays, torch tensors) into the parameters and
         buffers in place. Every problem is reported at once in one ``LaminaValueError``:
         missing and unexpected keys (when ``strict``) and shape mismatches (always), and
         nothing is copied then. Returns ``(missing_keys, unexpected_keys)``."""
-        targets = self.state_dict(keep_vars=True)
-        missing = [k for k in targets if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in targets]
-        mismatched, copies = [], []
-        for key, target in targets.items():
-            if key not in state_dict:
-                continue
-            array = _as_array(state_dict[key])
-            if array.shape != target._data.shape:
-                mismatched.append(f"size mismatch for {key}: copying a param with shape "
-                                  f"{tuple(array.shape)} from checkpoint, the shape in current "
-                                  f"model is {tuple(target._data.shape)}.")
-            else:
-                copies.append((target, array))
-        errors = []
-        if strict and missing:
-            errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
-        if strict and unexpected:
-            errors.append("Unexpected key(s) in state_dict: "
-                          + ", ".join(f'"{k}"' for k in unexpected) + ".")
-        errors.extend(mismatched)
-        if errors:
-            exc = ShapeError if mismatched and len(errors) == len(mismatched) else LaminaValueError
-            raise exc(f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
-                      + "\n\t".join(errors))
-        for target, array in copies:
-            # a value from another device (a CPU checkpoint into a CUDA model) is copied over
-            array = on_device_of(array, target._data)
-            get_array_module(target._data).copyto(target._data, array, casting="unsafe")
-            target._version += 1
-        return _IncompatibleKeys(missing, unexpected)
+        return load_state(self, state_dict, strict)
 
     # ----------------------------------------------------------------- display
     def _get_name(self) -> str:
@@ -480,15 +374,4 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        extra = self.extra_repr()
-        extra_lines = extra.split("\n") if extra else []
-        child_lines = [f"({key}): " + _addindent(repr(module), 2)
-                       for key, module in self._modules.items()]
-        lines = extra_lines + child_lines
-        main = self._get_name() + "("
-        if lines:
-            if len(extra_lines) == 1 and not child_lines:
-                main += extra_lines[0]
-            else:
-                main += "\n  " + "\n  ".join(lines) + "\n"
-        return main + ")"
+        return module_repr(self)

@@ -1,5 +1,5 @@
-"""Module, Parameter and the containers: registration, traversal, state dicts (both ways
-with PyTorch), repr, modes, gradients and dtype conversion."""
+"""Module, Parameter and the containers: registration, traversal, repr, modes, gradients and
+dtype conversion (state dicts: test_module_state.py)."""
 from __future__ import annotations
 
 import copy
@@ -11,65 +11,11 @@ import pytest
 
 import lamina as lm
 import lamina.nn as nn
-from lamina.errors import LaminaTypeError, LaminaValueError, ShapeError
+from lamina.errors import LaminaTypeError, LaminaValueError
 
+from tests.nn.module_models import Ordered, model, models  # noqa: F401 (fixtures)
 from tests.reference import requires_torch, torch
-from tests.samples import randn
 tnn = torch.nn
-
-SMALL_CNN = """
-class Block(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 4, 3, padding=1)
-        self.bn = nn.BatchNorm2d(4)
-        self.act = nn.ReLU()
-
-    def forward(self, x):
-        return self.act(self.bn(self.conv(x)))
-
-
-class Model(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(Block(), nn.MaxPool2d(2))
-        self.heads = nn.ModuleList([nn.Linear(4 * 4 * 4, 5), nn.Linear(4 * 4 * 4, 5)])
-        self.extra = nn.ModuleDict({"proj": nn.Linear(5, 2, bias=False)})
-        self.scale = nn.Parameter(ONES(1))
-
-    def forward(self, x):
-        h = self.features(x).reshape(x.shape[0], -1)
-        return self.extra["proj"](self.heads[0](h) + self.heads[1](h)) * self.scale
-"""
-
-
-def _model(library, ones):
-    namespace = {"nn": library, "ONES": ones}
-    exec(SMALL_CNN, namespace)
-    return namespace["Model"]()
-
-
-@pytest.fixture
-def models():
-    torch.manual_seed(0)
-    return _model(tnn, torch.ones), _model(nn, lm.ones)
-
-
-@pytest.fixture
-def model():
-    """lamina's half of ``models``."""
-    return _model(nn, lm.ones)
-
-
-class Ordered(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.z = nn.Parameter(lm.zeros(2))
-        self.register_buffer("count", lm.zeros(1))
-        self.a = nn.Linear(2, 2)
-        self.m = nn.Parameter(lm.ones(3))
-        self.register_buffer("cache", lm.zeros(2), persistent=False)
-        self.b = nn.Linear(2, 1)
 
 
 # ----------------------------------------------------------------- registration
@@ -157,7 +103,7 @@ def test_shared_parameters_are_listed_once_but_saved_under_every_name():
 
 # ----------------------------------------------------------------- traversal
 @requires_torch
-def test_traversal_names_match_torch(models):
+def test_traversal_names_match_torch(models):  # noqa: F811 (the fixture)
     ref, mine = models
     assert [k for k, _ in mine.named_modules()] == [k for k, _ in ref.named_modules()]
     assert [k for k, _ in mine.named_children()] == [k for k, _ in ref.named_children()]
@@ -171,7 +117,7 @@ def test_traversal_names_match_torch(models):
 
 
 @requires_torch
-def test_apply_visits_children_before_parents_like_torch(models):
+def test_apply_visits_children_before_parents_like_torch(models):  # noqa: F811 (the fixture)
     ref, mine = models
     seen_t, seen_l = [], []
     ref.apply(lambda m: seen_t.append(type(m).__name__))
@@ -189,98 +135,6 @@ def test_apply_reinitialises_weights():
 
     net.apply(init_weights)
     assert all((p.numpy() == 0.5).all() for n, p in net.named_parameters() if n.endswith("weight"))
-
-
-# ----------------------------------------------------------------- state dict
-@requires_torch
-def test_state_dict_keys_and_shapes_match_torch(models):
-    ref, mine = models
-    mine_sd, ref_sd = mine.state_dict(), ref.state_dict()
-    assert isinstance(mine_sd, OrderedDict)
-    assert list(mine_sd) == list(ref_sd)
-    assert [tuple(v.shape) for v in mine_sd.values()] == [tuple(v.shape) for v in ref_sd.values()]
-
-
-def test_state_dict_values_are_detached_and_share_memory():
-    m = nn.Linear(2, 3)
-    sd = m.state_dict()
-    assert not sd["weight"].requires_grad and type(sd["weight"]) is lm.Tensor
-    assert sd["weight"].numpy() is m.weight.numpy()
-    assert m.state_dict(keep_vars=True)["weight"] is m.weight
-
-
-@requires_torch
-def test_weights_move_both_ways_between_torch_and_lamina(models):
-    ref, mine = models
-    result = mine.load_state_dict(ref.state_dict())
-    assert result.missing_keys == [] and result.unexpected_keys == []
-    assert repr(result) == "<All keys matched successfully>"
-    for key, value in ref.state_dict().items():
-        np.testing.assert_array_equal(mine.state_dict()[key].numpy(), value.numpy())
-    # and back: change lamina's weights, load them into torch
-    weight = mine.heads[0].weight
-    array = weight.numpy()
-    nn.init.normal_(weight)
-    assert weight.numpy() is array                         # loaded and changed in place
-    ref.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in mine.state_dict().items()})
-    np.testing.assert_array_equal(ref.heads[0].weight.detach().numpy(), weight.numpy())
-    x = randn((2, 3, 8, 8))
-    mine.eval(), ref.eval()
-    np.testing.assert_allclose(mine(lm.tensor(x)).numpy(), ref(torch.tensor(x)).detach().numpy(),
-                               rtol=1e-5, atol=1e-5)
-
-
-def test_load_state_dict_accepts_numpy_arrays():
-    m = nn.Linear(2, 2)
-    m.load_state_dict({"weight": np.eye(2, dtype=np.float64), "bias": np.zeros(2)})
-    assert m.weight.dtype == np.float32 and (m.weight.numpy() == np.eye(2)).all()
-
-
-@requires_torch
-def test_load_state_dict_accepts_torch_parameters():
-    m = nn.Linear(2, 2)
-    t = tnn.Linear(2, 2)
-    m.load_state_dict(t.state_dict(keep_vars=True))        # Parameters that require grad
-    np.testing.assert_array_equal(m.bias.numpy(), t.bias.detach().numpy())
-
-
-def test_strict_load_lists_every_problem_at_once_and_copies_nothing():
-    m = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
-    before = {k: v.numpy().copy() for k, v in m.state_dict().items()}
-    bad = {"0.weight": np.zeros((3, 2)), "0.bias": np.zeros(4), "1.weight": np.zeros((1, 3)),
-           "extra.weight": np.zeros(1), "other": np.zeros(2)}
-    with pytest.raises(LaminaValueError) as info:
-        m.load_state_dict(bad)
-    message = str(info.value)
-    assert 'Missing key(s) in state_dict: "1.bias".' in message
-    assert 'Unexpected key(s) in state_dict: "extra.weight", "other".' in message
-    assert "size mismatch for 0.bias" in message and "(4,)" in message and "(3,)" in message
-    for k, v in m.state_dict().items():
-        np.testing.assert_array_equal(v.numpy(), before[k])
-
-
-def test_non_strict_load_reports_keys_but_shape_mismatch_still_raises():
-    m = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
-    result = m.load_state_dict({"0.weight": np.ones((3, 2)), "zzz": np.ones(1)}, strict=False)
-    assert result.missing_keys == ["0.bias", "1.weight", "1.bias"]
-    assert result.unexpected_keys == ["zzz"]
-    assert (m[0].weight.numpy() == 1).all()
-    with pytest.raises(ShapeError, match="size mismatch for 0.weight"):
-        m.load_state_dict({"0.weight": np.ones((2, 3))}, strict=False)
-
-
-def test_non_persistent_buffers_are_not_saved():
-    m = Ordered()
-    assert "cache" not in m.state_dict() and "count" in m.state_dict()
-
-
-@requires_torch
-def test_batchnorm_counter_round_trips_from_torch():
-    bn_t, bn = tnn.BatchNorm1d(3), nn.BatchNorm1d(3)
-    bn_t(torch.randn(4, 3))
-    bn.load_state_dict(bn_t.state_dict())
-    assert int(bn.num_batches_tracked.item()) == 1
-    np.testing.assert_allclose(bn.running_mean.numpy(), bn_t.running_mean.numpy())
 
 
 # ----------------------------------------------------------------- repr
@@ -317,7 +171,7 @@ def test_module_list_repr_compresses_repeats_like_torch():
 
 
 # ----------------------------------------------------------------- modes and gradients
-def test_train_and_eval_propagate(model):
+def test_train_and_eval_propagate(model):  # noqa: F811 (the fixture)
     mine = model
     assert mine.training and all(m.training for m in mine.modules())
     assert mine.eval() is mine
@@ -366,7 +220,7 @@ def test_forward_hook_sees_and_can_replace_the_output():
     assert seen == [(3, 2)]
 
 
-def test_deepcopy_and_pickle_give_independent_equal_modules(model):
+def test_deepcopy_and_pickle_give_independent_equal_modules(model):  # noqa: F811 (the fixture)
     mine = model
     picklable = nn.Sequential(Ordered(), nn.Linear(2, 2), nn.BatchNorm1d(2))
     for original, clone in ((mine, copy.deepcopy(mine)),
