@@ -5,22 +5,24 @@ A :class:`Subset` of an array-backed data set keeps the vectorised batch path (i
 ``get_batch`` indexes the parent with the subset's indices), so ``random_split`` of a
 :class:`~lamina.data.TensorDataset` loads as fast as the whole one.
 
+``ConcatDataset`` and ``ChainDataset`` are what ``a + b`` makes, so they live beside the base
+classes in :mod:`lamina.data.dataset_base`; they are imported here, their documented place.
+
 >>> train, val = random_split(TensorDataset(x, y), [0.8, 0.2],
 ...                           generator=lm.Generator().manual_seed(0))
 """
 from __future__ import annotations
 
-import bisect
 import math
 import warnings
 from itertools import accumulate
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from .. import random as _random
-from ..errors import LaminaTypeError, LaminaValueError
-from .datasets import Dataset, IterableDataset, batch_fetcher
+from ..errors import LaminaValueError
+from .dataset_base import ChainDataset, ConcatDataset, Dataset, batch_fetcher
 
 __all__ = ["Subset", "ConcatDataset", "ChainDataset", "StackDataset", "random_split"]
 
@@ -62,57 +64,6 @@ class Subset(Dataset):
         if fetch is None:
             return Dataset.get_batch(self, index, rng)
         return fetch(positions, rng)
-
-
-class ConcatDataset(Dataset):
-    """Map-style data sets one after another: sample ``i`` comes from the first data set
-    whose cumulative size exceeds ``i``. ``cumulative_sizes`` lists the running totals."""
-
-    @staticmethod
-    def cumsum(sequence: Iterable) -> list[int]:
-        return list(accumulate(len(d) for d in sequence))
-
-    def __init__(self, datasets: Iterable[Dataset]) -> None:
-        self.datasets = list(datasets)
-        if not self.datasets:
-            raise LaminaValueError("datasets should not be an empty iterable")
-        for d in self.datasets:
-            if isinstance(d, IterableDataset):
-                raise LaminaTypeError("ConcatDataset does not support IterableDataset "
-                                      f"(got {type(d).__name__}); use ChainDataset")
-        self.cumulative_sizes = self.cumsum(self.datasets)
-
-    def __len__(self) -> int:
-        return self.cumulative_sizes[-1]
-
-    def __getitem__(self, idx: int):
-        if idx < 0:
-            if -idx > len(self):
-                raise LaminaValueError(f"absolute value of index {idx} should not exceed "
-                                       f"dataset length {len(self)}")
-            idx = len(self) + idx
-        which = bisect.bisect_right(self.cumulative_sizes, idx)
-        if which == len(self.datasets):
-            raise IndexError(f"index {idx} is out of range for a data set of {len(self)} samples")
-        offset = idx if which == 0 else idx - self.cumulative_sizes[which - 1]
-        return self.datasets[which][offset]
-
-
-class ChainDataset(IterableDataset):
-    """Iterable data sets one after another, as one stream."""
-
-    def __init__(self, datasets: Iterable[Dataset]) -> None:
-        self.datasets = datasets
-
-    def __iter__(self) -> Iterator:
-        for d in self.datasets:
-            if not isinstance(d, IterableDataset):
-                raise LaminaTypeError(f"ChainDataset only supports IterableDataset, got "
-                                      f"{type(d).__name__}")
-            yield from d
-
-    def __len__(self) -> int:
-        return sum(len(d) for d in self.datasets)
 
 
 class StackDataset(Dataset):

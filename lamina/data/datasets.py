@@ -10,115 +10,27 @@ class that supplies ``get_batch`` is the one that supplies ``__getitem__`` (or d
 it), so a subclass that overrides ``__getitem__`` is always read sample by sample.
 
 :class:`IterableDataset` is PyTorch's stream-style data set: ``iter(ds)`` yields samples.
+The base classes and :func:`batch_fetcher` live in :mod:`lamina.data.dataset_base` and are
+imported here, their documented place.
 """
 from __future__ import annotations
 
 import gzip
 import math
 from importlib import resources as _resources
-from typing import Any, Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from ..errors import DataError, LaminaTypeError, LaminaValueError, ShapeError
+from ..errors import DataError, LaminaValueError, ShapeError
+from .dataset_base import Dataset, Index, IterableDataset, batch_fetcher
 from .transforms import apply_transform
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "ArrayDataset", "Digits",
            "batch_fetcher"]
 
-Index = np.ndarray | slice
 Transform = Callable[..., np.ndarray]
-
-
-def _array(value: Any) -> np.ndarray:
-    return value._data if isinstance(value, Tensor) else np.asarray(value)
-
-
-class Dataset:
-    """A map-style data set: ``len(ds)`` samples, ``ds[i]`` the i-th one.
-
-    Subclasses implement ``__len__`` and ``__getitem__``; those that hold arrays also
-    override :meth:`get_batch`, which the loader calls with a whole batch of indices.
-    """
-
-    def __len__(self) -> int:
-        raise LaminaTypeError(f"{type(self).__name__} does not define __len__")
-
-    def __getitem__(self, index: int):
-        raise LaminaTypeError(f"{type(self).__name__} does not define __getitem__")
-
-    def __add__(self, other: "Dataset") -> "Dataset":
-        """``a + b`` is ``ConcatDataset([a, b])``, as in PyTorch."""
-        from .combine import ConcatDataset
-
-        return ConcatDataset([self, other])
-
-    def get_batch(self, index: Index, rng: np.random.Generator | None = None) -> tuple[np.ndarray, ...]:
-        """The samples at ``index`` (an int array or a slice) stacked field by field.
-
-        This generic version loops over samples (the slow path for data sets that compute
-        samples one at a time); array-backed subclasses replace it with one indexing step.
-        """
-        positions = range(len(self))[index] if isinstance(index, slice) else index
-        samples = [self[int(i)] for i in positions]
-        if not samples:
-            raise LaminaValueError("get_batch needs at least one index")
-        if not isinstance(samples[0], tuple):
-            return (np.stack([_array(s) for s in samples]),)
-        return tuple(np.stack([_array(s[k]) for s in samples]) for k in range(len(samples[0])))
-
-
-class IterableDataset(Dataset):
-    """A data set read as a stream: subclasses implement ``__iter__`` yielding samples.
-
-    The :class:`~lamina.data.DataLoader` groups consecutive samples into batches (no
-    sampler, no shuffling: the stream's order is the order). ``a + b`` chains two streams
-    (:class:`~lamina.data.combine.ChainDataset`).
-
-    >>> class Count(IterableDataset):
-    ...     def __iter__(self):
-    ...         return iter(range(5))
-    >>> [b.tolist() for b in DataLoader(Count(), batch_size=2)]
-    [[0, 1], [2, 3], [4]]
-    """
-
-    def __iter__(self) -> Iterator:
-        raise LaminaTypeError(f"{type(self).__name__} does not define __iter__")
-
-    def __getitem__(self, index: int):
-        raise LaminaTypeError(f"{type(self).__name__} is an IterableDataset: iterate over it "
-                              "instead of indexing it")
-
-    def __add__(self, other: "Dataset") -> "Dataset":
-        from .combine import ChainDataset
-
-        return ChainDataset([self, other])
-
-
-def _owner(cls: type, name: str) -> type | None:
-    return next((klass for klass in cls.__mro__ if name in vars(klass)), None)
-
-
-def batch_fetcher(dataset: Any) -> Callable | None:
-    """``dataset.get_batch`` if it may stand in for ``[dataset[i] for i in index]`` followed by
-    :func:`~lamina.data.collate.default_collate`, else None.
-
-    That holds when ``get_batch`` is not the generic per-sample one and is defined by the
-    class that defines ``__getitem__`` or by a subclass of it; a wrapper such as
-    :class:`~lamina.data.combine.Subset` may also say so per instance with a ``_batchable``
-    attribute.
-    """
-    if isinstance(dataset, IterableDataset):
-        return None
-    batchable = getattr(dataset, "_batchable", None)
-    if batchable is not None:
-        return dataset.get_batch if batchable else None
-    cls = type(dataset)
-    batch_owner, item_owner = _owner(cls, "get_batch"), _owner(cls, "__getitem__")
-    if batch_owner is None or batch_owner is Dataset or item_owner is None:
-        return None
-    return dataset.get_batch if issubclass(batch_owner, item_owner) else None
 
 
 class TensorDataset(Dataset):
