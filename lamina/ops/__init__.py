@@ -3,19 +3,20 @@ Tensor operators and methods."""
 # Every family but radial_basis (``rbf`` is nn.RBF's operation, not a torch.* name) is also
 # star-imported, so its functions are lamina.ops.* names; ``__all__`` below says which of them
 # are also lamina.* names (those PyTorch has as torch.* with the same meaning).
-from . import (activation, aliases, arithmetic, classification_loss, conv, cumulative, dropout,
-               exponential, extremum, indexing, interpolation, join, linalg, logical, loss,
-               normalization,
-               pool, radial_basis, reduction, rounding, shape, sorting, trigonometric)
+from . import (activation, aliases, arithmetic, binary_loss, classification_loss, conv,
+               cumulative, dropout, exponential, extremum, indexing, interpolation, join, linalg,
+               logical, loss, normalization, padding, pool, radial_basis, reduction, rounding,
+               shape, sorting, trigonometric)
 
 # The family modules, taken before the star imports below rebind names such as ``dropout``.
-_FAMILIES = (activation, aliases, arithmetic, classification_loss, conv, cumulative, dropout,
-             exponential, extremum, indexing, interpolation, join, linalg, logical, loss,
-             normalization, pool, reduction, rounding, shape, sorting, trigonometric)
+_FAMILIES = (activation, aliases, arithmetic, binary_loss, classification_loss, conv, cumulative,
+             dropout, exponential, extremum, indexing, interpolation, join, linalg, logical, loss,
+             normalization, padding, pool, reduction, rounding, shape, sorting, trigonometric)
 
 from .activation import *  # noqa: F401,F403
 from .aliases import *  # noqa: F401,F403
 from .arithmetic import *  # noqa: F401,F403
+from .binary_loss import *  # noqa: F401,F403
 from .classification_loss import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .cumulative import *  # noqa: F401,F403
@@ -29,6 +30,7 @@ from .linalg import *  # noqa: F401,F403
 from .logical import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
 from .rounding import *  # noqa: F401,F403

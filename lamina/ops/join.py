@@ -18,7 +18,7 @@ from ..autograd.tensor import Tensor
 from ..backend import get_array_module
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 from ._util import as_tensor, normalize_dim
-from .shape import _owned, _sizes, _slice_at
+from ._views import _owned, _sizes, _slice_at
 
 __all__ = ["cat", "stack", "split", "chunk", "unbind"]
 

@@ -19,7 +19,7 @@ from ..autograd.tensor import Tensor, float32, int64
 from ..backend import get_array_module
 from ..errors import LaminaTypeError, LaminaValueError
 from ._util import normalize_dims
-from .shape import _owned
+from ._views import _owned
 
 __all__ = ["sum", "mean", "var", "std", "logsumexp", "prod", "norm"]
 

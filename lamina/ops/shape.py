@@ -1,61 +1,28 @@
-"""Shape operations: reshape/view, flatten, squeeze/unsqueeze, transpose/permute, expand,
-repeat, flip and pad (joining and splitting, cat/stack and split/chunk/unbind, are in
-:mod:`lamina.ops.join`).
+"""Shape operations: reshape/view, flatten, squeeze/unsqueeze, transpose/permute, diagonal,
+expand, repeat and flip (joining and splitting, cat/stack and split/chunk/unbind, are in
+:mod:`lamina.ops.join`; padding, ``pad``, is in :mod:`lamina.ops.padding`).
 
 None of these changes a value; each only moves entries. So each backward moves dL/dy back
 the other way: a reshape is undone by the inverse reshape, a permutation by the inverse
-permutation, a copy (expand, repeat, padding modes that copy borders) by summing the
-copies. Forwards return views of the input array where PyTorch returns views. Every
-array is made by the module that holds the input (``xp = get_array_module(x)``: NumPy on
-the CPU, CuPy on a CUDA device).
+permutation, a copy (expand, repeat) by summing the copies. Forwards return views of the
+input array where PyTorch returns views. Every array is made by the module that holds the
+input (``xp = get_array_module(x)``: NumPy on the CPU, CuPy on a CUDA device).
 """
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
-from ..errors import LaminaTypeError, LaminaValueError, ShapeError
+from ..errors import LaminaValueError, ShapeError
 from ._util import normalize_dim, normalize_dims
+from ._views import _owned, _sizes
+from .padding import pad  # noqa: F401  (lamina.ops.shape.pad, where lamina.nn imports it from)
 
+# ``pad`` is listed by its family, lamina.ops.padding.
 __all__ = ["reshape", "view", "view_as", "reshape_as", "flatten", "transpose", "permute",
-           "squeeze", "unsqueeze", "expand", "expand_as", "repeat", "pad", "flip", "diagonal"]
-
-
-def _owned(ctx, i: int, g):
-    """``g`` made fit to become input ``i``'s ``.grad``.
-
-    Backwards here return views of dL/dy. The engine copies an array that it has already
-    stored elsewhere before making it a leaf's ``.grad``, but it recognises the array by
-    identity, not a view of it; and ``.grad`` is updated in place (optimisers, clipping).
-    So a view that goes straight to a leaf is copied; interior nodes take views freely,
-    since the engine never writes into a gradient it was handed.
-    """
-    if g.base is not None and type(ctx.parents[i]) is not tuple:
-        return g.copy()
-    return g
-
-
-def _sizes(sizes, what: str) -> tuple:
-    """Varargs sizes ``(2, 3)`` or one tuple/list ``((2, 3),)`` as a tuple of ints."""
-    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-        sizes = tuple(sizes[0])
-    out = []
-    for n in sizes:
-        if isinstance(n, Tensor):
-            n = n.item()
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
-            raise LaminaTypeError(f"{what}: sizes must be integers, got {tuple(sizes)!r}")
-        out.append(int(n))
-    return tuple(out)
-
-
-def _slice_at(axis: int, index) -> tuple:
-    """The index tuple that applies ``index`` on ``axis`` and takes everything elsewhere."""
-    return (slice(None),) * axis + (index,)
+           "squeeze", "unsqueeze", "expand", "expand_as", "repeat", "flip", "diagonal"]
 
 
 # --------------------------------------------------------------------------- reshape family
@@ -296,106 +263,3 @@ def repeat(x: Tensor, *sizes) -> Tensor:
         raise ShapeError(f"repeat: sizes {reps} must be non-negative and at least as many as the "
                          f"{x.ndim} dimensions of the tensor {x.shape}")
     return Repeat.apply(x, reps=reps)
-
-
-# --------------------------------------------------------------------------- padding
-_NUMPY_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-
-
-class PadConstant(Function):
-    """y = x surrounded by ``value`` (negative widths crop);
-    dL/dx = dL/dy on x's surviving entries, 0 on cropped ones."""
-
-    @staticmethod
-    def forward(ctx, x, widths, value):
-        src = tuple(slice(max(-l, 0), n - max(-r, 0)) for n, (l, r) in zip(x.shape, widths))
-        dst = tuple(slice(max(l, 0), max(l, 0) + s.stop - s.start)
-                    for s, (l, _) in zip(src, widths))
-        out = get_array_module(x).full(tuple(n + l + r for n, (l, r) in zip(x.shape, widths)),
-                                       value, dtype=x.dtype)
-        out[dst] = x[src]
-        ctx.shape, ctx.src, ctx.dst = x.shape, src, dst
-        ctx.crops = any(l < 0 or r < 0 for l, r in widths)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        if not ctx.crops:
-            return _owned(ctx, 0, grad[ctx.dst])
-        gx = get_array_module(grad).zeros(ctx.shape, dtype=grad.dtype)
-        gx[ctx.src] = grad[ctx.dst]
-        return gx
-
-
-class PadCopy(Function):
-    """y = x with borders copied from x itself: mirrored without the edge ('reflect'), the edge
-    repeated ('replicate'), or wrapped around ('circular');  dL/dx = dL/dy on the centre
-    plus each border's gradient added back onto the entries it copies."""
-
-    @staticmethod
-    def forward(ctx, x, widths, mode):
-        ctx.widths, ctx.mode, ctx.shape = widths, mode, x.shape
-        return get_array_module(x).pad(x, widths, mode=_NUMPY_MODE[mode])
-
-    @staticmethod
-    def backward(ctx, grad):
-        # The padding is separable (one copy map per axis), so its adjoint folds one axis
-        # at a time.
-        for axis, (l, r) in enumerate(ctx.widths):
-            if l or r:
-                grad = _fold(grad, axis, l, r, ctx.shape[axis], ctx.mode)
-        return grad
-
-
-def _fold(g, axis: int, l: int, r: int, n: int, mode: str):
-    """The adjoint of padding ``axis`` (length n) by (l, r) in ``mode``."""
-    def at(a, b):
-        return _slice_at(axis, slice(a, b))
-
-    xp = get_array_module(g)
-    out = g[at(l, l + n)].copy()
-    left, right = g[at(0, l)], g[at(l + n, l + n + r)]
-    if mode == "reflect":        # y[l - 1 - j] = x[1 + j],  y[l + n + k] = x[n - 2 - k]
-        out[at(1, l + 1)] += xp.flip(left, axis)
-        out[at(n - 1 - r, n - 1)] += xp.flip(right, axis)
-    elif mode == "replicate":    # every left border entry copies x[0], every right one x[n-1]
-        out[at(0, 1)] += left.sum(axis=axis, keepdims=True)
-        out[at(n - 1, n)] += right.sum(axis=axis, keepdims=True)
-    else:                        # circular: y[j] = x[n - l + j],  y[l + n + k] = x[k]
-        out[at(n - l, n)] += left
-        out[at(0, r)] += right
-    return out
-
-
-def pad(x: Tensor, pad, mode: str = "constant", value=0) -> Tensor:
-    """Pad x as ``F.pad``: ``pad`` = (left, right) for the last dimension, then (top,
-    bottom) for the one before, and so on. Modes: 'constant' (with ``value``; negative
-    widths crop; value 0 is the lecture's zero-padding), 'reflect', 'replicate', 'circular'
-    (the lecture's periodization).
-
-    >>> lm.ops.pad(lm.tensor([[1., 2., 3.]]), (2, 1), mode="reflect")
-    tensor([[3., 2., 1., 2., 3., 2.]])
-    """
-    pad = _sizes((pad,), "pad")
-    if len(pad) % 2 or len(pad) > 2 * x.ndim:
-        raise LaminaValueError(f"pad: {pad} must have an even length of at most 2 * {x.ndim} "
-                               f"(two widths per padded dimension of the tensor {x.shape})")
-    widths = [(0, 0)] * x.ndim
-    for k in range(len(pad) // 2):
-        widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
-    widths = tuple(widths)
-    if mode == "constant":
-        if any(n + l + r < 0 for n, (l, r) in zip(x.shape, widths)):
-            raise ShapeError(f"pad: widths {pad} crop more than the tensor {x.shape} holds")
-        return PadConstant.apply(x, widths=widths, value=value)
-    if mode not in _NUMPY_MODE:
-        raise LaminaValueError(f"pad: unknown mode {mode!r} (expected 'constant', 'reflect', "
-                               "'replicate' or 'circular')")
-    for axis, (l, r) in enumerate(widths):
-        n = x.shape[axis]
-        limit = n - 1 if mode == "reflect" else (n if mode == "circular" else math.inf)
-        if l < 0 or r < 0 or ((l or r) and (n == 0 or l > limit or r > limit)):
-            raise LaminaValueError(
-                f"pad: mode {mode!r} needs widths between 0 and {limit} for dimension {axis} of "
-                f"size {n}, got ({l}, {r})")
-    return PadCopy.apply(x, widths=widths, mode=mode)
