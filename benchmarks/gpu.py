@@ -12,9 +12,10 @@ training on 1x28x28 images at batch 64 and 256; a ResNet-18-style network (four 
 BasicBlocks, 64-128-256-512 maps, on 3x32x32 random data) training at batch 128; LeNet-5
 inference (eval, ``no_grad``) at batch 256; and the peak device memory of the LeNet-5
 batch-256 training step. PyTorch runs the identical modules (``tests/reference_models.py``'s
-twins; the ResNet is written once below on ``t.nn``) from lamina's initial weights, and the
-step is ``workloads.common.training_step``, one source text for both. Before timing, the loss on batch 0,
-one step on it and the loss on batch 1 must agree with lamina's to 1e-4 (as in ``eager.py``).
+twins; the ResNet is written once in ``gpu_models.py`` on ``t.nn``) from lamina's initial
+weights, and the step is ``workloads.common.training_step``, one source text for both. Before
+timing, the loss on batch 0, one step on it and the loss on batch 1 must agree with lamina's
+to 1e-4 (as in ``eager.py``).
 
 Timing: after warm-up steps (CuPy compiles its kernels then), each repetition runs slices of
 steps, the frameworks taking turns slice by slice (``workloads.common.interleave``); a slice
@@ -29,25 +30,25 @@ fit it.
 ``--smoke`` runs every workload for two steps on tiny batches with lamina's 'cuda' backed by
 the checking array module (``tests/checking_array.py``) and PyTorch on the CPU: it checks
 that everything runs and the first losses agree, and its figures are not measurements.
+
+This file is the driver (the workloads, the command line, the budget, the output); the models
+on a device are in ``gpu_models.py``, the check, the plan and the timed rows in
+``gpu_workloads.py``, the summary and the Markdown table in ``gpu_report.py``. They are
+imported once ``main`` has put benchmarks/ and the checkout on ``sys.path``, so this module
+alone loads anywhere (tests/test_gpu_benchmark.py reads ``WORKLOADS`` from it).
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 START = time.monotonic()
-TARGET = (">= 0.8x PyTorch CUDA", 0.8)
-SMOKE = "smoke (not a measurement)"
 # name, kind, model, batch (the real run), batch under --smoke, weight in the budget
 WORKLOADS = (
     ("lenet5-memory", "memory", "lenet5", 256, 4, 0.5),
@@ -58,297 +59,6 @@ WORKLOADS = (
     ("resnet18-train-128", "train", "resnet18", 128, 2, 1.5),
     ("lenet5-infer-256", "infer", "lenet5", 256, 4, 0.7),
 )
-TARGETED = ("lenet5-train-256", "tf-cnn-train-256")
-BATCHES_ON_DEVICE = 4   # distinct batches cycled through by the timed steps
-
-
-# ----------------------------------------------------------------------------- one source text
-@functools.cache
-def resnet18_class(t):
-    """A ResNet-18 for 32x32 images on ``t.nn`` (``t`` is lamina or torch): a 3x3 stem of 64
-    maps, four stages of two BasicBlocks (64, 128, 256, 512 maps; stride 2 from the second
-    stage on), global average pooling and a linear layer."""
-    nn, F = t.nn, t.nn.functional
-
-    from tests.reference_models import reference_models
-
-    BasicBlock = reference_models(t).BasicBlock   # relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut x)
-
-    class ResNet18(nn.Module):
-        def __init__(self, num_classes=10):
-            super().__init__()
-            self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(64)
-            widths, cin = (64, 128, 256, 512), 64
-            for i, width in enumerate(widths):
-                stride = 1 if i == 0 else 2
-                setattr(self, f"layer{i + 1}", nn.Sequential(BasicBlock(cin, width, stride),
-                                                             BasicBlock(width, width)))
-                cin = width
-            self.avgpool = nn.AdaptiveAvgPool2d(1)
-            self.fc = nn.Linear(512, num_classes)
-
-        def forward(self, x):
-            x = F.relu(self.bn1(self.conv1(x)))
-            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-            return self.fc(self.avgpool(x).flatten(1))
-
-    return ResNet18
-
-
-def build(t, model: str):
-    """lamina's own model (``lamina.models``), or its PyTorch twin, or the ResNet-18 above."""
-    import lamina
-
-    if model == "resnet18":
-        return resnet18_class(t)()
-    if t is lamina:
-        return lamina.models.lenet5() if model == "lenet5" else lamina.models.tf_cnn()
-    from tests.reference_models import reference_models
-
-    return reference_models(t).Net(padding=2) if model == "lenet5" else reference_models(t).TFCNN()
-
-
-class DeviceTrainer:
-    """``eager.Trainer``'s interface (``step``, ``loss``, ``logits`` on NumPy batches) for a
-    model on ``device``; the torch one starts from ``state``, lamina's initial weights."""
-
-    def __init__(self, t, model: str, device: str, state=None) -> None:
-        from eager import cross_entropy
-        from workloads.common import training_step
-        from workloads.common import SEED, lamina_state, load_into_torch
-
-        self.t, self.device = t, device
-        t.manual_seed(SEED)
-        module = build(t, model)
-        if state is None:
-            state = lamina_state(module)
-        else:
-            load_into_torch(module, state)
-        self.state = state
-        self.model = module.to(device)
-        self.opt = t.optim.SGD(self.model.parameters(), lr=0.01, momentum=0.9)
-        self.train_step = training_step(t, self.model, self.opt, cross_entropy)
-        self.cost = cross_entropy
-
-    def put(self, array):
-        return self.t.from_numpy(array).to(self.device)
-
-    def step(self, x, y):
-        return self.train_step(self.put(x), self.put(y))
-
-    def loss(self, x, y) -> float:
-        with self.t.no_grad():
-            return float(self.cost(self.t, self.model(self.put(x)), self.put(y)).item())
-
-    def logits(self, x) -> np.ndarray:
-        with self.t.no_grad():
-            return self.model(self.put(x)).cpu().numpy()
-
-    def synchronize(self) -> None:
-        if str(self.device).startswith("cuda"):
-            self.t.cuda.synchronize()
-
-    def run(self, kind: str, xs, ys, steps: int) -> float:
-        """Seconds of ``steps`` training steps (or forward passes) on the device batches."""
-        self.synchronize()
-        start = time.perf_counter()
-        if kind == "infer":
-            with self.t.no_grad():
-                for i in range(steps):
-                    self.model(xs[i % len(xs)])
-        else:
-            for i in range(steps):
-                self.train_step(xs[i % len(xs)], ys[i % len(ys)])
-        self.synchronize()
-        return time.perf_counter() - start
-
-
-# ----------------------------------------------------------------------------- workloads
-def data(model: str, batch: int, count: int):
-    """``count`` batches: Fashion-MNIST-shaped for the convnets (``workloads.common.batches``),
-    CIFAR-sized random images for the ResNet."""
-    from workloads.common import SEED, batches
-
-    if model != "resnet18":
-        xs, ys, source = batches(batch, count)
-        return xs, ys, source
-    rng = np.random.default_rng(SEED)
-    xs = rng.standard_normal((count, batch, 3, 32, 32), dtype=np.float32)
-    return xs, rng.integers(0, 10, (count, batch)).astype(np.int64), "random 3x32x32 images"
-
-
-def frameworks(model: str, settings) -> dict:
-    import lamina
-    import torch
-
-    trainers = {"lamina": DeviceTrainer(lamina, model, settings.lamina_device)}
-    trainers["torch"] = DeviceTrainer(torch, model, settings.torch_device, trainers["lamina"].state)
-    return trainers
-
-
-def check(name, kind, trainers, xs, ys, settings) -> None:
-    """Before any timing: the loss on batch 0, one step on it and the loss on batch 1 (dropout
-    off, BatchNorm on its running statistics) agree with lamina's, as in ``eager._check``; for
-    inference, the logits agree."""
-    from workloads.common import EquivalenceError, check_losses
-
-    if kind == "infer":
-        reference = trainers["lamina"].logits(xs[0])
-        for key, tr in trainers.items():
-            tr.model.eval()
-            if not np.allclose(tr.logits(xs[0]), reference, atol=settings.tolerance,
-                               rtol=settings.tolerance):
-                raise EquivalenceError(f"{name}: {key}'s logits differ from lamina's")
-        return
-    losses = {}
-    for key, tr in trainers.items():
-        tr.model.train(False)
-        first = tr.loss(xs[0], ys[0])
-        tr.step(xs[0], ys[0])
-        losses[key] = [first, tr.loss(xs[1], ys[1])]
-        tr.model.train(True)
-    check_losses(name, losses, settings.tolerance)
-
-
-def plan(per_step: dict, time_left: float, settings) -> tuple[int, int, int]:
-    """(repetitions, slices per repetition, steps per slice) fitting ``time_left`` seconds."""
-    if settings.smoke:
-        return 1, 1, 2
-    slices = 4
-    per_slice = int(min(50, max(1, round(0.2 / max(per_step.values())))))
-    rep = slices * per_slice * sum(per_step.values())
-    if rep > time_left:
-        per_slice = max(1, int(per_slice * time_left / rep))
-        rep = slices * per_slice * sum(per_step.values())
-    return int(min(settings.max_reps, max(1, time_left // rep))), slices, per_slice
-
-
-def run_workload(name, kind, model, batch, share, settings) -> dict:
-    from workloads.common import interleave
-
-    began = time.monotonic()
-    xs, ys, source = data(model, batch, BATCHES_ON_DEVICE)
-    trainers = frameworks(model, settings)
-    check(name, kind, trainers, xs, ys, settings)
-    on_device = {k: ([tr.put(x) for x in xs], [tr.put(y) for y in ys])
-                 for k, tr in trainers.items()}
-    per_step = {}
-    for key, tr in trainers.items():
-        if not settings.smoke:   # warm-up (kernels compile, pools fill), then a calibration
-            tr.run(kind, *on_device[key], 3)
-        per_step[key] = tr.run(kind, *on_device[key], 2) / 2
-    # plan on 80% of what is left: a calibration of two steps may be optimistic
-    reps, slices, per_slice = plan(per_step, 0.8 * (share - (time.monotonic() - began)), settings)
-    units = {k: (lambda piece, tr=tr, k=k: tr.run(kind, *on_device[k], per_slice))
-             for k, tr in trainers.items()}
-    seconds = interleave(units, reps, pieces=slices, warmup=False)
-    images = slices * per_slice * batch
-    what = "training" if kind == "train" else "inference (eval, no_grad)"
-    return {"workload": name, "kind": kind, "metric": f"{what} throughput", "unit": "images/s",
-            "higher_is_better": True, "batch": batch,
-            "samples": {k: [images / s for s in v] for k, v in seconds.items()},
-            "note": f"{source}; {reps} repetition(s) of {slices} x {per_slice} steps"
-                    + ("; dropout 0.5 on" if model == "tf-cnn" and kind == "train" else "")}
-
-
-def run_memory(name, model, batch, settings) -> list[dict]:
-    """Peak device memory of the training step (weights, momentum, batches included): what
-    the tensors held and what the allocators reserved."""
-    import lamina
-    import torch
-
-    on_gpu = settings.torch_device.startswith("cuda")
-    lamina.cuda.empty_cache()
-    if on_gpu:
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats()
-    xs, ys, source = data(model, batch, 2)
-    trainers = frameworks(model, settings)
-    check(name, "train", trainers, xs, ys, settings)
-    for tr in trainers.values():
-        tr.run("train", [tr.put(x) for x in xs], [tr.put(y) for y in ys], 2)
-    mib = 2.0 ** 20
-    allocated = {"lamina": [lamina.cuda.max_memory_allocated() / mib],
-                 "torch": [torch.cuda.max_memory_allocated() / mib] if on_gpu else []}
-    pool = _pool_bytes()
-    reserved = {"lamina": [pool / mib] if pool is not None else [],
-                "torch": [torch.cuda.max_memory_reserved() / mib] if on_gpu else []}
-    common = {"kind": "memory", "unit": "MiB", "higher_is_better": False, "batch": batch}
-    return [{"workload": name, "metric": "peak device memory allocated", "samples": allocated,
-             "note": f"{source}; the check, then 2 training steps; lamina.cuda."
-                     "max_memory_allocated() (CuPy's pool in use, as lamina last sampled it) "
-                     "/ torch.cuda.max_memory_allocated()", **common},
-            {"workload": f"{name}-reserved", "metric": "peak device memory reserved",
-             "samples": reserved, "note": "what the allocators hold after the same steps: "
-             "CuPy's pool total (it keeps freed blocks, so this is its high-water mark) / "
-             "torch.cuda.max_memory_reserved()", **common}]
-
-
-def _pool_bytes():
-    """Bytes CuPy's default memory pool holds (its high-water mark: it keeps freed blocks),
-    or None where lamina's CUDA backend is not CuPy."""
-    from lamina.backend import cuda_backend
-
-    pool = getattr(getattr(cuda_backend(), "module", None), "get_default_memory_pool", None)
-    try:
-        return int(pool().total_bytes()) if pool is not None else None
-    except Exception:  # noqa: BLE001 - a stand-in module without CuPy's pool
-        return None
-
-
-# ----------------------------------------------------------------------------- results
-def summarise(row: dict) -> dict:
-    """Best, median and the ratios lamina / PyTorch; the target on the convnets at 256."""
-    higher = row["higher_is_better"]
-    pick = max if higher else min
-    row["best"] = {k: pick(v) for k, v in row["samples"].items() if v}
-    row["median"] = {k: statistics.median(v) for k, v in row["samples"].items() if v}
-    for what in ("best", "median"):
-        got = row[what]
-        row[f"ratio_{what}"] = (got["lamina"] / got["torch"]
-                                if got.get("torch") and "lamina" in got else None)
-    if row["workload"] in TARGETED and row["ratio_median"] is not None:
-        row["target"], row["met"] = TARGET[0], row["ratio_median"] >= TARGET[1]
-    else:
-        row["target"], row["met"] = (TARGET[0] if row["workload"] in TARGETED else None), None
-    return row
-
-
-def markdown(rows: list[dict], header: dict, smoke: bool) -> str:
-    from eager_report import fmt, fmt_ratio
-
-    head = ["workload", "metric", "batch", "lamina best", "lamina median", "PyTorch best",
-            "PyTorch median", "lamina / PyTorch (best)", "(median)", "target", "met?"]
-    cupy = f", CuPy {header['array_module']}" if header["array_module"] else ""
-    lines = [f"GPU benchmark{f' ({SMOKE})' if smoke else ''}: lamina on "
-             f"{header['lamina_device']} ({header['lamina_name']}{cupy}) vs PyTorch "
-             f"{header['torch_version']} on {header['torch_device']} ({header['torch_name']}); "
-             f"{header['elapsed_s']:.0f} s of a {header['budget_s']:.0f} s budget",
-             "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        if "failed" in row:
-            lines.append(f"| {row['workload']} | FAILED: {row['failed']} |"
-                         + " |" * (len(head) - 2))
-            continue
-        cells = [fmt(row[w].get(k)) + (" (smoke)" if smoke else "")
-                 for k in ("lamina", "torch") for w in ("best", "median")]
-        better = "higher" if row["higher_is_better"] else "lower"
-        lines.append("| " + " | ".join([
-            row["workload"], f"{row['metric']} ({row['unit']}, {better} is better)",
-            str(row["batch"]), *cells, fmt_ratio(row["ratio_best"]),
-            fmt_ratio(row["ratio_median"]), row["target"] or "-",
-            {True: "yes", False: "no", None: "-"}[row["met"]]]) + " |")
-    precision = ("PyTorch keeps its TF32 defaults (--torch-tf32)." if header["torch_tf32"] else
-                 "Both compute in full float32 (PyTorch's TF32 off; cuDNN autotuning off, its "
-                 "default).")
-    lines += ["", "Ratios divide lamina's figure by PyTorch's (throughput: above 1 is better for "
-              f"lamina; memory: below 1); the target is judged on the medians. {precision}", ""]
-    lines += [f"- {row['workload']}: {row['note']}" for row in rows if "note" in row]
-    if smoke:
-        lines += ["", f"All figures: {SMOKE}; lamina ran on the checking array module, "
-                  "PyTorch on the CPU."]
-    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- driver
@@ -401,6 +111,8 @@ def failure(exc: BaseException) -> str:
 def measure(args) -> list[dict]:
     import lamina
     import torch
+    from gpu_report import summarise
+    from gpu_workloads import run_memory, run_workload
 
     deadline = START + args.budget * 0.9   # the rest: writing the results, a slow slice
     rows = []
@@ -450,6 +162,7 @@ def main(argv=None) -> int:
             torch.backends.cudnn.allow_tf32 = args.torch_tf32
             torch.backends.cuda.matmul.allow_tf32 = args.torch_tf32
         rows = measure(args)
+        from gpu_report import markdown
         from lamina.backend import cuda_backend
 
         header = {"lamina_device": args.lamina_device, "lamina_name": lamina.cuda.get_device_name(),

@@ -1,4 +1,4 @@
-"""lamina.optim on a CUDA device: every optimiser of tests/optim/test_optimizers.py's CASES,
+"""lamina.optim on a CUDA device: every optimiser of tests/optim/optimizer_cases.py's CASES,
 step for step on device parameters against the same optimiser on CPU parameters, its state
 on the device, and checkpoints moving between a device optimiser and a CPU one.
 
@@ -15,7 +15,7 @@ import pytest
 import lamina as lm
 from lamina.backend import device_of
 
-from tests.optim.test_optimizers import CASE_IDS, CASES, _arrange, _gradients, _initial
+from tests.optim.optimizer_cases import CASE_IDS, CASES, _arrange, _gradients, _initial
 from tests.samples import randn
 
 DEVICE = lm.device("cuda", 0)

@@ -2,7 +2,7 @@
 value and the expected one, and the edge cases of layers behave as documented.
 
 Issue 8, lines 7-14. The parametrised error tables live in tests/nn/test_losses.py,
-tests/nn/test_layers.py, tests/nn/test_extra_layers.py and tests/optim/test_optimizers.py;
+tests/nn/test_layers.py, tests/nn/test_extra_layers.py and tests/optim/test_optimizer_arguments.py;
 each test here states one line of the issue.
 """
 import numpy as np
