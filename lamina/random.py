@@ -36,6 +36,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from .autograd.tensor import Tensor
 from .backend import check_device, seed_devices
 from .errors import LaminaTypeError, LaminaValueError
 
@@ -107,8 +108,6 @@ class Generator:
     def get_state(self):
         """The full state as a uint8 tensor of 56 bytes (PyTorch returns a ByteTensor too):
         the PCG64 state and increment, the cached half-word, and the initial seed."""
-        from .autograd.tensor import Tensor
-
         state = self._numpy.bit_generator.state
         raw = b"".join([state["state"]["state"].to_bytes(16, "little"),
                         state["state"]["inc"].to_bytes(16, "little"),

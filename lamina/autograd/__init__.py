@@ -8,12 +8,15 @@ on Tensors, :mod:`.custom_function`); lamina's own operations subclass the raw-a
 from __future__ import annotations
 
 import weakref
+
+import numpy as np
 from collections.abc import Sequence
 
 from ..backend import get_array_module
 from ..errors import GraphError, LaminaTypeError, LaminaValueError
 from .custom_function import Function, FunctionCtx, once_differentiable
-from .function import AccumulateGrad, Context, sum_to
+from .context import AccumulateGrad, Context
+from .engine import run_backward, sum_to, topological_order
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck
 from .graph import to_dot
@@ -50,13 +53,12 @@ def _as_grads(grads, n: int, what: str) -> tuple:
 
 def _run_all(outputs: tuple, grads: tuple, retain_graph: bool) -> None:
     """Backward from every output in turn (the graph kept until the last one)."""
-    from .engine import run_backward
-
     for k, (out, g) in enumerate(zip(outputs, grads)):
         if not out.requires_grad:
             raise GraphError(f"element {k} of the differentiated outputs does not require grad "
                              "and has no grad_fn")
-        run_backward(out, g, retain_graph if k == len(outputs) - 1 else True)
+        run_backward(out, None if g is None else g._data if isinstance(g, Tensor) else np.asarray(g),
+                     retain_graph if k == len(outputs) - 1 else True)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
@@ -74,8 +76,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     >>> lm.autograd.grad((x ** 3).sum(), x)       # 3 x^2
     (tensor([ 3., 12.]),)
     """
-    from .engine import topological_order
-
     if create_graph:
         raise GraphError("grad(create_graph=True) is not supported: lamina's backward records "
                          "no graph, so the gradients it returns cannot be differentiated again")

@@ -32,12 +32,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-import weakref
 
 from ..errors import GraphError, InplaceError, LaminaTypeError, LaminaValueError
-from .function import Context, NodeName
+from .function_ctx import FunctionCtx, _SavedOutput, once_differentiable
 from .observers import refuse, unobserved
-from .grad_mode import _state, no_grad
+from .grad_mode import _state
 from .tensor import Tensor
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
@@ -46,76 +45,6 @@ __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 # and dtype in ``out_meta``; this void dtype marks the outputs whose backward must get None
 # instead (non-tensor outputs, and every output under set_materialize_grads(False)).
 _NONE_META = ((), "V1")
-
-
-class _SavedOutput:
-    """A saved output, kept as its array so the node does not hold the tensor that holds it."""
-
-    __slots__ = ("array", "index")
-
-    def __init__(self, array, index: int) -> None:
-        self.array = array
-        self.index = index
-
-
-class FunctionCtx(Context):
-    """The ``ctx`` of a custom :class:`Function`; once recorded it is also the graph node.
-
-    ``save_for_backward(*tensors)`` / ``saved_tensors``, ``needs_input_grad`` (one bool per
-    forward argument: a Tensor that requires grad), ``mark_non_differentiable``,
-    ``mark_dirty``, ``set_materialize_grads``, and any attribute ``forward`` sets.
-    """
-
-    _to_save = None
-    _dirty = ()
-    _non_differentiable = ()
-    _materialize_grads = True
-
-    def save_for_backward(self, *tensors) -> None:
-        """Keep ``tensors`` (Tensors or None) for backward; read them as ``saved_tensors``."""
-        for i, t in enumerate(tensors):
-            if t is not None and not isinstance(t, Tensor):
-                raise LaminaTypeError(
-                    f"save_for_backward can only save Tensors or None, got {type(t).__name__} "
-                    f"at position {i}; keep other values as attributes of ctx")
-        self._to_save = tensors
-
-    @property
-    def saved_tensors(self) -> tuple:
-        """The tensors given to ``save_for_backward``, as they were at the end of forward."""
-        saved = self.saved
-        if saved is None:
-            raise GraphError(
-                f"the saved tensors of {self.name} were freed by the first backward through it; "
-                "pass retain_graph=True to that backward to keep them")
-        if self._to_save is not None:  # still inside forward
-            return tuple(self._to_save)
-        return tuple([self._unpack(s) if type(s) is _SavedOutput else s for s in saved])
-
-    def _unpack(self, saved: _SavedOutput) -> Tensor:
-        t = Tensor._wrap(saved.array)
-        t.requires_grad = True
-        t._node = self
-        t._out_index = saved.index
-        return t
-
-    def mark_dirty(self, *tensors) -> None:
-        """Declare that forward modified these input tensors in place (and returns them)."""
-        self._dirty = tensors
-
-    def mark_non_differentiable(self, *tensors) -> None:
-        """Declare outputs that get no gradient (indices, masks); backward still receives a
-        zero gradient for each (or None with ``set_materialize_grads(False)``)."""
-        self._non_differentiable = tensors
-
-    def set_materialize_grads(self, value: bool) -> None:
-        """With False, backward receives None (not zeros) for outputs that got no gradient."""
-        self._materialize_grads = bool(value)
-
-    @property
-    def name(self) -> NodeName:
-        """PyTorch's name of a custom node: the Function's class name + ``'Backward'``."""
-        return NodeName(self._function.__name__ + "Backward")
 
 
 def _run_backward(node: FunctionCtx, *grads):
@@ -335,14 +264,3 @@ def _store_saved(ctx: FunctionCtx, out_of: dict, results: list) -> None:
         checks.append((t._vc, t._vc[0], t.shape))
     ctx.saved = tuple(saved)
     ctx.version_checks = checks or None
-
-
-def once_differentiable(backward):
-    """Mark a backward as not differentiable twice (lamina's backward never records a graph,
-    so this only documents the fact, as PyTorch's decorator does)."""
-    @functools.wraps(backward)
-    def wrapper(ctx, *grads):
-        with no_grad():
-            return backward(ctx, *grads)
-
-    return wrapper

@@ -210,7 +210,7 @@ def vjp(trace: Trace, outputs, inputs, grad_outputs) -> list:
                     continue
                 g = sum_to(g, shape)
                 if g.dtype != dtype:
-                    from ..ops.arithmetic import cast
+                    from ..ops._casting import cast
 
                     g = cast(g, dtype)
                 add(_parent_key(parent), g)

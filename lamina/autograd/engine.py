@@ -15,12 +15,12 @@ import numpy as np
 
 from ..backend import get_array_module, on_device_of
 from ..errors import GraphError, InplaceError, ShapeError
-from .function import Context, _new_tensor, sum_to
 from .grad_mode import _state
 from ..size import Size
-from .tensor import Tensor
 
-__all__ = ["run_backward", "topological_order", "propagate"]
+# The engine sits below the tensor and the operations: it walks nodes (contexts) and tensors
+# it is handed, and makes a leaf's ``.grad`` with that leaf's own ``_new_grad``.
+__all__ = ["run_backward", "topological_order", "propagate", "sum_to"]
 
 _ndarray = np.ndarray
 
@@ -28,6 +28,26 @@ _ndarray = np.ndarray
 # this in): an array viewing one of them is the only array using that memory, so, like an
 # array that owns its memory, it can become a leaf's ``.grad`` without a copy.
 pool_blocks: dict = {}
+
+
+def sum_to(grad, shape: tuple):
+    """Sum ``grad`` down to ``shape``: the adjoint of broadcasting ``shape`` up to ``grad.shape``.
+
+    If ``y = broadcast(x)`` then ``dL/dx_i = sum over the copies of x_i of dL/dy``: leading
+    axes that broadcasting added are summed away, and axes where ``x`` had size 1 are summed
+    with ``keepdims``. This is the one place in lamina where broadcasting is undone.
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if lead:
+        grad = grad.reshape(shape)
+    return grad
 
 
 def _memory_key(g):
@@ -41,7 +61,7 @@ def _memory_key(g):
     return None
 
 
-def topological_order(root: Context) -> list:
+def topological_order(root) -> list:
     """The nodes reachable from ``root``, each after all nodes it depends on (inputs first)."""
     order = []
     visited = set()
@@ -61,7 +81,7 @@ def topological_order(root: Context) -> list:
     return order
 
 
-def _check_versions(node: Context) -> None:
+def _check_versions(node) -> None:
     for counter, version, shape in node.version_checks:
         if counter[0] != version:
             raise InplaceError(
@@ -71,7 +91,8 @@ def _check_versions(node: Context) -> None:
 
 
 def run_backward(root, gradient=None, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf), weighted by ``gradient``, into every reachable leaf's grad."""
+    """Accumulate d(root)/d(leaf), weighted by ``gradient`` (an array of root's shape, or None
+    for a one-element root), into every reachable leaf's grad."""
     if not root.requires_grad:
         raise GraphError("backward() on a tensor that does not require grad and has no grad_fn")
     if gradient is None:
@@ -81,8 +102,7 @@ def run_backward(root, gradient=None, retain_graph: bool = False) -> None:
                 "pass gradient= of the same shape")
         seed = get_array_module(root._data).ones_like(root._data)
     else:
-        seed = on_device_of(gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient),
-                            root._data)
+        seed = on_device_of(gradient, root._data)
         if seed.shape != root.shape:
             raise ShapeError(f"gradient has shape {seed.shape}, expected the output's shape {root.shape}")
         seed = seed.astype(root.dtype, copy=False)
@@ -104,12 +124,12 @@ def _store_leaf_grad(leaf, g, handed: set) -> None:
             g = g.copy()
             key = id(g)
         handed.add(key)
-        leaf.grad = Tensor._wrap(g)
+        leaf.grad = leaf._new_grad(g)
     else:
         leaf.grad._data = leaf.grad._data + g
 
 
-def propagate(order: list, root_node: Context, out_index: int, seed, retain_graph: bool) -> None:
+def propagate(order: list, root_node, out_index: int, seed, retain_graph: bool) -> None:
     """Run every node's backward in ``order`` (reverse topological), starting from ``seed`` as
     the gradient of ``root_node``'s output ``out_index``; leaves accumulate into ``.grad``.
 
@@ -213,7 +233,7 @@ def propagate(order: list, root_node: Context, out_index: int, seed, retain_grap
                         g = g.copy()
                         key = id(g)
                     handed.add(key)
-                    parent.grad = _new_tensor(g)
+                    parent.grad = parent._new_grad(g)
                 else:
                     parent.grad._data = parent.grad._data + g
             if not retain_graph:

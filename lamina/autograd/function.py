@@ -1,4 +1,4 @@
-"""The operation contract: :class:`Function`, its context, and ``sum_to``.
+"""The operation contract: :class:`Function` and ``Function.apply``, which records the graph.
 
 An operation is a subclass of :class:`Function` with two static methods on raw arrays::
 
@@ -22,161 +22,24 @@ are freed as soon as the forward pass drops them.
 """
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
 from ..backend import get_array_module, unify_devices
+from .context import AccumulateGrad, Context, NodeName, _torch_node_name
+from .engine import sum_to
+from .function_ctx import FunctionCtx, once_differentiable
 from .grad_mode import _state
 from .observers import _local as _observed
-
-# Set by tensor.py when it is imported (tensor.py imports this module, so the reference
-# cannot go the other way at import time without a per-call import on the hot path).
-Tensor = None
+from .tensor import Tensor, _new_tensor
 
 _ndarray = np.ndarray
-_new_object = object.__new__
 _may_share_memory = np.may_share_memory
 
-__all__ = ["Function", "Context", "sum_to", "AccumulateGrad", "NodeName"]
-
-
-def sum_to(grad, shape: tuple):
-    """Sum ``grad`` down to ``shape``: the adjoint of broadcasting ``shape`` up to ``grad.shape``.
-
-    If ``y = broadcast(x)`` then ``dL/dx_i = sum over the copies of x_i of dL/dy``: leading
-    axes that broadcasting added are summed away, and axes where ``x`` had size 1 are summed
-    with ``keepdims``. This is the one place in lamina where broadcasting is undone.
-    """
-    if grad.shape == shape:
-        return grad
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    if lead:
-        grad = grad.reshape(shape)
-    return grad
-
-
-class Context:
-    """What ``forward`` leaves for ``backward``; once recorded it is also the graph node.
-
-    Attributes used by operations:
-      ``save(*arrays)`` / ``saved``: arrays backward needs.
-      ``needs_input_grad``: one bool per input (None-free only when recording).
-      any other attribute an operation sets (``ctx.dim = dim``) for its backward.
-    Attributes used by the engine: ``fn``, ``parents`` (per input: the input's node and
-    output index, the leaf tensor, or None), ``input_meta`` (shape, dtype per input),
-    ``n_outputs``, ``out_meta``, ``retained`` and ``version_checks``.
-    What PyTorch shows of a ``grad_fn`` is derived from these on demand, never while
-    recording: ``name()`` (``'MulBackward0'``) and ``next_functions``.
-    """
-
-    needs_input_grad: tuple = ()
-    saved: tuple | None = ()
-    # Defaults of the engine's attributes (a recorded node overrides only what differs).
-    retained = None
-    version_checks = None
-    n_outputs = 1
-    out_meta = None
-
-    def save(self, *arrays) -> None:
-        """Keep ``arrays`` for backward (prefer the output to the input where it suffices)."""
-        self.saved = arrays
-
-    @property
-    def name(self) -> "NodeName":
-        """PyTorch's name of this node, e.g. ``'MulBackward0'``; call it (``grad_fn.name()``)
-        as in PyTorch or use it as the string it is."""
-        fn = self.fn
-        name = _node_names.get(fn)
-        if name is None:
-            name = _node_names[fn] = NodeName(_torch_node_name(fn))
-        return name
-
-    @property
-    def next_functions(self) -> tuple:
-        """Per tensor input, ``(node, output_index)`` as PyTorch gives it: the producing node,
-        an :class:`AccumulateGrad` for a leaf that requires grad, ``(None, 0)`` otherwise."""
-        return tuple([parent if type(parent) is tuple
-                      else (None, 0) if parent is None
-                      else (AccumulateGrad.of(parent), 0)
-                      for parent in self.parents])
-
-    def __repr__(self) -> str:
-        return f"<{self.name} object at {id(self):#x}>"
-
-
-class NodeName(str):
-    """A node's name: a string for messages and labels, callable as PyTorch's ``name()``."""
-
-    __slots__ = ()
-
-    def __call__(self) -> str:
-        return str(self)
-
-
-class AccumulateGrad:
-    """The node PyTorch puts at a leaf that requires grad: backward adds into ``variable.grad``.
-
-    lamina stores the leaf itself in its consumers' ``parents`` (the engine accumulates
-    directly); this object is the view of that edge that ``next_functions`` shows. One object
-    per leaf while it is referenced, as in PyTorch, so ``is`` comparisons hold.
-    """
-
-    _live: "weakref.WeakValueDictionary[int, AccumulateGrad]" = weakref.WeakValueDictionary()
-
-    def __init__(self, variable) -> None:
-        self.variable = variable
-
-    @classmethod
-    def of(cls, leaf) -> "AccumulateGrad":
-        node = cls._live.get(id(leaf))
-        if node is None or node.variable is not leaf:
-            node = cls._live[id(leaf)] = cls(leaf)
-        return node
-
-    next_functions: tuple = ()
-
-    def name(self) -> str:
-        return "torch::autograd::AccumulateGrad"
-
-    def __repr__(self) -> str:
-        return f"<AccumulateGrad object at {id(self):#x}>"
-
-
-# PyTorch's node names where lamina's operation class is called differently (the common
-# cases; PyTorch sometimes picks among several nodes by the arguments, e.g. SumBackward1
-# for a sum over dims, which one class here cannot tell apart).
-_TORCH_NAMES = {
-    "PowScalar": "PowBackward0", "Pow": "PowBackward1", "Clamp": "ClampBackward1",
-    "Cast": "ToCopyBackward0", "ToDevice": "ToCopyBackward0", "Reshape": "ViewBackward0", "PadConstant": "ConstantPadNdBackward0",
-    "LogSumExp": "LogsumexpBackward0", "Norm": "LinalgVectorNormBackward0",
-    "CrossEntropy": "NllLossBackward0", "NLL": "NllLossBackward0",
-    "BCE": "BinaryCrossEntropyBackward0", "BCEWithLogits": "BinaryCrossEntropyWithLogitsBackward0",
-    "MSE": "MseLossBackward0", "SmoothL1": "SmoothL1LossBackward0",
-    "Huber": "HuberLossBackward0",
-    "GetItem": "IndexBackward0", "EmbeddingLookup": "EmbeddingBackward0",
-    "Conv2d": "ConvolutionBackward0", "MaxPool2d": "MaxPool2DWithIndicesBackward0",
-    "AvgPool2d": "AvgPool2DBackward0", "AdaptiveAvgPool2d": "AdaptiveAvgPool2DBackward0",
-    "AdaptiveMaxPool2d": "AdaptiveMaxPool2DBackward0",
-    "ReLU": "ReluBackward0", "LeakyReLU": "LeakyReluBackward0", "ELU": "EluBackward0",
-    "GELU": "GeluBackward0", "SiLU": "SiluBackward0", "HardTanh": "HardtanhBackward0",
-    "BatchNormTrain": "NativeBatchNormBackward0", "BatchNormEval": "NativeBatchNormBackward0",
-    "LayerNorm": "NativeLayerNormBackward0", "MatMul": "MmBackward0", "Linear": "AddmmBackward0",
-}
-_node_names: dict = {}
-
-
-def _torch_node_name(fn) -> str:
-    """``<ClassName>Backward0``, or PyTorch's name for lamina's own operations listed above."""
-    name = fn.__name__
-    if fn.__module__.startswith("lamina.") and name in _TORCH_NAMES:
-        return _TORCH_NAMES[name]
-    return name + "Backward0"
+# Context, NodeName, AccumulateGrad and sum_to are defined below this module (context.py,
+# engine.py) and named here too, where operations look for them; FunctionCtx and
+# once_differentiable are here because PyTorch has them in ``torch.autograd.function``.
+__all__ = ["Function", "Context", "sum_to", "AccumulateGrad", "NodeName", "FunctionCtx",
+           "once_differentiable"]
 
 
 def _share_version(result: Tensor, out, inputs, arrays) -> None:
@@ -188,21 +51,6 @@ def _share_version(result: Tensor, out, inputs, arrays) -> None:
         if out is a or (a.size and may_share(out, a)):
             result._vc = t._vc
             return
-
-
-def _new_tensor(array) -> Tensor:
-    """``Tensor._wrap`` without the call (the hot path of every operation)."""
-    if type(array) is not _ndarray:
-        return Tensor._wrap(array)
-    t = _new_object(Tensor)
-    t._data = array
-    t.grad = None
-    t.requires_grad = False
-    t._node = None
-    t._out_index = 0
-    t._vc = [0]
-    t._retains_grad = False
-    return t
 
 
 def _version_checks(saved, inputs, results) -> list | None:
@@ -351,13 +199,3 @@ class Function:
         if _observed.observer is not None:
             _observed.observer.record(cls, ctx, inputs, params, results)
         return results
-
-
-def __getattr__(name: str):
-    # PyTorch's ``torch.autograd.function`` also holds the user-facing pieces; they live in
-    # custom_function.py (which imports this module, hence the lazy lookup).
-    if name in ("FunctionCtx", "once_differentiable"):
-        from . import custom_function
-
-        return getattr(custom_function, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -254,7 +254,7 @@ def rules() -> dict:
     """Operation class -> its differentiable vector-Jacobian product ``rule(op, *dL/dy)``,
     returning one gradient (or None) per input. Built on first use: the operations live in
     :mod:`lamina.ops`, a layer above this one."""
-    from ..ops import activation as ac, arithmetic as ar, classification_loss as cl
+    from ..ops import _casting, activation as ac, arithmetic as ar, classification_loss as cl
     from ..ops import exponential as ex, indexing, join, linalg, loss
     from ..ops import reduction as red, rounding as ro, shape as sh, trigonometric as tr
 
@@ -282,8 +282,8 @@ def rules() -> dict:
         ar.Minimum: lambda op, g: _extremum(op, g, False),
         ar.Where: lambda op, g: (None, g * _mask(op, op.ctx.saved[0]) if op.needs(1) else None,
                                  g * _mask(op, ~op.ctx.saved[0]) if op.needs(2) else None),
-        ar.Cast: lambda op, g: g,
-        ar.Clone: lambda op, g: g,
+        _casting.Cast: lambda op, g: g,
+        _casting.Clone: lambda op, g: g,
         red.Sum: lambda op, g: _reduced(op, g).expand(tuple(op.ctx.shape)),
         red.Mean: lambda op, g: (_reduced(op, g) / _count(op.ctx)).expand(tuple(op.ctx.shape)),
         red.LogSumExp: _logsumexp,

@@ -4,8 +4,14 @@ A Tensor wraps one array of the backend (a NumPy ``ndarray`` today). When it is 
 of an operation recorded under grad mode, ``grad_fn`` is that operation's node; calling
 ``backward()`` on a scalar result walks those nodes in reverse topological order and
 accumulates ``dL/dx`` into ``x.grad`` for every leaf ``x`` with ``requires_grad=True``.
-Arithmetic operators and methods such as ``x.sum(dim=1)`` are installed by
-``lamina.ops`` (the operations live one layer above this module).
+This module defines what a tensor *is* (its array, dtype, device, shape, grad and graph
+edge); :mod:`.inplace` its in-place rules. What a tensor *does* -- the operators
+(``x + y``, ``x @ w``, ``x[i]``) and the methods that are operations (``x.sum(dim=1)``,
+``x.relu()``, ``x.add_(y)``) -- is attached in one place, ``lamina/ops/tensor_methods.py``,
+when ``lamina.ops`` is imported: each is the ``torch.*`` function of the same name, so
+``x.sum(1)`` is ``lamina.sum(x, 1)``. (The operations sit one layer above autograd and
+import it; autograd does not import them, as PyTorch's TensorBase does not define its
+kernels.)
 """
 from __future__ import annotations
 
@@ -14,12 +20,13 @@ import weakref
 import numpy as np
 
 from .. import dtypes as _dtypes
-from ..backend import device_of, get_array_module, on_device_of, to_host
+from ..backend import device_of, get_array_module, to_host
 from ..dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
-from ..errors import InplaceError, LaminaTypeError, LaminaValueError
+from ..errors import LaminaTypeError, LaminaValueError
 from ..size import Size
-from . import function as _function
-from .grad_mode import _state
+from . import engine as _engine
+from .inplace import InPlace
+from .tensor_str import tensor_repr
 from . import observers as _observers
 from .observers import _local as _observed
 
@@ -27,6 +34,7 @@ __all__ = ["Tensor", "float32", "float64", "float16", "int64", "int32", "int16",
            "bool_"]
 
 _ndarray = np.ndarray
+_new_object = object.__new__
 
 
 def _coerce(a):
@@ -76,7 +84,22 @@ def _refuse_read(what: str) -> None:
                               "the step's control flow or results may depend on it")
 
 
-class Tensor:
+def _new_tensor(array) -> Tensor:
+    """``Tensor._wrap`` without the call (the hot path of every operation and of the engine)."""
+    if type(array) is not _ndarray:
+        return Tensor._wrap(array)
+    t = _new_object(Tensor)
+    t._data = array
+    t.grad = None
+    t.requires_grad = False
+    t._node = None
+    t._out_index = 0
+    t._vc = [0]
+    t._retains_grad = False
+    return t
+
+
+class Tensor(InPlace):
     """A multi-dimensional array that can record the operations applied to it.
 
     >>> x = lm.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -121,6 +144,10 @@ class Tensor:
         self._retains_grad = False
         if requires_grad:
             self.requires_grad_(True)
+
+    # What the engine stores as a leaf's first ``.grad``: a plain Tensor (a Parameter's
+    # gradient is a Tensor, not a Parameter, as in PyTorch).
+    _new_grad = staticmethod(_new_tensor)
 
     @classmethod
     def _wrap(cls, array) -> "Tensor":
@@ -210,14 +237,6 @@ class Tensor:
 
     def is_contiguous(self, memory_format=None) -> bool:
         return bool(self._data.flags.c_contiguous)
-
-    def contiguous(self, memory_format=None) -> "Tensor":
-        """This tensor if its array is C-contiguous, else a contiguous copy in the graph."""
-        if self._data.flags.c_contiguous:
-            return self
-        from ..ops.arithmetic import clone
-
-        return clone(self)
 
     def stride(self, dim: int | None = None):
         """Strides in elements (not bytes), as PyTorch counts them."""
@@ -359,148 +378,15 @@ class Tensor:
     @_observers.replayed
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see :mod:`.engine`)."""
+        if gradient is not None:
+            gradient = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
         _engine.run_backward(self, gradient, retain_graph)
-
-    # ----------------------------------------------------------------- in place
-    def _check_inplace(self, what: str) -> None:
-        """Refuse an in-place change that would be hidden from autograd: a leaf that requires
-        grad, under grad mode (PyTorch refuses the same)."""
-        if self.requires_grad and _state.enabled and self._node is None:
-            raise InplaceError(
-                f"{what}: a leaf tensor that requires grad cannot be modified in place while "
-                "gradients are recorded; wrap the update in lm.no_grad()")
-
-    def _bump(self) -> "Tensor":
-        """Count an in-place change made directly on the array (not by an operation)."""
-        if _observed.observer is not None:
-            _observed.observer.refuse(f"a tensor of shape {self.shape} was changed in place "
-                                      "outside an operation")
-        self._vc[0] += 1
-        return self
-
-    def _became(self, result: "Tensor") -> "Tensor":
-        """This tensor now holds the values of the operation output ``result`` (an in-place
-        method computed out of place): count the change, and tell an observer that later
-        uses of this tensor mean that output."""
-        if _observed.observer is not None:
-            _observed.observer.alias(self, result)
-        self._vc[0] += 1
-        return self
-
-    @staticmethod
-    def _raw(other):
-        return other._data if isinstance(other, Tensor) else other
-
-    def _inplace(self, what: str, op, *others, **params) -> "Tensor":
-        """Make this tensor hold ``op(self, *others, **params)`` in place.
-
-        With nothing to record (grad mode off, or neither this tensor nor a tensor among
-        ``others`` requires grad) the new values are written into this tensor's array. When
-        the change must be recorded, as in ``loss = 0; loss += criterion(out, y)`` or
-        ``h *= mask``, the out-of-place operation is recorded and this tensor becomes its
-        output (its ``grad_fn`` is the new node), exactly where PyTorch allows it: never on a
-        leaf that requires grad, never on a view of another tensor's array (whose own graph
-        would not see the change). The version counter goes up either way, so a node that
-        saved the old values for backward raises instead of computing a wrong gradient.
-        """
-        recording = _state.enabled and (self.requires_grad or any(
-            isinstance(o, Tensor) and o.requires_grad for o in others))
-        if not recording:
-            from .grad_mode import no_grad
-
-            with no_grad():
-                result = op(self, *others, **params)
-            self._store(what, result._data)
-            return self._became(result)
-        self._check_inplace(what)
-        if self._data.base is not None:
-            raise InplaceError(
-                f"{what}: this tensor is a view of another tensor's array and is part of the "
-                "graph; an in-place change here would not reach the other tensor's gradient. "
-                "Use the out-of-place form (y = y + z) instead")
-        result = op(self, *others, **params)
-        node = result._node
-        if node.saved and any(a is self._data for a in node.saved):
-            # The new node needs the old values for its backward: give it its own copy.
-            node.saved = tuple(a.copy() if a is self._data else a for a in node.saved)
-            checks = [c for c in (node.version_checks or ()) if c[0] is not self._vc]
-            node.version_checks = checks or None
-        self._store(what, result._data)
-        self._node, self._out_index, self.requires_grad = node, result._out_index, True
-        return self._became(result)
-
-    def _check_writeable(self, what: str) -> None:
-        data = self._data
-        # NumPy marks broadcast views read-only; CuPy's flags have no such bit, so a zero
-        # stride over an axis longer than 1 (elements sharing one location) is checked too
-        if not getattr(data.flags, "writeable", True) or any(
-                s == 0 and n > 1 for s, n in zip(data.strides, data.shape)):
-            raise InplaceError(
-                f"{what}: this tensor's elements share memory locations (it was made by expand, "
-                "or is a read-only array); writing to it in place is unsupported, as in PyTorch. "
-                "clone() it first")
-
-    def _store(self, what: str, values) -> None:
-        self._check_writeable(what)
-        if values.dtype != self._data.dtype and not np.can_cast(values.dtype, self._data.dtype,
-                                                                 "same_kind"):
-            raise LaminaTypeError(f"{what}: result type {values.dtype} can't be cast to the "
-                                  f"desired output type {self._data.dtype}")
-        try:
-            self._data[...] = values
-        except ValueError:
-            raise LaminaValueError(
-                f"{what}: the result has shape {values.shape}, which does not fit this tensor's "
-                f"shape {self._data.shape} (in-place results keep the tensor's shape)") from None
 
     def zero_(self) -> "Tensor":
         return self.fill_(0)
 
-    def fill_(self, value) -> "Tensor":
-        """Set every element to ``value`` (a number or a one-element tensor)."""
-        from ..ops.arithmetic import mul, add
-
-        if isinstance(value, Tensor) and value._data.size == 1 and not value.requires_grad:
-            value = value._data.item()
-        if not isinstance(value, Tensor):
-            self._check_inplace("fill_")
-            if not (_state.enabled and self.requires_grad):
-                self._check_writeable("fill_")
-                self._data[...] = value
-                return self._bump()
-        return self._inplace("fill_", lambda t, v: add(mul(t, 0), v), value)
-
-    def copy_(self, src, non_blocking: bool = False) -> "Tensor":
-        """Copy ``src`` (broadcast to this shape, converted to this dtype) into this tensor."""
-        from ..ops.arithmetic import add, mul
-
-        if not isinstance(src, Tensor) or not (_state.enabled and (src.requires_grad or self.requires_grad)):
-            self._check_inplace("copy_")
-            self._check_writeable("copy_")
-            self._data[...] = on_device_of(self._raw(src), self._data)
-            return self._bump()
-        return self._inplace("copy_", lambda t, v: add(mul(t, 0), v), src)
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "Tensor":
-        from ..random import generator as global_generator
-
-        self._check_inplace("uniform_")
-        rng = global_generator() if generator is None else generator.numpy_generator()
-        self._data[...] = on_device_of(rng.uniform(a, b, self._data.shape), self._data)
-        return self._bump()
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> "Tensor":
-        from ..random import generator as global_generator
-
-        self._check_inplace("normal_")
-        rng = global_generator() if generator is None else generator.numpy_generator()
-        self._data[...] = on_device_of(rng.normal(mean, std, self._data.shape), self._data)
-        return self._bump()
-
     # ----------------------------------------------------------------- display
     def __repr__(self) -> str:
-        from .tensor_str import tensor_repr
-
         suffixes = []
         if self._node is not None:
             suffixes.append(f"grad_fn=<{self._node.name}>")
@@ -509,8 +395,3 @@ class Tensor:
         if type(self._data) is not _ndarray and self.device.type != "cpu":
             suffixes.insert(0, f"device='{self.device}'")
         return tensor_repr(to_host(self._data), suffixes)
-
-
-_function.Tensor = Tensor
-
-from . import engine as _engine  # noqa: E402  (the engine imports this module)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import _new_tensor
 from ..autograd.observers import _local as _observed
-from ..autograd.tensor import Tensor, _infer_array
+from ._casting import cast
+from ..autograd.tensor import Tensor, _infer_array, _new_tensor
 from ..backend import get_array_module, on_device_of
 from ..dtypes import result_type
 from ..errors import LaminaTypeError, LaminaValueError
@@ -80,8 +80,6 @@ def operands(a, b) -> tuple[Tensor, Tensor]:
     if da is db or da == db:
         return a, b
     dtype = result_type(a, b)
-    from .arithmetic import cast  # arithmetic imports this module
-
     return (a if da == dtype else cast(a, dtype)), (b if db == dtype else cast(b, dtype))
 
 

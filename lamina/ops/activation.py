@@ -18,6 +18,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module, on_device_of
 from ..errors import LaminaValueError
+from ._casting import cast
 from ._special import _log1p_exp_neg_abs, _normal_cdf, _sigmoid, _sigmoid_unit
 from . import _workspace as workspace
 from ._util import as_tensor, normalize_dim
@@ -396,8 +397,6 @@ def _softmax_args(name: str, input, dim, dtype):
             f"{name} needs dim, the axis that sums to one (e.g. dim=1 for (N, C) logits, "
             "dim=-1 for the last axis); lamina does not guess it")
     if dtype is not None and x.dtype != np.dtype(dtype):
-        from .arithmetic import cast
-
         x = cast(x, dtype)
     return x, normalize_dim(dim, x.ndim)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module, on_device_of
 from ..dtypes import get_default_dtype
+from ._casting import cast, clone  # noqa: F401  (in __all__: arithmetic names them)
 from ._util import operands, write_out
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sign",
@@ -282,30 +282,6 @@ class Where(Function):
                 xp.where(cond, zero, grad) if need_b else None)
 
 
-class Cast(Function):
-    """y = x converted to another dtype;  dy/dx = 1 (the gradient is cast back)."""
-
-    @staticmethod
-    def forward(ctx, x, dtype):
-        return x.astype(dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad  # the engine casts it to the input's dtype
-
-
-class Clone(Function):
-    """y = a copy of x;  dy/dx = 1."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x.copy()
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
-
-
 def add(a, b, alpha=1, out=None) -> Tensor:
     """a + alpha * b, broadcasting."""
     if alpha != 1:
@@ -443,21 +419,6 @@ def where(condition, a, b) -> Tensor:
     return Where.apply(cond, a, b)
 
 
-def cast(x: Tensor, dtype) -> Tensor:
-    """x as ``dtype`` (differentiable between floating types; a cast to an integer or bool
-    type has no gradient)."""
-    dtype = np.dtype(dtype)
-    if x._data.dtype == dtype:
-        return x
-    if dtype.kind != "f":  # an integer or bool result is outside the graph, as in PyTorch
-        with no_grad():
-            return Cast.apply(x, dtype=dtype)
-    return Cast.apply(x, dtype=dtype)
-
-
-def clone(x: Tensor) -> Tensor:
-    """A copy of x that stays in the graph."""
-    return Clone.apply(x)
 
 
 def floor_divide(input, other, out=None) -> Tensor:

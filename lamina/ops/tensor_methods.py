@@ -11,8 +11,9 @@ from .. import creation
 from ..autograd.grad_mode import _state
 from ..autograd import observers
 from ..autograd.tensor import Tensor
-from ..backend import get_array_module, same_device
+from ..backend import get_array_module, on_device_of, same_device
 from ..errors import LaminaTypeError, LaminaValueError
+from ..random import generator as global_generator
 from . import activation, arithmetic, extremum, indexing, join, linalg, logical, reduction, shape
 from . import (aliases, cumulative, exponential, interpolation, rounding, sorting, transfer,
                trigonometric)
@@ -179,8 +180,73 @@ def _reshape_inplace(name, op):
     return method
 
 
+def _contiguous(self, memory_format=None) -> Tensor:
+    """This tensor if its array is C-contiguous, else a contiguous copy in the graph."""
+    if self._data.flags.c_contiguous:
+        return self
+    return arithmetic.clone(self)
+
+
+def _overwrite(t, v):
+    """The recorded form of an in-place overwrite (``fill_``/``copy_`` in the graph): 0 t + v,
+    so the gradient reaches ``v`` and not the old values of ``t``."""
+    return arithmetic.add(arithmetic.mul(t, 0), v)
+
+
+def _fill_(self, value) -> Tensor:
+    """Set every element to ``value`` (a number or a one-element tensor)."""
+    if isinstance(value, Tensor) and value._data.size == 1 and not value.requires_grad:
+        value = value._data.item()
+    if not isinstance(value, Tensor):
+        self._check_inplace("fill_")
+        if not (_state.enabled and self.requires_grad):
+            self._check_writeable("fill_")
+            self._data[...] = value
+            return self._bump()
+    return self._inplace("fill_", _overwrite, value)
+
+
+def _copy_(self, src, non_blocking: bool = False) -> Tensor:
+    """Copy ``src`` (broadcast to this shape, converted to this dtype) into this tensor."""
+    if not isinstance(src, Tensor) or not (_state.enabled and (src.requires_grad or self.requires_grad)):
+        self._check_inplace("copy_")
+        self._check_writeable("copy_")
+        self._data[...] = on_device_of(self._raw(src), self._data)
+        return self._bump()
+    return self._inplace("copy_", _overwrite, src)
+
+
+def _random_fill(self, values) -> Tensor:
+    self._data[...] = on_device_of(values, self._data)
+    return self._bump()
+
+
+def _rng(generator):
+    """The NumPy generator to draw with: the global one, or ``generator``'s. Draws are made on
+    the host, so one seed gives the same values on every device."""
+    return global_generator() if generator is None else generator.numpy_generator()
+
+
+def _uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    """Overwrite with draws from U(a, b)."""
+    self._check_inplace("uniform_")
+    return _random_fill(self, _rng(generator).uniform(a, b, self._data.shape))
+
+
+def _normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    """Overwrite with draws from N(mean, std^2)."""
+    self._check_inplace("normal_")
+    return _random_fill(self, _rng(generator).normal(mean, std, self._data.shape))
+
+
 def install() -> None:
     T = Tensor
+    # in-place writes that may record a node, and random fills
+    T.contiguous = _contiguous
+    T.fill_ = _fill_
+    T.copy_ = _copy_
+    T.uniform_ = _uniform_
+    T.normal_ = _normal_
     # operators
     T.__add__ = _operator(arithmetic.Add, arithmetic.add)
     T.__radd__ = _reflected(arithmetic.add)
