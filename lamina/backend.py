@@ -85,7 +85,6 @@ class device:
         return hash((self.type, self.index))
 
     def __enter__(self):
-        global _default_device
         self._previous = _default_device
         set_default_device(self)
         return self

@@ -14,8 +14,8 @@ from ..ops import activation as _activation
 from ..ops.activation import (gelu, heaviside, log_softmax, logsigmoid, sigmoid, softmax, softplus,
                               tanh)
 from ..ops.arithmetic import neg as _neg
-from ..ops.classification_loss import (binary_cross_entropy, binary_cross_entropy_with_logits,
-                                       cross_entropy, nll_loss, one_hot)
+from ..ops.binary_loss import binary_cross_entropy, binary_cross_entropy_with_logits
+from ..ops.classification_loss import cross_entropy, nll_loss, one_hot
 from ..ops.conv import conv2d
 from ..ops.dropout import dropout, dropout1d, dropout2d
 from ..ops.indexing import embedding
@@ -26,7 +26,7 @@ from ..ops.margin_loss import (hinge_embedding_loss, margin_ranking_loss, multi_
                                soft_margin_loss)
 from ..ops.normalization import batch_norm, layer_norm
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
-from ..ops.shape import pad
+from ..ops.padding import pad
 
 __all__ = ["sigmoid", "tanh", "relu", "relu6", "leaky_relu", "elu", "softplus", "gelu", "silu",
            "hardtanh", "heaviside", "softmax", "softmin", "log_softmax", "logsigmoid", "linear",

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from ..autograd.tensor import Tensor
 from ..errors import LaminaValueError
+from ..ops import binary_loss as B
 from ..ops import classification_loss as C
 from ..ops import loss as L
 from ..ops import margin_loss as M
+from ..ops import structured_hinge as S
 from .module import Module
 
 __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
@@ -120,7 +122,7 @@ class BCELoss(_WeightedLoss):
     probabilities o (outputs of a sigmoid)."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return C.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+        return B.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -134,7 +136,7 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return C.binary_cross_entropy_with_logits(input, target, weight=self.weight,
+        return B.binary_cross_entropy_with_logits(input, target, weight=self.weight,
                                                   reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
 
@@ -239,10 +241,10 @@ class SmoothStructuredHingeLoss(_Loss):
     def __init__(self, task_loss="zero_one", epsilon: float = 1.0,
                  reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)
-        M.check_epsilon("SmoothStructuredHingeLoss", epsilon)
+        S.check_epsilon("SmoothStructuredHingeLoss", epsilon)
         self.task_loss = task_loss
         self.epsilon = epsilon
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return M.smooth_structured_hinge_loss(input, target, task_loss=self.task_loss,
+        return S.smooth_structured_hinge_loss(input, target, task_loss=self.task_loss,
                                               epsilon=self.epsilon, reduction=self.reduction)

@@ -19,8 +19,6 @@ from ..autograd.tensor import Tensor, int64
 from ..backend import as_array, get_array_module, on_device_of
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 from ._util import as_tensor
-# The binary losses, importable from here as before (nn.losses and nn.functional do).
-from .binary_loss import binary_cross_entropy, binary_cross_entropy_with_logits  # noqa: F401
 from .loss import _param_array, _reduce, _reduction, _upstream
 
 # binary_cross_entropy(_with_logits) are listed by their family, lamina.ops.binary_loss.

@@ -23,7 +23,7 @@ from ._margin_checks import _check_range, _class_scores, _index_tensor, _reduced
 from ._util import as_tensor, operands
 from .loss import _pair, _param_array, _reduction, _upstream
 # The lecture's loss, importable from here as before (nn.losses and nn.functional do).
-from .structured_hinge import check_epsilon, smooth_structured_hinge_loss  # noqa: F401
+from .structured_hinge import smooth_structured_hinge_loss  # noqa: F401  (listed in this family)
 
 __all__ = ["multi_margin_loss", "hinge_embedding_loss", "soft_margin_loss",
            "multilabel_margin_loss", "margin_ranking_loss", "smooth_structured_hinge_loss"]

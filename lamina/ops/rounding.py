@@ -14,7 +14,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
-from ..errors import IntegerDivisionByZeroError, LaminaTypeError, LaminaValueError
+from ..errors import IntegerDivisionByZeroError, LaminaTypeError
 from ._promotion import promote, require_floating
 from ._util import as_tensor, operands
 from .arithmetic import clone

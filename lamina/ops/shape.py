@@ -18,7 +18,6 @@ from ..backend import get_array_module
 from ..errors import LaminaValueError, ShapeError
 from ._util import normalize_dim, normalize_dims
 from ._views import _owned, _sizes
-from .padding import pad  # noqa: F401  (lamina.ops.shape.pad, where lamina.nn imports it from)
 
 # ``pad`` is listed by its family, lamina.ops.padding.
 __all__ = ["reshape", "view", "view_as", "reshape_as", "flatten", "transpose", "permute",

@@ -16,7 +16,7 @@ import numpy as np
 from ...autograd.tensor import Tensor
 from ...errors import LaminaValueError, ShapeError
 from ...ops.conv import conv2d
-from ...ops.shape import pad
+from ...ops.padding import pad
 from .. import init
 from ..module import Module, Parameter
 from ..parameter import parameter_dtype
