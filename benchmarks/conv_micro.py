@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import lamina as lm  # noqa: E402
 from lamina.ops.conv import conv2d  # noqa: E402
 from lamina.ops.linalg import linear  # noqa: E402
-from lamina.ops.pool import avg_pool2d, max_pool2d  # noqa: E402
+from lamina.ops.pooling import avg_pool2d, max_pool2d  # noqa: E402
 
 _clock = time.perf_counter
 

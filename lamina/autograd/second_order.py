@@ -101,7 +101,7 @@ def _count(ctx) -> int:
 
 def _pow(op, g):
     a, b = op.input(0), op.input(1)
-    from ..ops.arithmetic import where
+    from ..ops.selection import where
 
     ga = gb = None
     if op.needs(0):
@@ -255,8 +255,10 @@ def rules() -> dict:
     returning one gradient (or None) per input. Built on first use: the operations live in
     :mod:`lamina.ops`, a layer above this one."""
     from ..ops import _casting, activation as ac, arithmetic as ar, classification_loss as cl
-    from ..ops import exponential as ex, indexing, join, linalg, loss
-    from ..ops import reduction as red, rounding as ro, shape as sh, trigonometric as tr
+    from ..ops import exponential as ex, indexing, join, linalg, regression_loss as loss
+    from ..ops import reduction as red, rounding as ro, selection as sel, shape as sh
+    from ..ops import trigonometric as tr
+    from ..ops.softmax import LogSoftmax, Softmax
 
     y = lambda op: op.output()  # noqa: E731
     x = lambda op: op.input(0)  # noqa: E731
@@ -277,10 +279,10 @@ def rules() -> dict:
         ar.Sqrt: lambda op, g: g / (y(op) * 2),
         ar.Abs: lambda op, g: g * _mask(op, get_array_module(g._data).sign(op.ctx.saved[0])),
         ar.Sign: lambda op, g: _zeros_like(g),
-        ar.Clamp: lambda op, g: g * _mask(op, _inside(op.ctx)),
-        ar.Maximum: lambda op, g: _extremum(op, g, True),
-        ar.Minimum: lambda op, g: _extremum(op, g, False),
-        ar.Where: lambda op, g: (None, g * _mask(op, op.ctx.saved[0]) if op.needs(1) else None,
+        sel.Clamp: lambda op, g: g * _mask(op, _inside(op.ctx)),
+        sel.Maximum: lambda op, g: _extremum(op, g, True),
+        sel.Minimum: lambda op, g: _extremum(op, g, False),
+        sel.Where: lambda op, g: (None, g * _mask(op, op.ctx.saved[0]) if op.needs(1) else None,
                                  g * _mask(op, ~op.ctx.saved[0]) if op.needs(2) else None),
         _casting.Cast: lambda op, g: g,
         _casting.Clone: lambda op, g: g,
@@ -298,8 +300,8 @@ def rules() -> dict:
         ac.LeakyReLU: _leaky,
         ac.Softplus: _softplus,
         ac.SiLU: lambda op, g: g * (x(op).sigmoid() * (1 + x(op) * (1 - x(op).sigmoid()))),
-        ac.Softmax: lambda op, g: y(op) * (g - (g * y(op)).sum(dim=op.ctx.dim, keepdim=True)),
-        ac.LogSoftmax: lambda op, g: g - y(op).exp() * g.sum(dim=op.ctx.dim, keepdim=True),
+        Softmax: lambda op, g: y(op) * (g - (g * y(op)).sum(dim=op.ctx.dim, keepdim=True)),
+        LogSoftmax: lambda op, g: g - y(op).exp() * g.sum(dim=op.ctx.dim, keepdim=True),
         ac.ELU: _elu,
         ac.HardTanh: lambda op, g: g * _mask(op, (op.ctx.saved[0] > op.ctx.lo)
                                              & (op.ctx.saved[0] < op.ctx.hi)),

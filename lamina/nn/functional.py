@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from ..autograd.tensor import Tensor
 from ..ops import activation as _activation
-from ..ops.activation import (gelu, heaviside, log_softmax, logsigmoid, sigmoid, softmax, softplus,
-                              tanh)
+from ..ops.activation import gelu, heaviside, logsigmoid, sigmoid, softplus, tanh
+from ..ops.adaptive_pooling import adaptive_avg_pool2d, adaptive_max_pool2d
 from ..ops.arithmetic import neg as _neg
 from ..ops.binary_loss import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.classification_loss import cross_entropy, nll_loss, one_hot
@@ -20,13 +20,14 @@ from ..ops.conv import conv2d
 from ..ops.dropout import dropout, dropout1d, dropout2d
 from ..ops.indexing import embedding
 from ..ops.linalg import linear
-from ..ops.loss import huber_loss, kl_div, l1_loss, mse_loss, quadratic_loss, smooth_l1_loss
 from ..ops.margin_loss import (hinge_embedding_loss, margin_ranking_loss, multi_margin_loss,
                                multilabel_margin_loss, smooth_structured_hinge_loss,
                                soft_margin_loss)
 from ..ops.normalization import batch_norm, layer_norm
-from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from ..ops.padding import pad
+from ..ops.pooling import avg_pool2d, max_pool2d
+from ..ops.regression_loss import huber_loss, kl_div, l1_loss, mse_loss, quadratic_loss, smooth_l1_loss
+from ..ops.softmax import log_softmax, softmax
 
 __all__ = ["sigmoid", "tanh", "relu", "relu6", "leaky_relu", "elu", "softplus", "gelu", "silu",
            "hardtanh", "heaviside", "softmax", "softmin", "log_softmax", "logsigmoid", "linear",

@@ -2,7 +2,7 @@
 ``loss = criterion(output, target)``.
 
 Each class stores its options and calls the function of the same name in
-:mod:`lamina.ops.loss` or :mod:`lamina.ops.classification_loss`; class weights (``weight``,
+:mod:`lamina.ops.regression_loss` or :mod:`lamina.ops.classification_loss`; class weights (``weight``,
 ``pos_weight``) are buffers, as in PyTorch, so they follow ``state_dict``. The margin losses
 call :mod:`lamina.ops.margin_loss`. Lamina extras: ``QuadraticLoss`` (the lectures' quadratic
 cost C = 1/(2n) sum_x ||y(x) - a||^2) and ``SmoothStructuredHingeLoss`` (the epsilon-smoothed
@@ -16,7 +16,7 @@ from ..autograd.tensor import Tensor
 from ..errors import LaminaValueError
 from ..ops import binary_loss as B
 from ..ops import classification_loss as C
-from ..ops import loss as L
+from ..ops import regression_loss as L
 from ..ops import margin_loss as M
 from ..ops import structured_hinge as S
 from .module import Module
@@ -95,7 +95,7 @@ class L1Loss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """Quadratic below ``beta``, linear above (see :func:`lamina.ops.loss.smooth_l1_loss`)."""
+    """Quadratic below ``beta``, linear above (see :func:`lamina.ops.regression_loss.smooth_l1_loss`)."""
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
                  beta: float = 1.0) -> None:

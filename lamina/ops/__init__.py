@@ -1,19 +1,22 @@
 """The operations, one family per module; importing this package also installs them as
 Tensor operators and methods."""
-# Every family but radial_basis (``rbf`` is nn.RBF's operation, not a torch.* name) is also
+# Every family but rbf (``rbf`` is nn.RBF's operation, not a torch.* name) is also
 # star-imported, so its functions are lamina.ops.* names; ``__all__`` below says which of them
 # are also lamina.* names (those PyTorch has as torch.* with the same meaning).
-from . import (activation, aliases, arithmetic, binary_loss, classification_loss, conv,
-               cumulative, dropout, exponential, extremum, indexing, interpolation, join, linalg,
-               logical, loss, normalization, padding, pool, radial_basis, reduction, rounding,
-               shape, sorting, trigonometric)
+from . import (activation, adaptive_pooling, aliases, arithmetic, binary_loss,
+               classification_loss, conv, cumulative, dropout, exponential, extremum, indexing,
+               interpolation, join, linalg, logical, normalization, padding, pooling, rbf,
+               reduction, regression_loss, rounding, selection, shape, softmax, sorting,
+               trigonometric)
 
 # The family modules, taken before the star imports below rebind names such as ``dropout``.
-_FAMILIES = (activation, aliases, arithmetic, binary_loss, classification_loss, conv, cumulative,
-             dropout, exponential, extremum, indexing, interpolation, join, linalg, logical, loss,
-             normalization, padding, pool, reduction, rounding, shape, sorting, trigonometric)
+_FAMILIES = (activation, adaptive_pooling, aliases, arithmetic, binary_loss, classification_loss,
+             conv, cumulative, dropout, exponential, extremum, indexing, interpolation, join,
+             linalg, logical, normalization, padding, pooling, reduction, regression_loss,
+             rounding, selection, shape, softmax, sorting, trigonometric)
 
 from .activation import *  # noqa: F401,F403
+from .adaptive_pooling import *  # noqa: F401,F403
 from .aliases import *  # noqa: F401,F403
 from .arithmetic import *  # noqa: F401,F403
 from .binary_loss import *  # noqa: F401,F403
@@ -28,13 +31,15 @@ from .interpolation import *  # noqa: F401,F403
 from .join import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .logical import *  # noqa: F401,F403
-from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
-from .pool import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
 from .reduction import *  # noqa: F401,F403
+from .regression_loss import *  # noqa: F401,F403
 from .rounding import *  # noqa: F401,F403
+from .selection import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from .softmax import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
 from .trigonometric import *  # noqa: F401,F403
 from .tensor_methods import install as _install

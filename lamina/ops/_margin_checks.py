@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd.tensor import Tensor
 from ..backend import as_array, on_device_of
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
-from .loss import _reduce, _upstream
+from ._loss_reduction import _reduce, _upstream
 
 
 def _index_tensor(name: str, target, like: Tensor, what: str = "target") -> Tensor:

@@ -131,3 +131,12 @@ def write_out(out: Tensor | None, result: Tensor, name: str) -> Tensor:
         out._data = get_array_module(out._data).empty(result._data.shape, dtype=out._data.dtype)
     out._store(name, result._data)
     return out._bump()
+
+
+def floating(input) -> Tensor:
+    """``input`` as a Tensor; integer and bool tensors become float32 (as PyTorch's sigmoid,
+    tanh, ... do), so e.g. np.exp never silently returns float64."""
+    x = as_tensor(input)
+    if x.dtype.kind not in "fc":
+        x = Tensor._wrap(x._data.astype(np.float32))
+    return x

@@ -1,11 +1,9 @@
-"""Activation functions: the non-linearities sigma of the lectures' neuron
-f(x_1, ..., x_s) = sigma(sum_i x_i w_i - b), and the vector activations softmax / log-softmax.
+"""Activation functions: the elementwise non-linearities sigma of the lectures' neuron
+f(x_1, ..., x_s) = sigma(sum_i x_i w_i - b) (the vector activations softmax / log-softmax are
+in ``softmax``).
 
 Every function is numerically stable over the whole float range: sigmoid, softplus and
-logsigmoid only ever exponentiate non-positive numbers (no overflow at x = +-1e4), and
-softmax / log_softmax subtract the row maximum first (the log-sum-exp trick,
-log sum_j e^{x_j} = c + log sum_j e^{x_j - c} with c = max_j x_j; the lecture: "Don't try
-without, it *will* fail!"). Where the derivative is a function of the output (sigmoid:
+logsigmoid only ever exponentiate non-positive numbers (no overflow at x = +-1e4). Where the derivative is a function of the output (sigmoid:
 sigma' = sigma (1 - sigma), tanh: 1 - y^2, relu: [y > 0]) the output is saved, not the input.
 """
 from __future__ import annotations
@@ -18,16 +16,15 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module, on_device_of
 from ..errors import LaminaValueError
-from ._casting import cast
 from ._special import _log1p_exp_neg_abs, _normal_cdf, _sigmoid, _sigmoid_unit
 from . import _workspace as workspace
-from ._util import as_tensor, normalize_dim
+from ._util import as_tensor, floating
 
 # The integer type of each floating type's size, to work on the bits of its values.
 _SAME_SIZE_INT = {"e": np.dtype(np.int16), "f": np.dtype(np.int32), "d": np.dtype(np.int64)}
 
 __all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "silu",
-           "heaviside", "softmax", "log_softmax", "logsigmoid", "hardtanh"]
+           "heaviside", "logsigmoid", "hardtanh"]
 
 
 class Sigmoid(Function):
@@ -261,72 +258,15 @@ class HardTanh(Function):
         return grad * ((y > ctx.lo) & (y < ctx.hi))
 
 
-class Softmax(Function):
-    """y_i = e^{x_i} / sum_j e^{x_j} along ``dim`` (shifted by max_j x_j first);
-    dL/dx_i = y_i (dL/dy_i - sum_j y_j dL/dy_j)."""
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        # out= keeps a 0-d input an array (0-d arithmetic returns NumPy scalars)
-        xp = get_array_module(x)
-        e = xp.subtract(x, x.max(axis=dim, keepdims=True), out=xp.empty_like(x))
-        xp.exp(e, out=e)
-        e /= e.sum(axis=dim, keepdims=True)
-        ctx.dim = dim
-        ctx.save(e)
-        return e
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved
-        xp = get_array_module(y, grad)
-        g = xp.subtract(grad, (grad * y).sum(axis=ctx.dim, keepdims=True), out=xp.empty_like(y))
-        g *= y
-        return g
-
-
-class LogSoftmax(Function):
-    """y_i = x_i - log sum_j e^{x_j} = (x_i - c) - log sum_j e^{x_j - c}, c = max_j x_j;
-    dL/dx_i = dL/dy_i - e^{y_i} sum_j dL/dy_j."""
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        xp = get_array_module(x)
-        shifted = xp.subtract(x, x.max(axis=dim, keepdims=True), out=xp.empty_like(x))
-        lse = xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
-        shifted -= lse
-        ctx.dim = dim
-        ctx.save(shifted)
-        return shifted
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved
-        xp = get_array_module(y, grad)
-        g = xp.exp(y, out=xp.empty_like(y))
-        g *= grad.sum(axis=ctx.dim, keepdims=True)
-        xp.subtract(grad, g, out=g)
-        return g
-
-
 # ----------------------------------------------------------------- public functions
-def _floating(input) -> Tensor:
-    """``input`` as a Tensor; integer and bool tensors become float32 (as PyTorch's sigmoid,
-    tanh, ... do), so e.g. np.exp never silently returns float64."""
-    x = as_tensor(input)
-    if x.dtype.kind not in "fc":
-        x = Tensor._wrap(x._data.astype(np.float32))
-    return x
-
-
 def sigmoid(input: Tensor) -> Tensor:
     """The logistic function sigma(x) = 1 / (1 + e^{-x}) elementwise (no overflow at +-1e4)."""
-    return Sigmoid.apply(_floating(input))
+    return Sigmoid.apply(floating(input))
 
 
 def tanh(input: Tensor) -> Tensor:
     """The hyperbolic tangent f(z) = tanh(z) elementwise."""
-    return Tanh.apply(_floating(input))
+    return Tanh.apply(floating(input))
 
 
 def relu(input: Tensor) -> Tensor:
@@ -341,29 +281,29 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
     """ELU(x) = x for x > 0, alpha (e^x - 1) otherwise."""
-    return ELU.apply(_floating(input), alpha=alpha)
+    return ELU.apply(floating(input), alpha=alpha)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """(1/beta) log(1 + e^{beta x}), a smooth ReLU; linear where beta x > threshold."""
-    return Softplus.apply(_floating(input), beta=beta, threshold=threshold)
+    return Softplus.apply(floating(input), beta=beta, threshold=threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log sigma(x) = -softplus(-x), stable for large |x|."""
-    return LogSigmoid.apply(_floating(input))
+    return LogSigmoid.apply(floating(input))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """GELU(x) = x Phi(x); ``approximate='tanh'`` uses the tanh approximation."""
     if approximate not in ("none", "tanh"):
         raise LaminaValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(_floating(input), approximate=approximate)
+    return GELU.apply(floating(input), approximate=approximate)
 
 
 def silu(input: Tensor) -> Tensor:
     """SiLU (swish): x sigma(x)."""
-    return SiLU.apply(_floating(input))
+    return SiLU.apply(floating(input))
 
 
 def heaviside(input: Tensor, values: Tensor | float | None = None) -> Tensor:
@@ -388,33 +328,3 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tens
     if min_val > max_val:
         raise LaminaValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
     return HardTanh.apply(as_tensor(input), min_val=min_val, max_val=max_val)
-
-
-def _softmax_args(name: str, input, dim, dtype):
-    x = _floating(input)
-    if dim is None:
-        raise LaminaValueError(
-            f"{name} needs dim, the axis that sums to one (e.g. dim=1 for (N, C) logits, "
-            "dim=-1 for the last axis); lamina does not guess it")
-    if dtype is not None and x.dtype != np.dtype(dtype):
-        x = cast(x, dtype)
-    return x, normalize_dim(dim, x.ndim)
-
-
-def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
-    """y_i = exp(x_i) / sum_j exp(x_j) along ``dim`` (required), stable at any scale.
-
-    ``dtype`` casts the input first. A slice that is all -inf gives NaN, as in PyTorch.
-    """
-    x, axis = _softmax_args("softmax", input, dim, dtype)
-    if x.ndim == 0:
-        axis = None
-    return Softmax.apply(x, dim=axis)
-
-
-def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
-    """y_i = x_i - log sum_j exp(x_j) along ``dim`` (required), by the log-sum-exp trick."""
-    x, axis = _softmax_args("log_softmax", input, dim, dtype)
-    if x.ndim == 0:
-        axis = None
-    return LogSoftmax.apply(x, dim=axis)

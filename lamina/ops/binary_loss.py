@@ -6,7 +6,7 @@ cross-entropy of the two-point distributions (t, 1 - t) and (o, 1 - o):
 l = -w [t log o + (1 - t) log(1 - o)]. On logits x, o = sigma(x) and the two logs are
 -softplus(-x) and -softplus(x), each evaluated with the log-sum-exp trick, so that the fused
 loss never exponentiates a positive number and stays exact where 1 - sigma(x) has no digits.
-They follow the conventions of :mod:`lamina.ops.loss` and use its reduction and validation
+They follow the conventions of :mod:`lamina.ops._loss_reduction` and use its reduction and validation
 helpers: one Function per loss, reduced as 'none', 'sum' or 'mean', and a target is never
 broadcast silently.
 """
@@ -19,7 +19,7 @@ from ..autograd.tensor import Tensor
 from ..backend import get_array_module, to_host
 from ..errors import LaminaValueError
 from ._special import _log1p_exp_neg_abs, _log1p_inplace, _sigmoid
-from .loss import _pair, _raw_weight, _reduce, _reduction, _upstream
+from ._loss_reduction import _pair, _raw_weight, _reduce, _reduction, _upstream
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 

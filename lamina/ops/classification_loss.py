@@ -2,7 +2,7 @@
 (binary_cross_entropy and binary_cross_entropy_with_logits are in :mod:`lamina.ops.binary_loss`
 and can be imported from here too).
 
-They follow the conventions of :mod:`lamina.ops.loss` and use its reduction and validation
+They follow the conventions of :mod:`lamina.ops._loss_reduction` and use its reduction and validation
 helpers: one Function per loss, reduced as 'none', 'sum' or 'mean', and a target is never
 broadcast silently. Cross-entropy with class indices is fused (log-softmax, pick and reduce
 in one pass; backward softmax - onehot), as is BCE with logits; both use the log-sum-exp
@@ -19,7 +19,7 @@ from ..autograd.tensor import Tensor, int64
 from ..backend import as_array, get_array_module, on_device_of
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 from ._util import as_tensor
-from .loss import _param_array, _reduce, _reduction, _upstream
+from ._loss_reduction import _param_array, _reduce, _reduction, _upstream
 
 # binary_cross_entropy(_with_logits) are listed by their family, lamina.ops.binary_loss.
 __all__ = ["cross_entropy", "nll_loss", "one_hot"]

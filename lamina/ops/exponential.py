@@ -15,7 +15,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
 from ._special import _A, _B, _erfc_positive
-from .activation import _floating
+from ._util import floating
 
 __all__ = ["exp2", "expm1", "log2", "log10", "log1p", "rsqrt", "reciprocal", "erf", "erfinv"]
 
@@ -267,37 +267,37 @@ class Erfinv(Function):
 # ----------------------------------------------------------------- public functions
 def exp2(input: Tensor) -> Tensor:
     """2^x elementwise."""
-    return Exp2.apply(_floating(input))
+    return Exp2.apply(floating(input))
 
 
 def expm1(input: Tensor) -> Tensor:
     """e^x - 1 elementwise, without the cancellation of exp(x) - 1 for small x."""
-    return Expm1.apply(_floating(input))
+    return Expm1.apply(floating(input))
 
 
 def log2(input: Tensor) -> Tensor:
     """The base-2 logarithm elementwise."""
-    return Log2.apply(_floating(input))
+    return Log2.apply(floating(input))
 
 
 def log10(input: Tensor) -> Tensor:
     """The base-10 logarithm elementwise."""
-    return Log10.apply(_floating(input))
+    return Log10.apply(floating(input))
 
 
 def log1p(input: Tensor) -> Tensor:
     """ln(1 + x) elementwise, precise for small x."""
-    return Log1p.apply(_floating(input))
+    return Log1p.apply(floating(input))
 
 
 def rsqrt(input: Tensor) -> Tensor:
     """1 / sqrt(x) elementwise (inf at 0, NaN below)."""
-    return Rsqrt.apply(_floating(input))
+    return Rsqrt.apply(floating(input))
 
 
 def reciprocal(input: Tensor) -> Tensor:
     """1 / x elementwise (integer inputs give float32, as PyTorch)."""
-    return Reciprocal.apply(_floating(input))
+    return Reciprocal.apply(floating(input))
 
 
 def erf(input: Tensor) -> Tensor:
@@ -306,10 +306,10 @@ def erf(input: Tensor) -> Tensor:
     >>> lm.erf(lm.tensor([0.0, 1.0]))
     tensor([0.0000, 0.8427])
     """
-    return Erf.apply(_floating(input))
+    return Erf.apply(floating(input))
 
 
 def erfinv(input: Tensor) -> Tensor:
     """The inverse error function elementwise: erfinv(erf(x)) = x; +-inf at +-1, NaN
     outside [-1, 1]."""
-    return Erfinv.apply(_floating(input))
+    return Erfinv.apply(floating(input))

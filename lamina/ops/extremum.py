@@ -15,7 +15,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor, int64
 from ..backend import get_array_module
 from ..errors import LaminaTypeError, LaminaValueError
-from . import arithmetic
+from . import selection
 from ._util import normalize_dim
 from .reduction import _axes, _check_nonempty, _restore, _squeezed
 
@@ -108,7 +108,7 @@ def max(x: Tensor, dim=None, keepdim: bool = False) -> Tensor | tuple:
     pair ``(values, indices)`` whose gradient goes only to the returned index, or with a
     tensor as second argument the elementwise maximum (all as ``torch.max``)."""
     if _is_array(dim):
-        return arithmetic.maximum(x, dim)
+        return selection.maximum(x, dim)
     if dim is None:
         return amax(x)
     return _extremum_with_index(x, dim, keepdim, True, max_return)
@@ -118,7 +118,7 @@ def min(x: Tensor, dim=None, keepdim: bool = False) -> Tensor | tuple:
     """The smallest entry, ``(values, indices)`` along an int ``dim``, or the elementwise
     minimum with a tensor (see :func:`max`)."""
     if _is_array(dim):
-        return arithmetic.minimum(x, dim)
+        return selection.minimum(x, dim)
     if dim is None:
         return amin(x)
     return _extremum_with_index(x, dim, keepdim, False, min_return)

@@ -20,7 +20,7 @@ from ..autograd.grad_mode import _state
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module, on_device_of
 from ..errors import InplaceError, LaminaTypeError, LaminaValueError, ShapeError
-from . import arithmetic
+from . import arithmetic, selection
 from ._indices import (_add_rows, _check_range, _convert, _host_or_tensor, _int_index,
                        _on_device_of, _range_error, _scatter_along, _target)
 from ._util import normalize_dim
@@ -198,7 +198,7 @@ def masked_fill(x: Tensor, mask, value) -> Tensor:
             value = arithmetic.cast(value, x.dtype)
     else:
         value = Tensor._wrap(get_array_module(x._data).asarray(value, dtype=x.dtype))
-    return arithmetic.where(Tensor._wrap(m), value, x)
+    return selection.where(Tensor._wrap(m), value, x)
 
 
 # --------------------------------------------------------------------------- embedding

@@ -5,7 +5,7 @@ structured hinge of Schwing & Telgarsky, "Deep Neural Networks", is in
 
 A margin loss charges a score only when it fails to beat a competitor by a margin:
 [z]_+ = max(0, z) of a margin violation z. Each loss is one Function following the
-conventions of :mod:`lamina.ops.loss` (reduction 'none' | 'mean' | 'sum', PyTorch's legacy
+conventions of :mod:`lamina.ops._loss_reduction` (reduction 'none' | 'mean' | 'sum', PyTorch's legacy
 ``size_average``/``reduce``, targets never broadcast silently). Where [z]_+ has a kink the
 subgradient is PyTorch's: the multi-class losses count a violation only when z > 0, while
 hinge_embedding_loss and margin_ranking_loss (clamp_min in PyTorch) count z >= 0.
@@ -21,7 +21,7 @@ from ..backend import get_array_module
 from ..errors import LaminaValueError, ShapeError
 from ._margin_checks import _check_range, _class_scores, _index_tensor, _reduced, _rowwise_up
 from ._util import as_tensor, operands
-from .loss import _pair, _param_array, _reduction, _upstream
+from ._loss_reduction import _pair, _param_array, _reduction, _upstream
 # The lecture's loss, importable from here as before (nn.losses and nn.functional do).
 from .structured_hinge import smooth_structured_hinge_loss  # noqa: F401  (listed in this family)
 

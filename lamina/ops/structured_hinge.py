@@ -22,7 +22,7 @@ from ..backend import as_array, get_array_module
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
 from ._margin_checks import _check_range, _class_scores, _reduced, _rowwise_up
 from ._util import as_tensor
-from .loss import _param_array, _reduction
+from ._loss_reduction import _param_array, _reduction
 
 __all__ = ["smooth_structured_hinge_loss"]
 

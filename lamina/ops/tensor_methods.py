@@ -14,7 +14,9 @@ from ..autograd.tensor import Tensor
 from ..backend import get_array_module, on_device_of, same_device
 from ..errors import LaminaTypeError, LaminaValueError
 from ..random import generator as global_generator
-from . import activation, arithmetic, extremum, indexing, join, linalg, logical, reduction, shape
+from . import (activation, arithmetic, extremum, indexing, join, linalg, logical, reduction,
+               selection, shape)
+from .softmax import log_softmax, softmax
 from . import (aliases, cumulative, exponential, interpolation, rounding, sorting, transfer,
                trigonometric)
 from ._util import as_tensor
@@ -279,7 +281,8 @@ def install() -> None:
     # methods
     for module, names in (
         (arithmetic, ("add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs",
-                      "sign", "clamp", "maximum", "minimum", "clone", "square")),
+                      "sign", "clone", "square")),
+        (selection, ("clamp", "maximum", "minimum")),
         (reduction, ("sum", "mean", "var", "std", "logsumexp", "prod", "norm")),
         (extremum, ("amax", "amin", "max", "min", "argmax", "argmin")),
         (shape, ("reshape", "view", "flatten", "transpose", "permute", "squeeze", "unsqueeze",
@@ -287,7 +290,7 @@ def install() -> None:
         (join, ("split", "chunk", "unbind")),
         (indexing, ("masked_fill", "gather", "index_select", "take_along_dim", "narrow", "select")),
         (linalg, ("matmul", "mm", "bmm", "dot")),
-        (activation, ("sigmoid", "tanh", "relu", "softmax", "log_softmax")),
+        (activation, ("sigmoid", "tanh", "relu")),
         (trigonometric, ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh",
                          "acosh", "atanh", "atan2", "hypot", "arcsin", "arccos", "arctan",
                          "arcsinh", "arccosh", "arctanh", "arctan2")),
@@ -301,7 +304,8 @@ def install() -> None:
     ):
         for name in names:
             setattr(T, name, getattr(module, name))
-    T.clip = arithmetic.clamp
+    T.clip = selection.clamp
+    T.softmax, T.log_softmax = softmax, log_softmax  # by name: ops.softmax is the function
     T.multiply = arithmetic.mul
     T.T = property(lambda self: shape.permute(self, *reversed(range(self.ndim))))
     T.mT = property(lambda self: shape.transpose(self, -2, -1))
@@ -336,7 +340,7 @@ def install() -> None:
     T.div_ = _arith_inplace("div_", arithmetic.div, "true_divide")
     T.__iadd__, T.__isub__, T.__imul__, T.__itruediv__ = T.add_, T.sub_, T.mul_, T.div_
     T.pow_ = _unary_inplace("pow_", arithmetic.pow)
-    T.clamp_ = _unary_inplace("clamp_", arithmetic.clamp)
+    T.clamp_ = _unary_inplace("clamp_", selection.clamp)
     T.clip_ = T.clamp_
     T.masked_fill_ = _unary_inplace("masked_fill_", indexing.masked_fill)
     for module, names in ((arithmetic, ("neg", "exp", "log", "sqrt", "abs", "sign", "square")),

@@ -14,8 +14,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
 from ._promotion import promote, require_floating
-from ._util import operands
-from .activation import _floating
+from ._util import floating, operands
 
 __all__ = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
            "atanh", "atan2", "hypot", "arcsin", "arccos", "arctan", "arcsinh", "arccosh",
@@ -236,57 +235,57 @@ class Hypot(Function):
 # ----------------------------------------------------------------- public functions
 def sin(input: Tensor) -> Tensor:
     """sin x elementwise (x in radians)."""
-    return Sin.apply(_floating(input))
+    return Sin.apply(floating(input))
 
 
 def cos(input: Tensor) -> Tensor:
     """cos x elementwise (x in radians)."""
-    return Cos.apply(_floating(input))
+    return Cos.apply(floating(input))
 
 
 def tan(input: Tensor) -> Tensor:
     """tan x elementwise (x in radians)."""
-    return Tan.apply(_floating(input))
+    return Tan.apply(floating(input))
 
 
 def asin(input: Tensor) -> Tensor:
     """arcsin x elementwise, in [-pi/2, pi/2] (NaN outside [-1, 1])."""
-    return Asin.apply(_floating(input))
+    return Asin.apply(floating(input))
 
 
 def acos(input: Tensor) -> Tensor:
     """arccos x elementwise, in [0, pi] (NaN outside [-1, 1])."""
-    return Acos.apply(_floating(input))
+    return Acos.apply(floating(input))
 
 
 def atan(input: Tensor) -> Tensor:
     """arctan x elementwise, in (-pi/2, pi/2)."""
-    return Atan.apply(_floating(input))
+    return Atan.apply(floating(input))
 
 
 def sinh(input: Tensor) -> Tensor:
     """The hyperbolic sine elementwise."""
-    return Sinh.apply(_floating(input))
+    return Sinh.apply(floating(input))
 
 
 def cosh(input: Tensor) -> Tensor:
     """The hyperbolic cosine elementwise."""
-    return Cosh.apply(_floating(input))
+    return Cosh.apply(floating(input))
 
 
 def asinh(input: Tensor) -> Tensor:
     """The inverse hyperbolic sine elementwise."""
-    return Asinh.apply(_floating(input))
+    return Asinh.apply(floating(input))
 
 
 def acosh(input: Tensor) -> Tensor:
     """The inverse hyperbolic cosine elementwise (NaN below 1)."""
-    return Acosh.apply(_floating(input))
+    return Acosh.apply(floating(input))
 
 
 def atanh(input: Tensor) -> Tensor:
     """The inverse hyperbolic tangent elementwise (+-inf at +-1, NaN beyond)."""
-    return Atanh.apply(_floating(input))
+    return Atanh.apply(floating(input))
 
 
 def atan2(input, other) -> Tensor:

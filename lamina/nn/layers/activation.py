@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ...autograd.tensor import Tensor
 from ...ops import activation as A
+from ...ops.softmax import log_softmax, softmax
 from ..module import Module
 
 __all__ = ["ReLU", "Sigmoid", "Tanh", "Softplus", "LeakyReLU", "ELU", "GELU", "SiLU",
@@ -172,7 +173,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        return A.softmax(input, self.dim)
+        return softmax(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -187,7 +188,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        return A.log_softmax(input, self.dim)
+        return log_softmax(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

@@ -3,12 +3,13 @@
 Pooling summarises each window of a feature map by its maximum or mean (Dehaqani, Introduction to Neural Networks), which
 shrinks the map and makes the features tolerant to small shifts. The layers hold no
 parameters; they store their arguments as given (``kernel_size=2`` stays 2, as in PyTorch's
-repr) and call :mod:`lamina.ops.pool`.
+repr) and call :mod:`lamina.ops.pooling` and :mod:`lamina.ops.adaptive_pooling`.
 """
 from __future__ import annotations
 
 from ...autograd.tensor import Tensor
-from ...ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from ...ops.adaptive_pooling import adaptive_avg_pool2d, adaptive_max_pool2d
+from ...ops.pooling import avg_pool2d, max_pool2d
 from ..module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]

@@ -11,7 +11,7 @@ key aspect is radial symmetry, instead of linear symmetry". One such unit makes 
 effective approximators of continuous functions. A linear layer on top of ``RBF`` gives the
 classical RBF network f(x) = sum_j w_j phi_j(x) + b.
 
-The responses and their gradients are computed by :func:`lamina.ops.radial_basis.rbf`.
+The responses and their gradients are computed by :func:`lamina.ops.rbf.rbf`.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from ...autograd.tensor import Tensor
 from ...errors import LaminaValueError
-from ...ops.radial_basis import rbf
+from ...ops.rbf import rbf
 from ...backend import on_device_of
 from ...random import generator
 from ..module import Module, Parameter

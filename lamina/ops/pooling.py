@@ -1,5 +1,5 @@
-"""Pooling: max_pool2d, avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d (PyTorch's
-``torch.nn.functional`` signatures; NCHW or unbatched CHW input).
+"""Pooling over fixed windows: max_pool2d and avg_pool2d (PyTorch's ``torch.nn.functional``
+signatures; NCHW or unbatched CHW input; the adaptive forms are in ``adaptive_pooling``).
 
 In the lecture a pooling operator R acts layer-wise on X in R^{n1 x n2 x S} and returns
 R(X) in R^{m1 x m2 x S} with m1 < n1, m2 < n2: each output pixel summarises one window.
@@ -13,14 +13,10 @@ Windows are visited by kernel offset (i, j): for each offset one strided view se
 element under that offset in every window of every image, so the loops run over KH*KW
 offsets only and each step is a whole-batch NumPy operation. Max pooling remembers, per
 output, which offset won (an unsigned 8-bit index for kernels up to 255 elements), not a
-float mask. Adaptive average pooling is the separable linear map A_h X A_w^T (two BLAS
-products); adaptive max pooling gathers its (unequal) windows with index arrays. Array
-functions come from the input's array module (NumPy, or CuPy on a CUDA device); window
+float mask. Array functions come from the input's array module (NumPy, or CuPy on a CUDA device); window
 geometry is worked out in Python numbers.
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -32,7 +28,7 @@ from . import _workspace as workspace
 from ._im2col import pad_input, positive_pair, window
 from ._util import as_tensor
 
-__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d"]
+__all__ = ["max_pool2d", "avg_pool2d"]
 
 
 def _pool_size(op: str, n: int, k: int, s: int, p: int, d: int, ceil_mode: bool, axis: str) -> int:
@@ -227,7 +223,7 @@ class AvgPool2d(Function):
         return gx[0] if ctx.unbatched else gx
 
 
-def _check_input(op: str, x: Tensor, floating: bool = True) -> None:
+def check_input(op: str, x: Tensor, floating: bool = True) -> None:
     if floating and x.dtype.kind != "f":
         raise LaminaTypeError(f"{op}: expected a floating-point input, got {x.dtype}")
     if x.ndim not in (3, 4):
@@ -244,7 +240,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     tensor([[[[4.]]]])
     """
     input = as_tensor(input)
-    _check_input("max_pool2d", input, floating=False)
+    check_input("max_pool2d", input, floating=False)
     kernel, stride, dilation, pads, out_hw = _geometry(
         "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
     return MaxPool2d.apply(input, kernel=kernel, stride=stride, dilation=dilation, pads=pads,
@@ -274,7 +270,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     tensor([[[[2.5]]]])
     """
     input = as_tensor(input)
-    _check_input("avg_pool2d", input)
+    check_input("avg_pool2d", input)
     kernel, stride, _, pads, out_hw = _geometry(
         "avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None:
@@ -293,114 +289,3 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
             scale = tuple(tuple(1.0 / (a * b) for b in cw) for a in ch)
     return AvgPool2d.apply(input, kernel=kernel, stride=stride, pads=pads, out_hw=out_hw,
                            scale=scale, unbatched=input.ndim == 3)
-
-
-def _adaptive_bounds(n: int, o: int, xp):
-    """Window i covers [floor(i n / o), ceil((i+1) n / o)) (PyTorch's adaptive windows), as
-    two arrays of module ``xp``."""
-    i = xp.arange(o)
-    return (i * n) // o, -((-(i + 1) * n) // o)
-
-
-def _longest_window(n: int, o: int) -> int:
-    """The largest adaptive window length, max over i of ceil((i+1) n / o) - floor(i n / o)."""
-    return max(-((-(i + 1) * n) // o) - (i * n) // o for i in range(o))
-
-
-def _adaptive_output(op: str, x: Tensor, output_size) -> tuple[int, int]:
-    _check_input(op, x)
-    if isinstance(output_size, (int, np.integer)) and not isinstance(output_size, bool):
-        output_size = (output_size, output_size)
-    if not isinstance(output_size, (tuple, list)) or len(output_size) != 2:
-        raise LaminaValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
-    size = tuple(int(x.shape[-2 + a]) if s is None else s for a, s in enumerate(output_size))
-    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in size):
-        raise LaminaValueError(
-            f"{op}: output_size entries must be positive ints or None, got {output_size!r}")
-    return int(size[0]), int(size[1])
-
-
-def _averaging_matrix(n: int, o: int, dtype, xp):
-    """A (o, n) with A[i, m] = 1/|window i| for m in window i: one axis of adaptive averaging."""
-    start, end = _adaptive_bounds(n, o, xp)
-    m = xp.arange(n)
-    inside = (m >= start[:, None]) & (m < end[:, None])
-    return (inside / (end - start)[:, None]).astype(dtype)
-
-
-class AdaptiveAvgPool2d(Function):
-    """Y = A_h X A_w^T per image and channel (A the averaging matrices);
-    dL/dX = A_h^T dL/dY A_w."""
-
-    @staticmethod
-    def forward(ctx, x, out_hw):
-        xp = get_array_module(x)
-        a_h = _averaging_matrix(x.shape[-2], out_hw[0], x.dtype, xp)
-        a_w = _averaging_matrix(x.shape[-1], out_hw[1], x.dtype, xp)
-        ctx.mats = (a_h, a_w)
-        y = xp.tensordot(x, a_w, axes=([-1], [1]))            # (..., H, OW)
-        return xp.tensordot(y, a_h, axes=([-2], [1])).swapaxes(-1, -2)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a_h, a_w = ctx.mats
-        xp = get_array_module(grad)
-        t = xp.tensordot(grad, a_w, axes=([-1], [0]))          # (..., OH, W)
-        return xp.tensordot(t, a_h, axes=([-2], [0])).swapaxes(-1, -2)
-
-
-def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
-    """Average pooling to a fixed ``output_size`` (int, pair, None entries keep the input
-    size): output (i, j) averages rows [floor(iH/OH), ceil((i+1)H/OH)) and likewise columns."""
-    input = as_tensor(input)
-    out_hw = _adaptive_output("adaptive_avg_pool2d", input, output_size)
-    return AdaptiveAvgPool2d.apply(input, out_hw=out_hw)
-
-
-class AdaptiveMaxPool2d(Function):
-    """y = max over the adaptive window of x;  dy/dx = 1 at the window's first maximum
-    (windows may overlap by one element and then accumulate)."""
-
-    @staticmethod
-    def forward(ctx, x, out_hw, return_indices):
-        h, w = x.shape[-2:]
-        xp = get_array_module(x)
-        rows, cols = (_window_index(n, o, xp) for n, o in zip((h, w), out_hw))
-        # (..., OH*KH, OW*KW): each window's elements; short windows repeat their last element,
-        # which changes neither the maximum nor which occurrence comes first.
-        patches = x[..., rows.reshape(-1), :][..., cols.reshape(-1)]
-        lead = x.shape[:-2]
-        patches = patches.reshape(lead + (out_hw[0], rows.shape[1], out_hw[1], cols.shape[1]))
-        patches = xp.moveaxis(patches, -3, -2).reshape(lead + out_hw + (-1,))
-        best = patches.argmax(axis=-1)
-        out = xp.take_along_axis(patches, best[..., None], axis=-1)[..., 0]
-        a, b = xp.divmod(best, cols.shape[1])
-        flat = rows[xp.arange(out_hw[0])[:, None], a] * w + cols[xp.arange(out_hw[1]), b]
-        if ctx.needs_input_grad:
-            ctx.flat, ctx.shape = flat, x.shape
-        return (out, flat) if return_indices else out
-
-    @staticmethod
-    def backward(ctx, grad, grad_indices=None):
-        h, w = ctx.shape[-2:]
-        planes = math.prod(ctx.shape[:-2])
-        xp = get_array_module(grad)
-        gx = xp.zeros((planes, h * w), dtype=grad.dtype)
-        # Overlapping windows may share a maximum: add.at accumulates repeated indices.
-        xp.add.at(gx, (xp.arange(planes)[:, None], ctx.flat.reshape(planes, -1)),
-                  grad.reshape(planes, -1))
-        return gx.reshape(ctx.shape)
-
-
-def _window_index(n: int, o: int, xp):
-    """(o, kmax) input positions of each adaptive window, short windows padded with their last."""
-    start, end = _adaptive_bounds(n, o, xp)
-    return xp.minimum(start[:, None] + xp.arange(_longest_window(n, o)), (end - 1)[:, None])
-
-
-def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
-    """Max pooling to a fixed ``output_size`` over PyTorch's adaptive windows; with
-    ``return_indices`` also the flat index h*W + w of each maximum."""
-    input = as_tensor(input)
-    out_hw = _adaptive_output("adaptive_max_pool2d", input, output_size)
-    return AdaptiveMaxPool2d.apply(input, out_hw=out_hw, return_indices=bool(return_indices))
