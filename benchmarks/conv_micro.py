@@ -12,7 +12,7 @@ reported in milliseconds per call, and "ratio" is lamina / torch (below 1: lamin
 The per-layer rows time one operation's forward (no graph) and forward + backward with a
 fixed cotangent laid out like lamina's output (as the next layer would hand it back). The
 models are forward + backward of the logits (no loss, no optimiser): LeNet-5 on 32x32
-batches of 64 and the lecture's MNIST CNN (seed 000) on 28x28 batches of 50.
+batches of 64 and Grohs's lecture's MNIST CNN on 28x28 batches of 50.
 """
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def run_layers(torch, reps: int) -> None:
 
 
 def _models(torch):
-    """LeNet-5 and the seed-000 MNIST CNN, with the same random weights in both frameworks."""
+    """LeNet-5 and Grohs's MNIST CNN, with the same random weights in both frameworks."""
     F = torch.nn.functional
     rng = np.random.default_rng(1)
 
@@ -173,7 +173,7 @@ def _models(torch):
     t_ops = (lambda x, w, b, p: F.conv2d(x, w, b, padding=p), F.max_pool2d, F.relu,
              lambda h: h.flatten(1), F.linear)
     for name, (spec, forward), shape in (("LeNet-5 (64,1,32,32)", lenet, (64, 1, 32, 32)),
-                                          ("seed-000 CNN (50,1,28,28)", cnn, (50, 1, 28, 28))):
+                                          ("Grohs CNN (50,1,28,28)", cnn, (50, 1, 28, 28))):
         lp, tp = params(spec)
         x = rng.standard_normal(shape, dtype=np.float32)
         c = rng.standard_normal((shape[0], 10), dtype=np.float32)

@@ -42,7 +42,7 @@ TARGETS = {"mlp": ("<= 0.33x PyTorch's epoch time", "<=", 0.33),
 
 # ----------------------------------------------------------------------------- one source text
 def mlp_model(t):
-    """Seed 000's network [784, 30, 10] with sigmoid units (Nielsen's ``network.py``)."""
+    """Grohs's network [784, 30, 10] with sigmoid units (Nielsen's ``network.py``)."""
     nn = t.nn
     return nn.Sequential(nn.Linear(784, 30), nn.Sigmoid(), nn.Linear(30, 10), nn.Sigmoid())
 
@@ -62,7 +62,7 @@ def fused_cost(t, out, y):
 
 
 def lenet_model(t):
-    """Seed 001's LeNet-5 (the lecture's ``Net``) on 28x28 images: conv1 pads by 2. The one
+    """Schwing & Telgarsky's LeNet-5 (the lecture's ``Net``) on 28x28 images: conv1 pads by 2. The one
     source text of the reference models (tests/reference_models.py), on ``t``."""
     from tests.reference_models import reference_models
 
@@ -70,7 +70,7 @@ def lenet_model(t):
 
 
 def tf_cnn_model(t):
-    """Seed 000's TensorFlow CNN: conv 32, conv 64, fc 1024, dropout 0.5, fc 10."""
+    """Grohs's TensorFlow CNN: conv 32, conv 64, fc 1024, dropout 0.5, fc 10."""
     from tests.reference_models import reference_models
 
     return reference_models(t).TFCNN()

@@ -14,7 +14,7 @@ import statistics
 from pathlib import Path
 
 PRESETS = ("nielsen-30", "nielsen-30-30", "nielsen-30-30-30", "lenet5", "tf-cnn")
-# The lectures' stated test accuracies, all on MNIST (seed 000 §5-§7; seed 001 states none).
+# The lectures' stated test accuracies, all on MNIST (Grohs's lecture §5-§7; Schwing & Telgarsky's states none).
 LECTURE = {"nielsen-30": "94.84 %", "nielsen-30-30": "95.81 %", "nielsen-30-30-30": "95.07 %",
            "lenet5": "none stated", "tf-cnn": "0.99"}
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"

@@ -57,9 +57,9 @@ def torch_model(spec: str, rng) -> "torch.nn.Module":
                 x = F.relu(getattr(self, name)(x))
             return getattr(self, self.fcs[-1])(x if self.dropout is None else self.dropout(x))
 
-    if spec == "lenet5":  # seed 001's Net: 28 -> (pad) 32 -> 28 -> 14 -> 10 -> 5
+    if spec == "lenet5":  # Schwing & Telgarsky's Net: 28 -> (pad) 32 -> 28 -> 14 -> 10 -> 5
         return ConvNet((6, 16), 0, (16 * 5 * 5, 120, 84, 10), dropout=False)
-    if spec == "tf-cnn":  # seed 000's TensorFlow CNN: 'SAME' convs, 28 -> 14 -> 7
+    if spec == "tf-cnn":  # Grohs's TensorFlow CNN: 'SAME' convs, 28 -> 14 -> 7
         return ConvNet((32, 64), 2, (7 * 7 * 64, 1024, 10), dropout=True)
     sizes = [int(s) for s in spec.split(":")[1].split(",")]  # mlp:784,30,10:sigmoid:normal
     layers = [nn.Flatten()]

@@ -1,8 +1,8 @@
 """Workloads 2-4: training LeNet-5 and the TensorFlow CNN, and LeNet-5 inference.
 
-- ``lenet-train``: seed 001's LeNet-5 on 28x28 images, batches of 64, cross-entropy, SGD with
+- ``lenet-train``: Schwing & Telgarsky's LeNet-5 on 28x28 images, batches of 64, cross-entropy, SGD with
   lr 0.01 and momentum 0.9; a fixed number of steps; training images per second.
-- ``tf-cnn-train``: seed 000's TensorFlow CNN (conv 32, conv 64, fc 1024, dropout 0.5),
+- ``tf-cnn-train``: Grohs's TensorFlow CNN (conv 32, conv 64, fc 1024, dropout 0.5),
   batches of 50, the same optimiser; training images per second.
 - ``lenet-infer``: LeNet-5 forward over the 10,000 test images in batches of 1,000 (lamina
   under ``no_grad``, PyTorch under ``inference_mode``, JAX jitted); images per second.

@@ -1,5 +1,5 @@
 """The convolutional networks of the benchmark in PyTorch and in JAX, layer for layer the same
-as lamina's ``lenet5`` (seed 001) and ``tf_cnn`` (seed 000), with the same parameter names
+as lamina's ``lenet5`` (Schwing & Telgarsky's lecture) and ``tf_cnn`` (Grohs's), with the same parameter names
 and layouts, so lamina's state dict is loaded into both unchanged.
 
 torch and jax are imported inside the builders: a process that measures lamina alone (the

@@ -32,7 +32,7 @@ def _present(rows: list[Row]) -> list[str]:
 def table(rows: list[Row]) -> str:
     """The results table: medians per framework, lamina/other ratios, targets and verdicts."""
     names = _present(rows)
-    others = [f for f in names if f != "lamina"]
+    others = [f for f in names if f not in ("lamina", "compiled")]
     head = (["Workload", "Metric"] + [LABELS[f] for f in names]
             + [f"lamina / {LABELS[f]}" for f in others] + ["Target (issue 6)", "Met?"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

@@ -21,13 +21,13 @@ The models follow scikit-learn's conventions (``fit(X, y)`` returns ``self``, ``
 """
 from .adaline import Adaline, DeltaRule
 from .base import ConvergenceWarning
-from .backprop import (ACTIVATIONS, BackpropResult, explicit_backprop, seed002_example,
+from .backprop import (ACTIVATIONS, BackpropResult, explicit_backprop, backprop_example,
                        sensitivity_backprop, sgd_update)
 from .hebbian import Hebbian
 from .linear import LogisticRegression
 from .madaline import Madaline
 from .mcculloch_pitts import (REDUCTION_SLIDE_TERMS, REDUCTION_SLIDE_VARIABLES,
-                              SEED003_TRUTH_TABLE, UNIVERSAL_BOOLEAN_TABLE,
+                              UNIVERSAL_BOOLEAN_TABLE,
                               McCullochPitts, MPNetwork, and_gate, dnf_expression,
                               dnf_network, dnf_truth_table, not_gate, or_gate,
                               reduce_dnf, reduced_dnf_network, truth_table, xor_network)
@@ -39,7 +39,7 @@ from .svm import LinearSVC
 
 __all__ = [
     "McCullochPitts", "MPNetwork", "and_gate", "or_gate", "not_gate", "xor_network",
-    "dnf_network", "truth_table", "SEED003_TRUTH_TABLE", "UNIVERSAL_BOOLEAN_TABLE",
+    "dnf_network", "truth_table", "UNIVERSAL_BOOLEAN_TABLE",
     "reduce_dnf", "reduced_dnf_network", "dnf_truth_table", "dnf_expression",
     "REDUCTION_SLIDE_TERMS", "REDUCTION_SLIDE_VARIABLES",
     "DelayedMPNetwork", "delayed_gate", "memory_latch",
@@ -47,5 +47,5 @@ __all__ = [
     "circle_network", "union_network", "Adaline", "DeltaRule", "Madaline",
     "RBFNetwork", "kmeans", "rbf_design", "LogisticRegression", "LinearSVC",
     "ACTIVATIONS", "BackpropResult", "explicit_backprop", "sensitivity_backprop", "sgd_update",
-    "seed002_example",
+    "backprop_example",
 ]

@@ -21,7 +21,7 @@ delta_i^l = -dL/dnet_i^l (note the sign):
     delta_i^l = sigma'(net_i^l) sum_k W_ki^{l+1} delta_k^{l+1}
     dL/dW_ij^l = -delta_i^l x_j^{l-1}
 
-:func:`sensitivity_backprop` implements that convention and :func:`seed002_example`
+:func:`sensitivity_backprop` implements that convention and :func:`backprop_example`
 reproduces the slides' 2-2-1 example twice, by this recursion and by lamina's autograd.
 
 Weights use PyTorch's layout (and the lectures'): ``W_l`` has shape (N_l, N_{l-1}), row i
@@ -38,7 +38,7 @@ import numpy as np
 from ..errors import LaminaValueError, ShapeError
 
 __all__ = ["ACTIVATIONS", "BackpropResult", "explicit_backprop", "sensitivity_backprop",
-           "sgd_update", "seed002_example", "SEED002", "SEED002_LECTURE"]
+           "sgd_update", "backprop_example", "BACKPROP_EXAMPLE", "BACKPROP_EXAMPLE_PRINTED"]
 
 
 def _sigmoid(z):
@@ -197,7 +197,7 @@ def sgd_update(weights: Sequence, biases: Sequence | None, result: BackpropResul
 
 # The backpropagation lecture, "An Example for Backpropagation": a 2-2-1 sigmoid network
 # without biases.
-SEED002 = {
+BACKPROP_EXAMPLE = {
     "x": np.array([0.35, 0.9]),
     "W1": np.array([[0.1, 0.8], [0.4, 0.6]]),  # row i: hidden unit i's weights W^1_i1, W^1_i2
     "W2": np.array([[0.3, 0.9]]),              # W^2_11, W^2_12
@@ -208,7 +208,7 @@ SEED002 = {
 # The values the slides print, as printed (the digits matter: they say how to round).
 # Updated weights: W^l_ij is the weight from unit j of layer l-1 into unit i of layer l;
 # the slide's own forward pass x^1_1 = sigmoid(0.1 * 0.35 + 0.9 * 0.8) fixes that reading.
-SEED002_LECTURE = {
+BACKPROP_EXAMPLE_PRINTED = {
     "y": "0.69",
     "delta_2_1": "-0.0406",
     "delta_1_1": "-0.0027",
@@ -222,7 +222,7 @@ SEED002_LECTURE = {
 }
 
 
-def _seed002_values(y, delta_out, delta_hidden, W1, W2, grad_W1, grad_W2) -> dict:
+def _example_values(y, delta_out, delta_hidden, W1, W2, grad_W1, grad_W2) -> dict:
     values = {"y": float(y), "delta_2_1": float(delta_out),
               "delta_1_1": float(delta_hidden[0]), "delta_1_2": float(delta_hidden[1])}
     for i in range(2):
@@ -234,9 +234,9 @@ def _seed002_values(y, delta_out, delta_hidden, W1, W2, grad_W1, grad_W2) -> dic
     return values
 
 
-def seed002_example() -> dict:
+def backprop_example() -> dict:
     """The backpropagation lecture's worked example computed twice; returns
-    ``{'explicit': {...}, 'autodiff': {...}}`` with the keys of :data:`SEED002_LECTURE` plus
+    ``{'explicit': {...}, 'autodiff': {...}}`` with the keys of :data:`BACKPROP_EXAMPLE_PRINTED` plus
     the gradients ``dL/dW1_ij``.
 
     ``explicit``: :func:`sensitivity_backprop` and one step of :func:`sgd_update`.
@@ -247,10 +247,10 @@ def seed002_example() -> dict:
     import lamina as lm
     from lamina.nn import functional as F
 
-    ex = SEED002
+    ex = BACKPROP_EXAMPLE
     res = sensitivity_backprop([ex["W1"], ex["W2"]], None, ex["x"], ex["t"], "sigmoid")
     (W1_new, W2_new), _ = sgd_update([ex["W1"], ex["W2"]], None, res, ex["lr"])
-    explicit = _seed002_values(res.output[0], res.delta[1][0], res.delta[0], W1_new, W2_new,
+    explicit = _example_values(res.output[0], res.delta[1][0], res.delta[0], W1_new, W2_new,
                                *res.grad_weights)
 
     x = lm.tensor(ex["x"][None], dtype=lm.float64)
@@ -267,6 +267,6 @@ def seed002_example() -> dict:
     loss.backward()
     grad_W1, grad_W2 = W1.grad.numpy().copy(), W2.grad.numpy().copy()
     optimizer.step()
-    autodiff = _seed002_values(y.numpy()[0, 0], -net2.grad.numpy()[0, 0], -net1.grad.numpy()[0],
+    autodiff = _example_values(y.numpy()[0, 0], -net2.grad.numpy()[0, 0], -net1.grad.numpy()[0],
                                W1.detach().numpy(), W2.detach().numpy(), grad_W1, grad_W2)
     return {"explicit": explicit, "autodiff": autodiff}

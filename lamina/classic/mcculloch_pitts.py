@@ -24,14 +24,14 @@ from ..errors import LaminaValueError, ShapeError
 from .base import check_X, check_Xy
 
 __all__ = ["McCullochPitts", "MPNetwork", "and_gate", "or_gate", "not_gate", "xor_network",
-           "dnf_network", "truth_table", "SEED003_TRUTH_TABLE", "UNIVERSAL_BOOLEAN_TABLE",
+           "dnf_network", "truth_table", "UNIVERSAL_BOOLEAN_TABLE",
            "REDUCTION_SLIDE_TERMS", "REDUCTION_SLIDE_VARIABLES", "reduce_dnf",
            "reduced_dnf_network", "dnf_truth_table", "dnf_expression"]
 
 # The 5-input truth table of Dehaqani, "Introduction to Neural Networks", "A one-hidden-layer
 # MLP is a Universal Boolean Function": the rows with Y = 1 (columns X1..X5, Y); every other
-# input gives Y = 0. (The name is historical; UNIVERSAL_BOOLEAN_TABLE is the same array.)
-SEED003_TRUTH_TABLE = np.array([
+# input gives Y = 0.
+UNIVERSAL_BOOLEAN_TABLE = np.array([
     [0, 0, 1, 1, 0, 1],
     [0, 1, 0, 1, 1, 1],
     [0, 1, 1, 0, 0, 1],
@@ -39,7 +39,6 @@ SEED003_TRUTH_TABLE = np.array([
     [1, 0, 1, 1, 1, 1],
     [1, 1, 0, 0, 1, 1],
 ])
-UNIVERSAL_BOOLEAN_TABLE = SEED003_TRUTH_TABLE
 
 # "Reducing a Boolean Function" (same lecture): the Karnaugh map of a function of W, X, Y, Z
 # grouped into O = ~Y~Z + ~W X ~Y + ~X Y ~Z, "only 3 hidden units". Each term is a cube: one
@@ -209,7 +208,7 @@ def dnf_network(table) -> MPNetwork:
     threshold is their number, and its 0-literals (the negated variables of the
     conjunction) are inhibitory inputs. The output unit ORs the hidden units.
 
-    >>> net = dnf_network(SEED003_TRUTH_TABLE)
+    >>> net = dnf_network(UNIVERSAL_BOOLEAN_TABLE)
     >>> len(net.hidden), int(net.predict([[0, 0, 1, 1, 0]])[0])
     (6, 1)
     """

@@ -20,20 +20,20 @@ every printed value, so the rounding, not the algorithm, explains each differenc
 """
 from __future__ import annotations
 
-from ..classic.backprop import SEED002, SEED002_LECTURE, seed002_example
+from ..classic.backprop import BACKPROP_EXAMPLE, BACKPROP_EXAMPLE_PRINTED, backprop_example
 from .report import Report
 
-__all__ = ["run", "slide_arithmetic", "SEED002_GRADIENTS", "QUANTITIES", "TOLERANCE"]
+__all__ = ["run", "slide_arithmetic", "BACKPROP_EXAMPLE_GRADIENTS", "QUANTITIES", "TOLERANCE"]
 
 # The gradients dL/dW as the slide prints them ("An Example for Backpropagation: Just Repeat!").
-SEED002_GRADIENTS = {
+BACKPROP_EXAMPLE_GRADIENTS = {
     "dL/dW1_11": "0.000945", "dL/dW1_12": "0.00243", "dL/dW1_21": "0.00287",
     "dL/dW1_22": "0.00738", "dL/dW2_11": "0.0276", "dL/dW2_12": "0.0269",
 }
 
 # The printed quantities in the lecture's order: forward pass, sensitivities, gradients, step.
-QUANTITIES = (["y", "delta_2_1", "delta_1_1", "delta_1_2"] + list(SEED002_GRADIENTS)
-              + [k for k in SEED002_LECTURE if k.startswith("W")])
+QUANTITIES = (["y", "delta_2_1", "delta_1_1", "delta_1_2"] + list(BACKPROP_EXAMPLE_GRADIENTS)
+              + [k for k in BACKPROP_EXAMPLE_PRINTED if k.startswith("W")])
 TOLERANCE = 1e-12  # autodiff and the explicit rule agree to this (both float64)
 
 _LABELS = {
@@ -47,7 +47,7 @@ _LABELS = {
     "W1_22": "W^1_22 after the step",
     "W2_11": "W^2_11 after the step",
     "W2_12": "W^2_12 after the step",
-    **{k: "dL/dW^" + k[len("dL/dW"):] for k in SEED002_GRADIENTS},  # dL/dW^1_11, ...
+    **{k: "dL/dW^" + k[len("dL/dW"):] for k in BACKPROP_EXAMPLE_GRADIENTS},  # dL/dW^1_11, ...
 }
 
 
@@ -67,8 +67,8 @@ def slide_arithmetic() -> dict:
     delta^1_i = x^1_i (1 - x^1_i) W^2_1i delta^2_1 with the rounded delta^2_1; gradients
     dL/dW^l_ij = -delta^l_i x^{l-1}_j with the rounded deltas; W <- W - dL/dW.
     """
-    r = lambda v, key, table=SEED002_LECTURE: round(v, _digits(table[key]))  # noqa: E731
-    x, W1, W2, t = SEED002["x"], SEED002["W1"], SEED002["W2"], SEED002["t"]
+    r = lambda v, key, table=BACKPROP_EXAMPLE_PRINTED: round(v, _digits(table[key]))  # noqa: E731
+    x, W1, W2, t = BACKPROP_EXAMPLE["x"], BACKPROP_EXAMPLE["W1"], BACKPROP_EXAMPLE["W2"], BACKPROP_EXAMPLE["t"]
     hidden = (0.68, 0.6637)  # as printed on the forward-pass slide
     v = {"y": 0.69}
     v["delta_2_1"] = r((t - v["y"]) * v["y"] * (1 - v["y"]), "delta_2_1")
@@ -78,11 +78,11 @@ def slide_arithmetic() -> dict:
     for i in range(2):
         for j in range(2):
             key = f"dL/dW1_{i + 1}{j + 1}"
-            v[key] = r(-v[f"delta_1_{i + 1}"] * x[j], key, SEED002_GRADIENTS)
-            v[f"W1_{i + 1}{j + 1}"] = r(W1[i, j] - SEED002["lr"] * v[key], f"W1_{i + 1}{j + 1}")
+            v[key] = r(-v[f"delta_1_{i + 1}"] * x[j], key, BACKPROP_EXAMPLE_GRADIENTS)
+            v[f"W1_{i + 1}{j + 1}"] = r(W1[i, j] - BACKPROP_EXAMPLE["lr"] * v[key], f"W1_{i + 1}{j + 1}")
         key = f"dL/dW2_1{i + 1}"
-        v[key] = r(-v["delta_2_1"] * hidden[i], key, SEED002_GRADIENTS)
-        v[f"W2_1{i + 1}"] = r(W2[0, i] - SEED002["lr"] * v[key], f"W2_1{i + 1}")
+        v[key] = r(-v["delta_2_1"] * hidden[i], key, BACKPROP_EXAMPLE_GRADIENTS)
+        v[f"W2_1{i + 1}"] = r(W2[0, i] - BACKPROP_EXAMPLE["lr"] * v[key], f"W2_1{i + 1}")
     return v
 
 
@@ -130,9 +130,9 @@ def run(quick: bool = False, out: str = "lab-backprop-example") -> Report:
     slide's rounded arithmetic. (``quick`` and ``out`` are accepted for the labs' common
     interface; the lab is instant and writes no file.)"""
     report = Report("backprop-example")
-    both = seed002_example()
+    both = backprop_example()
     auto, explicit, slide = both["autodiff"], both["explicit"], slide_arithmetic()
-    printed = {**SEED002_LECTURE, **SEED002_GRADIENTS}
+    printed = {**BACKPROP_EXAMPLE_PRINTED, **BACKPROP_EXAMPLE_GRADIENTS}
     largest = _agreement_table(report, auto, explicit)
     mismatches = _lecture_table(report, auto, slide, printed)
     methods_agree = largest <= TOLERANCE
@@ -155,7 +155,7 @@ def run(quick: bool = False, out: str = "lab-backprop-example") -> Report:
             f"before reusing them, e.g. dL/dW^2_11 = {-slide['delta_2_1']:g} x 0.68 = "
             f"{slide['dL/dW2_11']:g} instead of {auto['dL/dW2_11']:.6f}, hence W^2_11 = "
             f"{slide['W2_11']:g} instead of {auto['W2_11']:.6f}; and dL/dW^1_11 = "
-            f"{-slide['delta_1_1']:g} x {SEED002['x'][0]:g} = {slide['dL/dW1_11']:g} with "
+            f"{-slide['delta_1_1']:g} x {BACKPROP_EXAMPLE['x'][0]:g} = {slide['dL/dW1_11']:g} with "
             f"delta^1_1 rounded to {slide['delta_1_1']:g} (exact {auto['delta_1_1']:.6f}, so "
             f"dL/dW^1_11 = {auto['dL/dW1_11']:.6f}).")
     report.notes.append(

@@ -39,10 +39,10 @@ class LectureNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         import lamina as lm
-        from ..classic.backprop import SEED002
+        from ..classic.backprop import BACKPROP_EXAMPLE
 
-        self.W1 = nn.Parameter(lm.tensor(SEED002["W1"], dtype=lm.float64))
-        self.W2 = nn.Parameter(lm.tensor(SEED002["W2"], dtype=lm.float64))
+        self.W1 = nn.Parameter(lm.tensor(BACKPROP_EXAMPLE["W1"], dtype=lm.float64))
+        self.W2 = nn.Parameter(lm.tensor(BACKPROP_EXAMPLE["W2"], dtype=lm.float64))
 
     def forward(self, x):
         """(y, [net1, hidden, net2]): the output and the intermediate tensors, which the lab
@@ -62,13 +62,13 @@ def build_graph() -> tuple:
     ``x``, ``loss``), ``tensors`` the intermediate tensors in forward order (each kept with
     ``retain_grad()``, so their ``.grad`` holds dL/d(tensor) after the backward pass)."""
     import lamina as lm
-    from ..classic.backprop import SEED002
+    from ..classic.backprop import BACKPROP_EXAMPLE
 
     net = LectureNet()
     # x requires grad only so that the drawing can show its value (and dL/dx) on its edge
-    x = lm.tensor(SEED002["x"][:, None], dtype=lm.float64, requires_grad=True)
+    x = lm.tensor(BACKPROP_EXAMPLE["x"][:, None], dtype=lm.float64, requires_grad=True)
     y, inner = net(x)
-    error = y - SEED002["t"]
+    error = y - BACKPROP_EXAMPLE["t"]
     square = error ** 2
     half = 0.5 * square
     loss = half.sum()
@@ -135,7 +135,7 @@ def run(quick: bool = False, out: str = "lab-graph") -> Report:
     from ..atomic import atomic_write_text
     from ..autograd import to_dot
     from ..autograd.graph import graph_layers
-    from .backprop_example import SEED002_GRADIENTS
+    from .backprop_example import BACKPROP_EXAMPLE_GRADIENTS
 
     report = Report("graph")
     loss, names, tensors, net = build_graph()
@@ -165,8 +165,8 @@ def run(quick: bool = False, out: str = "lab-graph") -> Report:
     leaves = report.table(
         "Gradients at the leaves after backward(), beside the backpropagation lecture's printed "
         "values", ["leaf", "value", "dL/d(leaf), lamina", "lecture (printed)"])
-    lecture = {"W1": [[SEED002_GRADIENTS[f"dL/dW1_{i}{j}"] for j in (1, 2)] for i in (1, 2)],
-               "W2": [[SEED002_GRADIENTS["dL/dW2_11"], SEED002_GRADIENTS["dL/dW2_12"]]]}
+    lecture = {"W1": [[BACKPROP_EXAMPLE_GRADIENTS[f"dL/dW1_{i}{j}"] for j in (1, 2)] for i in (1, 2)],
+               "W2": [[BACKPROP_EXAMPLE_GRADIENTS["dL/dW2_11"], BACKPROP_EXAMPLE_GRADIENTS["dL/dW2_12"]]]}
     leaf_data = {}
     for name, p in list(net.named_parameters()) + [("x", None)]:
         edge = next(e for e in edges if label[e["source"]]["label"] == name)

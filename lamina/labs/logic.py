@@ -14,8 +14,8 @@ import warnings
 
 import numpy as np
 
-from ..classic import (SEED003_TRUTH_TABLE, ConvergenceWarning, Perceptron, and_gate, dnf_network,
-                       not_gate, or_gate, truth_table, xor_network)
+from ..classic import (UNIVERSAL_BOOLEAN_TABLE, ConvergenceWarning, Perceptron, and_gate,
+                       dnf_network, not_gate, or_gate, truth_table, xor_network)
 from ..classic.mcculloch_pitts import McCullochPitts
 from .report import Report
 
@@ -42,17 +42,18 @@ def _mcculloch_pitts(report: Report) -> dict:
 
 
 def _dnf(report: Report) -> dict:
-    net = dnf_network(SEED003_TRUTH_TABLE)
+    net = dnf_network(UNIVERSAL_BOOLEAN_TABLE)
     inputs = truth_table(5)
-    true_rows = {tuple(r) for r in SEED003_TRUTH_TABLE[:, :5]}
+    true_rows = {tuple(r) for r in UNIVERSAL_BOOLEAN_TABLE[:, :5]}
     expected = np.array([int(tuple(r) in true_rows) for r in inputs])
     predicted = net.predict(inputs)
     table = report.table("Dehaqani's 5-input truth table (Introduction to Neural Networks) as a DNF network (one hidden "
                          "McCulloch-Pitts unit per true row, OR output)",
                          ["X1 X2 X3 X4 X5", "Y (Dehaqani, Introduction to Neural Networks)", "hidden unit that fires",
                           "network output"])
-    hidden = net.hidden_outputs(SEED003_TRUTH_TABLE[:, :5])
-    for row, h, y in zip(SEED003_TRUTH_TABLE, hidden, net.predict(SEED003_TRUTH_TABLE[:, :5])):
+    hidden = net.hidden_outputs(UNIVERSAL_BOOLEAN_TABLE[:, :5])
+    outputs = net.predict(UNIVERSAL_BOOLEAN_TABLE[:, :5])
+    for row, h, y in zip(UNIVERSAL_BOOLEAN_TABLE, hidden, outputs):
         table.add(" ".join(map(str, row[:5])), int(row[5]),
                   ", ".join(str(j + 1) for j in np.flatnonzero(h)), int(y))
     correct = int((predicted == expected).sum())

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import lamina as lm
-from lamina.classic.backprop import (SEED002, SEED002_LECTURE, explicit_backprop, seed002_example,
+from lamina.classic.backprop import (BACKPROP_EXAMPLE, BACKPROP_EXAMPLE_PRINTED, explicit_backprop, backprop_example,
                                      sensitivity_backprop, sgd_update)
 from lamina.errors import LaminaValueError, ShapeError
 from lamina.nn import functional as F
@@ -120,20 +120,20 @@ EXACT = {"delta_2_1": "-0.0407", "W2_11": "0.2723", "W2_12": "0.8730"}
 
 
 @pytest.mark.parametrize("method", ["explicit", "autodiff"])
-@pytest.mark.parametrize("quantity", list(SEED002_LECTURE))
+@pytest.mark.parametrize("quantity", list(BACKPROP_EXAMPLE_PRINTED))
 def test_seed002_numbers_to_the_printed_digits(method, quantity):
-    values = seed002_example()[method]
-    printed = SEED002_LECTURE[quantity]
+    values = backprop_example()[method]
+    printed = BACKPROP_EXAMPLE_PRINTED[quantity]
     assert _printed(values[quantity], printed) == EXACT.get(quantity, printed)
 
 
 def test_seed002_methods_agree_and_layout():
-    both = seed002_example()
+    both = backprop_example()
     for key, value in both["explicit"].items():
         assert value == pytest.approx(both["autodiff"][key], abs=1e-14), key
     values = both["explicit"]
     # slide: dL/dW^1_12 = 0.00243 = 0.0027 * 0.9 -- the weight from input 2 (x = 0.9) into
     # hidden unit 1, i.e. row 1, column 2 of W1 in the (out, in) layout
-    assert values["dL/dW1_12"] == pytest.approx(-values["delta_1_1"] * SEED002["x"][1])
-    assert values["dL/dW1_21"] == pytest.approx(-values["delta_1_2"] * SEED002["x"][0])
-    assert values["W1_12"] == pytest.approx(SEED002["W1"][0, 1] - values["dL/dW1_12"])
+    assert values["dL/dW1_12"] == pytest.approx(-values["delta_1_1"] * BACKPROP_EXAMPLE["x"][1])
+    assert values["dL/dW1_21"] == pytest.approx(-values["delta_1_2"] * BACKPROP_EXAMPLE["x"][0])
+    assert values["W1_12"] == pytest.approx(BACKPROP_EXAMPLE["W1"][0, 1] - values["dL/dW1_12"])

@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pytest
 
-from lamina.classic import (SEED003_TRUTH_TABLE, Adaline, ConvergenceWarning, DeltaRule, Hebbian,
+from lamina.classic import (UNIVERSAL_BOOLEAN_TABLE, Adaline, ConvergenceWarning, DeltaRule, Hebbian,
                             Madaline, McCullochPitts, Perceptron, RBFNetwork, and_gate,
                             circle_network, dnf_network, kmeans, not_gate, or_gate, polygon_network,
                             truth_table, union_network, xor_network)
@@ -36,10 +36,10 @@ def test_xor_network_is_two_hidden_units_and_an_output():
 
 
 def test_dnf_network_reproduces_seed003_table():
-    net = dnf_network(SEED003_TRUTH_TABLE)
+    net = dnf_network(UNIVERSAL_BOOLEAN_TABLE)
     assert len(net.hidden) == 6  # one hidden unit per true row
     inputs = truth_table(5)
-    true_rows = {tuple(r) for r in SEED003_TRUTH_TABLE[:, :5]}
+    true_rows = {tuple(r) for r in UNIVERSAL_BOOLEAN_TABLE[:, :5]}
     expected = [int(tuple(r) in true_rows) for r in inputs]
     np.testing.assert_array_equal(net.predict(inputs), expected)
     # the hidden unit of row 00110 fires on that row only (X3, X4 excitatory, others inhibitory)

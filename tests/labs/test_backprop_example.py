@@ -2,8 +2,8 @@
 then the backpropagation lecture's printed numbers beside the exact ones, and why nine differ."""
 import pytest
 
-from lamina.classic.backprop import SEED002_LECTURE
-from lamina.labs.backprop_example import (QUANTITIES, SEED002_GRADIENTS, TOLERANCE, run,
+from lamina.classic.backprop import BACKPROP_EXAMPLE_PRINTED
+from lamina.labs.backprop_example import (QUANTITIES, BACKPROP_EXAMPLE_GRADIENTS, TOLERANCE, run,
                                           slide_arithmetic)
 
 from .test_markdown_tables import check_report_markdown
@@ -19,7 +19,7 @@ def test_first_table_is_autodiff_against_the_explicit_rule(report):
     assert "agree" in first.title
     assert first.columns == ["quantity", "lamina autodiff (backward)", "explicit delta rule",
                              "abs difference"]
-    assert len(first.rows) == len(QUANTITIES) == len(SEED002_LECTURE) + len(SEED002_GRADIENTS)
+    assert len(first.rows) == len(QUANTITIES) == len(BACKPROP_EXAMPLE_PRINTED) + len(BACKPROP_EXAMPLE_GRADIENTS)
     auto, explicit = report.data["autodiff"], report.data["explicit"]
     for key, row in zip(QUANTITIES, first.rows):
         assert float(row[1]) == pytest.approx(auto[key], rel=1e-11)
@@ -68,7 +68,7 @@ def test_second_table_explains_every_difference_from_the_slides(report):
     assert all(row[4] == ("same" if row[1] == row[2] else "rounding") for row in second.rows)
     assert report.data["slide_reproduced"]
     assert sorted(report.data["mismatches"]) == sorted(
-        ["delta_2_1", "W2_11", "W2_12"] + list(SEED002_GRADIENTS))
+        ["delta_2_1", "W2_11", "W2_12"] + list(BACKPROP_EXAMPLE_GRADIENTS))
     assert second.notes[0].startswith("7 of the 16 printed values")
     assert "reproduces all 16: yes" in second.notes[0]
 

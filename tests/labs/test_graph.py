@@ -9,7 +9,7 @@ import pytest
 
 import lamina as lm
 from lamina.autograd.graph import draw_graph, graph_layers
-from lamina.classic.backprop import SEED002
+from lamina.classic.backprop import BACKPROP_EXAMPLE
 from lamina.labs.graph import build_graph, run
 
 OPS = ["MmBackward0", "SigmoidBackward0", "MmBackward0", "SigmoidBackward0", "SubBackward0",
@@ -26,14 +26,14 @@ def report(tmp_path_factory):
 def torch_reference():
     """The same forward and backward pass in torch: (op names, per-op (value, grad), leaves)."""
     torch = pytest.importorskip("torch")
-    x = torch.tensor(SEED002["x"][:, None], requires_grad=True)
-    w1 = torch.tensor(SEED002["W1"], requires_grad=True)
-    w2 = torch.tensor(SEED002["W2"], requires_grad=True)
+    x = torch.tensor(BACKPROP_EXAMPLE["x"][:, None], requires_grad=True)
+    w1 = torch.tensor(BACKPROP_EXAMPLE["W1"], requires_grad=True)
+    w2 = torch.tensor(BACKPROP_EXAMPLE["W2"], requires_grad=True)
     net1 = w1 @ x
     hidden = torch.sigmoid(net1)
     net2 = w2 @ hidden
     y = torch.sigmoid(net2)
-    error = y - SEED002["t"]
+    error = y - BACKPROP_EXAMPLE["t"]
     square = error ** 2
     half = 0.5 * square
     loss = half.sum()
