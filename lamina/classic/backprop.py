@@ -35,7 +35,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+import lamina as lm
+
 from ..errors import LaminaValueError, ShapeError
+from ..nn import functional as F
 
 __all__ = ["ACTIVATIONS", "BackpropResult", "explicit_backprop", "sensitivity_backprop",
            "sgd_update", "backprop_example", "BACKPROP_EXAMPLE", "BACKPROP_EXAMPLE_PRINTED"]
@@ -244,9 +247,6 @@ def backprop_example() -> dict:
     step of ``lm.optim.SGD(lr=1)``; the deltas are ``-z.grad`` of the pre-activations kept
     with ``retain_grad()`` (the backpropagation lecture's sensitivities are -dL/dnet).
     """
-    import lamina as lm
-    from lamina.nn import functional as F
-
     ex = BACKPROP_EXAMPLE
     res = sensitivity_backprop([ex["W1"], ex["W2"]], None, ex["x"], ex["t"], "sigmoid")
     (W1_new, W2_new), _ = sgd_update([ex["W1"], ex["W2"]], None, res, ex["lr"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
+from ..random import generator
 
 __all__ = ["ConvergenceWarning", "check_X", "check_Xy", "augment", "step", "resolve_rng",
            "ClassifierMixin"]
@@ -74,8 +75,6 @@ def resolve_rng(random_state) -> np.random.Generator:
     """A NumPy Generator: lamina's global one (seeded by ``lm.manual_seed``) for None, a
     fresh ``default_rng(random_state)`` for an integer, or the Generator given."""
     if random_state is None:
-        from ..random import generator
-
         return generator()
     if isinstance(random_state, np.random.Generator):
         return random_state

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 
+from ..errors import LaminaValueError
 from .report import Report, Table
 
 __all__ = ["LABS", "run_lab", "Report", "Table"]
@@ -35,8 +36,6 @@ LABS = {
 
 def run_lab(name: str, quick: bool = False, out: str | None = None) -> Report:
     """Run the lab ``name`` and return its report (the caller prints it)."""
-    from ..errors import LaminaValueError
-
     if name not in LABS:
         raise LaminaValueError(f"unknown lab {name!r}; known labs: {', '.join(LABS)}")
     module = importlib.import_module(f".{LABS[name][0]}", __name__)

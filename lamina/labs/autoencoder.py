@@ -31,6 +31,14 @@ import time
 
 import numpy as np
 
+from ..autograd.grad_mode import no_grad
+from ..autograd.tensor import Tensor
+from ..data import FashionMNIST
+from ..errors import DataError
+from ..train import fit, resolve_config
+from ..train.assembly import get_dataset
+from ..train.plots import image_grid
+from ..train.runner import build_run, reconstruct
 from .report import Report, one_blas_thread, save_figure
 
 __all__ = ["run", "pca_reconstruct", "mean_squared_error", "CODE_SIZES", "HIDDEN"]
@@ -68,9 +76,6 @@ def pca_reconstruct(train: np.ndarray, test: np.ndarray, k: int) -> tuple[np.nda
 
 def _choose_data(quick: bool) -> tuple[str, str]:
     """The data set to train on, and a note saying which and why."""
-    from ..data import FashionMNIST
-    from ..errors import DataError
-
     if quick:
         return "digits", "--quick: the embedded 8x8 digits (1,437 train / 360 test images, d = 64)"
     if os.path.isdir(FASHION_DIR):
@@ -86,9 +91,6 @@ def _choose_data(quick: bool) -> tuple[str, str]:
 def _train(dataset: str, sizes: list[int], epochs: int, batch_size: int):
     """A dense autoencoder trained as ``lamina train --task autoencode --model
     autoencoder:<sizes>`` would train it; returns (config, data, model, history, seconds)."""
-    from ..train import fit, resolve_config
-    from ..train.runner import build_run
-
     config = resolve_config({"task": "autoencode", "dataset": dataset, "epochs": epochs,
                              "model": "autoencoder:" + ",".join(map(str, sizes)),
                              "batch_size": batch_size, "quiet": True, "seed": 0})
@@ -102,11 +104,6 @@ def _train(dataset: str, sizes: list[int], epochs: int, batch_size: int):
 
 def run(quick: bool = False, out: str = "lab-autoencoder") -> Report:
     """Train the two autoencoders and tabulate their test MSE beside the mean image and PCA."""
-    from ..autograd.grad_mode import no_grad
-    from ..autograd.tensor import Tensor
-    from ..train.runner import reconstruct
-    from ..train.assembly import get_dataset
-
     dataset, data_note = _choose_data(quick)
     epochs, batch_size = (25, 32) if dataset == "digits" else (10, 64)
     train_set, test_set = get_dataset(dataset, True), get_dataset(dataset, False)
@@ -169,8 +166,6 @@ def _examples(labels: np.ndarray, count: int = 10) -> list[int]:
 
 
 def _plot(report: Report, out: str, test_x, test_y, pictures: dict, class_names: list) -> None:
-    from ..train.plots import image_grid
-
     plt = report.pyplot()
     if plt is None:
         return

@@ -51,6 +51,7 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..data import Digits, FashionMNIST
 from ..errors import DataError
+from ..models.alexnet import parameter_counts
 from ..nn import functional as F
 from ..optim import Adam
 from .convolution_algebra import (ASYMMETRIC, TOLERANCE, VERTICAL_EDGE, circulant_matrix,
@@ -249,8 +250,6 @@ def _algebra_table(report: Report) -> None:
 
 
 def _alexnet_table(report: Report) -> None:
-    from ..models.alexnet import parameter_counts
-
     counts = parameter_counts()
     report.data["alexnet"] = counts
     table = report.table("AlexNet's parameters: which counts what",

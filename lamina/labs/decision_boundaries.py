@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
+import lamina as lm
+
 from ..classic import circle_network, polygon_network, union_network
+from ..models import mlp
+from ..nn import functional as F
+from ..random import generator
 from .report import Report, save_figure
 
 __all__ = ["run", "regular_polygon", "two_moons", "two_circles", "train_mlp"]
@@ -35,8 +40,6 @@ def _grid(points: int, extent: float = EXTENT) -> tuple[np.ndarray, np.ndarray]:
 
 def two_moons(n: int, noise: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (drawn with lamina's generator), labels 0 and 1."""
-    from ..random import generator
-
     rng = generator()
     t = rng.uniform(0, np.pi, n)
     label = rng.integers(0, 2, n)
@@ -48,8 +51,6 @@ def two_moons(n: int, noise: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
 
 def two_circles(n: int, noise: float = 0.08) -> tuple[np.ndarray, np.ndarray]:
     """Concentric circles of radii 1 (label 0) and 0.5 (label 1), with Gaussian noise."""
-    from ..random import generator
-
     rng = generator()
     t = rng.uniform(0, 2 * np.pi, n)
     label = rng.integers(0, 2, n)
@@ -60,10 +61,6 @@ def two_circles(n: int, noise: float = 0.08) -> tuple[np.ndarray, np.ndarray]:
 
 def train_mlp(X: np.ndarray, y: np.ndarray, steps: int):
     """A [2, 16, 16, 2] tanh MLP trained by full-batch Adam (lr 0.02) on the cross-entropy."""
-    import lamina as lm
-    from ..models import mlp
-    from ..nn import functional as F
-
     net = mlp([2, 16, 16, 2], activation="tanh")
     optimizer = lm.optim.Adam(net.parameters(), lr=0.02)
     inputs, targets = lm.tensor(X), lm.tensor(y.astype(np.int64))
@@ -75,8 +72,6 @@ def train_mlp(X: np.ndarray, y: np.ndarray, steps: int):
 
 
 def _predict(net, X: np.ndarray) -> np.ndarray:
-    import lamina as lm
-
     with lm.no_grad():
         return net(lm.tensor(X.astype(np.float32))).numpy().argmax(axis=1)
 
@@ -129,8 +124,6 @@ def _circle(report: Report, grid: np.ndarray, sides: list) -> dict:
 
 def run(quick: bool = False, out: str = "lab-decision-boundaries") -> Report:
     """Polygons, a circle from N perceptrons, and a trained MLP's boundaries; one PNG."""
-    import lamina as lm
-
     lm.manual_seed(0)
     report = Report("decision-boundaries")
     points = 201 if quick else 401

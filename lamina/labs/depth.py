@@ -30,6 +30,12 @@ import os
 import statistics
 import time
 
+from ..data import MNIST
+from ..errors import DataError
+from ..train import fit, resolve_config
+from ..train.fit import Callback
+from ..train.presets import PRESETS
+from ..train.runner import build_run
 from .report import Report, one_blas_thread, save_figure
 
 __all__ = ["run", "LECTURE_ACCURACY", "PRESETS_BY_DEPTH", "SEEDS", "STUCK_BELOW",
@@ -49,9 +55,6 @@ FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 
 def _choose_data(quick: bool) -> tuple[str, str]:
     """The data set to train on, and a note saying why."""
-    from ..data import MNIST
-    from ..errors import DataError
-
     if quick:
         return "digits", (f"--quick: {QUICK_TRAIN_SIZE} of the embedded 8x8 digits' 1,437 "
                           "training images, all 360 test images, n = 64")
@@ -71,9 +74,6 @@ def _config(depth: int, dataset: str, epochs: int, seed: int = 0,
             train_size: int | None = None) -> dict:
     """The preset's configuration with the data set (and the input size it implies), the
     epochs and the seed swapped."""
-    from ..train import resolve_config
-    from ..train.presets import PRESETS
-
     preset = PRESETS_BY_DEPTH[depth]
     spec = PRESETS[preset]["config"]["model"]  # e.g. mlp:784,30,10:sigmoid:normal
     overrides = {"preset": preset, "dataset": dataset, "epochs": epochs, "quiet": True,
@@ -91,10 +91,6 @@ def _config(depth: int, dataset: str, epochs: int, seed: int = 0,
 def _train_one(config: dict) -> dict:
     """One seeded run: final test accuracy (%), per-epoch test accuracy, lost classes."""
     import numpy as np
-
-    from ..train import fit
-    from ..train.fit import Callback
-    from ..train.runner import build_run
 
     class LastConfusion(Callback):
         confusion = None

@@ -17,6 +17,14 @@ import math
 
 import numpy as np
 
+import lamina as lm
+
+from .. import optim
+from ..autograd.grad_mode import no_grad
+from ..data import ArrayDataset, DataLoader, Digits
+from ..models import mlp
+from ..nn import functional as F
+from ..random import generator
 from .report import Report, save_figure
 
 __all__ = ["run", "train_curve", "minibatch_gradient_variance"]
@@ -26,10 +34,6 @@ ETA = 0.5
 
 def _problem(quick: bool):
     """The training set (a 600-image head of the digits with --quick) and the initial model."""
-    import lamina as lm
-    from ..data import ArrayDataset, Digits
-    from ..models import mlp
-
     digits = Digits(train=True)
     if quick:
         digits = ArrayDataset(digits.data[:600], digits.targets[:600], scale=float(digits.scale))
@@ -39,9 +43,6 @@ def _problem(quick: bool):
 
 
 def _full_loss(model, x, y) -> float:
-    from ..autograd.grad_mode import no_grad
-    from ..nn import functional as F
-
     with no_grad():
         return F.cross_entropy(model(x), y).item()
 
@@ -54,11 +55,6 @@ def train_curve(dataset, model, batch_size: int, epochs: int, lr: float = ETA,
     evaluations (every step for GD), so that all methods share the x axis "epochs", one epoch
     being m gradient evaluations (the lecture's "m steps of SGD counted as one iteration").
     """
-    import lamina as lm
-    from .. import optim
-    from ..data import DataLoader
-    from ..nn import functional as F
-
     m = len(dataset)
     x_all, y_all = (lm.tensor(a) for a in dataset.arrays())
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=batch_size < m, seed=seed)
@@ -90,9 +86,6 @@ def _flat_grad(model) -> np.ndarray:
 def sample_gradients(dataset, model, index=None) -> np.ndarray:
     """Row i: the flattened gradient nabla F_i(u) of sample i's loss, one backward pass each
     (``index``: the samples to use; default all). Gradients are float64 copies."""
-    import lamina as lm
-    from ..nn import functional as F
-
     x_all, y_all = dataset.arrays()
     rows = range(len(y_all)) if index is None else index
     out = []
@@ -114,8 +107,6 @@ def minibatch_gradient_variance(dataset, model, sizes: list[int], draws: int) ->
     minibatch's mean loss is the mean of its samples' gradients). K = 1 is measured exactly,
     over all m samples; each K > 1 over ``draws`` random minibatches.
     """
-    from ..random import generator
-
     grads = sample_gradients(dataset, model)
     m = grads.shape[0]
     full = grads.mean(axis=0)

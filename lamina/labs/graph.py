@@ -26,7 +26,14 @@ import os
 import shutil
 import subprocess
 
+import lamina as lm
+
 from .. import nn
+from ..atomic import atomic_path, atomic_write_text
+from ..autograd import to_dot
+from ..autograd.graph import draw_graph, graph_layers
+from ..classic.backprop import BACKPROP_EXAMPLE
+from .backprop_example import BACKPROP_EXAMPLE_GRADIENTS
 from .report import Report, save_figure
 
 __all__ = ["run", "LectureNet", "build_graph"]
@@ -38,17 +45,12 @@ class LectureNet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        import lamina as lm
-        from ..classic.backprop import BACKPROP_EXAMPLE
-
         self.W1 = nn.Parameter(lm.tensor(BACKPROP_EXAMPLE["W1"], dtype=lm.float64))
         self.W2 = nn.Parameter(lm.tensor(BACKPROP_EXAMPLE["W2"], dtype=lm.float64))
 
     def forward(self, x):
         """(y, [net1, hidden, net2]): the output and the intermediate tensors, which the lab
         keeps to label the graph's edges."""
-        import lamina as lm
-
         net1 = self.W1 @ x
         hidden = lm.sigmoid(net1)
         net2 = self.W2 @ hidden
@@ -61,9 +63,6 @@ def build_graph() -> tuple:
     Returns (loss, names, tensors, net): ``names`` maps tensor ids to labels (``W1``, ``W2``,
     ``x``, ``loss``), ``tensors`` the intermediate tensors in forward order (each kept with
     ``retain_grad()``, so their ``.grad`` holds dL/d(tensor) after the backward pass)."""
-    import lamina as lm
-    from ..classic.backprop import BACKPROP_EXAMPLE
-
     net = LectureNet()
     # x requires grad only so that the drawing can show its value (and dL/dx) on its edge
     x = lm.tensor(BACKPROP_EXAMPLE["x"][:, None], dtype=lm.float64, requires_grad=True)
@@ -91,8 +90,6 @@ def _numbers(array) -> str:
 
 def _render_with_dot(dot_path: str, out: str, report: Report) -> bool:
     """graph.png by Graphviz's ``dot`` when it is installed and works; says why not otherwise."""
-    from ..atomic import atomic_path
-
     if not shutil.which("dot"):
         report.notes.append("Graphviz's `dot` program is not installed: graph.png is drawn with "
                             "matplotlib instead (render the DOT file elsewhere with "
@@ -117,7 +114,6 @@ def _draw(loss, names, tensors, out: str, name: str, report: Report) -> bool:
     plt = report.pyplot()
     if plt is None:
         return False
-    from ..autograd.graph import draw_graph
 
     fig, ax = plt.subplots(figsize=(20, 4.6))
     draw_graph(loss, names, tensors, ax=ax)
@@ -132,11 +128,6 @@ def _draw(loss, names, tensors, out: str, name: str, report: Report) -> bool:
 
 def run(quick: bool = False, out: str = "lab-graph") -> Report:
     """List the nodes with their values and gradients, write graph.dot, draw graph.png."""
-    from ..atomic import atomic_write_text
-    from ..autograd import to_dot
-    from ..autograd.graph import graph_layers
-    from .backprop_example import BACKPROP_EXAMPLE_GRADIENTS
-
     report = Report("graph")
     loss, names, tensors, net = build_graph()
     nodes, edges = graph_layers(loss, names, tensors)

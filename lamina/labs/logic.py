@@ -14,9 +14,13 @@ import warnings
 
 import numpy as np
 
+import lamina as lm
+
 from ..classic import (UNIVERSAL_BOOLEAN_TABLE, ConvergenceWarning, Perceptron, and_gate,
                        dnf_network, not_gate, or_gate, truth_table, xor_network)
 from ..classic.mcculloch_pitts import McCullochPitts
+from ..models import mlp
+from ..nn import functional as F
 from .report import Report
 
 __all__ = ["run", "train_xor_mlp"]
@@ -91,10 +95,6 @@ def train_xor_mlp(steps: int = 500, seed: int = 0) -> tuple:
     """A 2-2-1 sigmoid network (lamina.models.mlp) trained on XOR with lamina.optim.SGD
     (lr 2, momentum 0.9, full batch) on the binary cross-entropy; returns
     (network, final loss, hidden activations, output probabilities)."""
-    import lamina as lm
-    from ..models import mlp
-    from ..nn import functional as F
-
     lm.manual_seed(seed)
     X = lm.tensor(truth_table(2), dtype=lm.float32)
     y = lm.tensor(np.array(GATES["XOR"], dtype=np.float32)[:, None])

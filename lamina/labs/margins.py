@@ -26,6 +26,11 @@ import warnings
 
 import numpy as np
 
+import lamina as lm
+
+from .. import nn, optim
+from ..classic import LinearSVC, LogisticRegression
+from ..nn import functional as F
 from .report import Report, one_blas_thread, save_figure
 
 __all__ = ["run", "EPSILONS", "fixed_scores", "three_blobs", "objective"]
@@ -58,9 +63,6 @@ def _crammer_singer(F, y):
 def objective(W, b, X, y, epsilon: float, task_loss: str, penalise_bias: bool) -> float:
     """The lecture's objective C/2 ||w||^2 + sum_i loss_i for the linear scores X W^T + b
     (C = 1 / C_SKLEARN; w includes b when ``penalise_bias``, as in LinearSVC)."""
-    import lamina as lm
-    from ..nn import functional as F
-
     scores = lm.tensor(X @ np.asarray(W).T + np.asarray(b))
     data = F.smooth_structured_hinge_loss(scores, lm.tensor(y), task_loss, epsilon, "sum").item()
     norm = float(np.sum(np.square(W)) + (np.sum(np.square(b)) if penalise_bias else 0.0))
@@ -69,9 +71,6 @@ def objective(W, b, X, y, epsilon: float, task_loss: str, penalise_bias: bool) -
 
 # ----------------------------------------------------------------- (a) the two limits
 def _smoothing(report: Report) -> None:
-    import lamina as lm
-    from ..nn import functional as F
-
     scores, labels = fixed_scores()
     n_classes = scores.shape[1]
     loss = lambda s, t, task, eps: F.smooth_structured_hinge_loss(  # noqa: E731
@@ -119,9 +118,6 @@ def _smoothing(report: Report) -> None:
 def _train_net(X, y, epsilon: float, task_loss: str, penalise_bias: bool, steps: int):
     """nn.Linear trained on (C/2 ||w||^2 + sum_i loss_i) / n from W = 0: L-BFGS for the smooth
     eps > 0 objective, subgradient descent with momentum and steps 0.5 / sqrt(k) at eps = 0."""
-    import lamina as lm
-    from .. import nn, optim
-
     model = nn.Linear(X.shape[1], int(y.max()) + 1).double()
     with lm.no_grad():
         model.weight.zero_()
@@ -161,8 +157,6 @@ def _train_net(X, y, epsilon: float, task_loss: str, penalise_bias: bool, steps:
 
 
 def _compare(report: Report, quick: bool) -> None:
-    from ..classic import LinearSVC, LogisticRegression
-
     n_train, n_test, steps = (300, 600, 300) if quick else (1000, 4000, 3000)
     X, y = three_blobs(n_train, seed=1)
     Xt, yt = three_blobs(n_test, seed=2)
@@ -223,9 +217,6 @@ def _plot(report: Report, out: str) -> None:
     plt = report.pyplot()
     if plt is None:
         return
-    import lamina as lm
-    from ..nn import functional as F
-
     # smoothing.png: the two-class loss against the margin m = F_y - F_other; the mean vs eps
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     m = np.linspace(-2.5, 3.5, 301)

@@ -14,6 +14,7 @@ import os
 import re
 import string
 
+from ..atomic import atomic_path
 from ..errors import LaminaValueError
 from ..train.plots import pyplot
 
@@ -146,8 +147,6 @@ class Report:
 
 def save_figure(fig, out: str, name: str, report: Report) -> str | None:
     """Save a matplotlib figure as ``out/name`` atomically and record it in the report."""
-    from ..atomic import atomic_path
-
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, name)
     with atomic_path(path) as tmp:

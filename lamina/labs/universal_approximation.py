@@ -30,7 +30,12 @@ import math
 
 import numpy as np
 
-from .. import nn
+import lamina as lm
+
+from .. import nn, optim
+from ..autograd.grad_mode import no_grad
+from ..nn import functional as F
+from ..random import generator
 from .report import Report, save_figure
 
 __all__ = ["run", "Power", "f_1d", "f_2d", "fit_least_squares", "fit_adam",
@@ -72,8 +77,6 @@ class Power(nn.Module):
 
 def _network(dim: int, width: int, activation: str):
     """Phi = A_2 sigma(A_1 x) in float64, A_1 random as described in the module docstring."""
-    from ..random import generator
-
     rng = generator()
     sigma = nn.Sigmoid() if activation == "sigmoid" else Power(POLY_DEGREE)
     net = nn.Sequential(nn.Linear(dim, width), sigma, nn.Linear(width, 1)).double()
@@ -85,9 +88,6 @@ def _network(dim: int, width: int, activation: str):
 
 
 def _errors(net, x: np.ndarray, target: np.ndarray) -> tuple[float, float, np.ndarray]:
-    import lamina as lm
-    from ..autograd.grad_mode import no_grad
-
     with no_grad():
         values = net(lm.tensor(x, dtype=lm.float64)).numpy()[:, 0]
     err = np.abs(values - target)
@@ -102,9 +102,6 @@ def fit_least_squares(net, x: np.ndarray, y: np.ndarray, ridge: float = 1e-12) -
     tiny ridge, which keeps the rank-deficient polynomial designs solvable and is much faster
     than an SVD-based solver on a shared machine.
     """
-    import lamina as lm
-    from ..autograd.grad_mode import no_grad
-
     with no_grad():
         features = net[1](net[0](lm.tensor(x, dtype=lm.float64))).numpy()
     design = np.column_stack([features, np.ones(len(x))])
@@ -121,10 +118,6 @@ def fit_least_squares(net, x: np.ndarray, y: np.ndarray, ridge: float = 1e-12) -
 def fit_adam(net, x: np.ndarray, y: np.ndarray, steps: int, lr: float = 0.03) -> None:
     """Train every layer of ``net`` by full-batch Adam on the mean squared error, with the
     learning rate annealed to 0 along a cosine."""
-    import lamina as lm
-    from .. import optim
-    from ..nn import functional as F
-
     inputs = lm.tensor(x, dtype=lm.float64)
     targets = lm.tensor(y[:, None], dtype=lm.float64)
     optimizer = optim.Adam(net.parameters(), lr=lr)
@@ -209,8 +202,6 @@ def _study(report: Report, dim: int, widths: list[int], train_points: int,
 
 def run(quick: bool = False, out: str = "lab-universal-approximation") -> Report:
     """The sup error against the width in 1-D and 2-D, sigmoid against t^3."""
-    import lamina as lm
-
     lm.manual_seed(0)
     report = Report("universal-approximation")
     one = _study(report, 1, [2, 4, 8, 16, 32] if quick else [2, 4, 8, 16, 32, 64, 128],

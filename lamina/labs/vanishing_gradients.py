@@ -19,6 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
+import lamina as lm
+
+from .. import nn, optim
+from ..data import DataLoader, Digits
+from ..models import mlp
+from ..nn import functional as F
+from ..train import evaluate
 from .report import Report, save_figure
 
 __all__ = ["run", "HIDDEN", "train_and_record"]
@@ -34,13 +41,6 @@ def train_and_record(activation: str, epochs: int, seed: int = 0) -> dict:
     Returns ``{"norms": (steps, layers) array of ||dC/dW_l||, "steps_per_epoch": int,
     "accuracy": test accuracy, "shapes": weight shapes}``.
     """
-    import lamina as lm
-    from .. import nn, optim
-    from ..data import DataLoader, Digits
-    from ..models import mlp
-    from ..nn import functional as F
-    from ..train import evaluate
-
     lm.manual_seed(seed)
     train, test = Digits(train=True), Digits(train=False)
     # The same initialisation for both networks, so that only the activation differs.
