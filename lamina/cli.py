@@ -16,6 +16,16 @@ import sys
 import warnings
 
 from .cli_parser import build_parser as _parser  # `_parser`: the name tests and docs use
+from .distributed import DataParallelTraining
+from .distributed.mpi import abort_job
+from .errors import LaminaError
+from .labs import LABS, run_lab
+from .models.mlp import ACTIVATIONS, INITS
+from .models.spec import MODEL_SPECS
+from .train import runner
+from .train.assembly import STANDARD_DATASETS, standard_dataset
+from .train.inference import evaluate_run, predict_files, prediction_lines
+from .train.presets import PRESETS
 
 __all__ = ["main"]
 
@@ -30,15 +40,12 @@ _DISK_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EROFS, errno.EDQUOT}
 
 
 def _train(args) -> int:
-    from .distributed import DataParallelTraining
-    from .train.runner import run
-
     _check_out("--out", args.out)
     overrides = {k: v for k, v in vars(args).items() if k not in ("command", "resume")}
     try:
         # Under `mpiexec -n N` (or srun) every process trains its share of one model; in a
         # single process this is None and mpi4py is never imported.
-        run(overrides, resume=args.resume, parallel=DataParallelTraining.from_environment())
+        runner.run(overrides, resume=args.resume, parallel=DataParallelTraining.from_environment())
     except OSError as exc:
         # a write that failed for lack of space or a size limit names no file: name the run
         where = args.out or args.resume
@@ -51,15 +58,11 @@ def _train(args) -> int:
 def _end_job(code: int) -> int:
     """Return ``code``; when this is one rank of a data-parallel job, end every rank with it
     first (the others may be waiting for this one in a collective)."""
-    from .distributed.mpi import abort_job
-
     abort_job(code)
     return code
 
 
 def _presets(args) -> int:
-    from .train.presets import PRESETS
-
     for name, preset in PRESETS.items():
         print(f"{name:18s} {preset['source']}")
     return 0
@@ -91,9 +94,6 @@ A model spec names the network of `lamina train --model SPEC` (case-insensitive)
 def _models(args) -> int:
     import textwrap
 
-    from .models.mlp import ACTIVATIONS, INITS
-    from .models.spec import MODEL_SPECS
-
     print(_SPEC_GRAMMAR.format(activations=", ".join(ACTIVATIONS), inits=", ".join(INITS)))
     width = max(len(spec) for spec, _, _ in MODEL_SPECS) + 2
     indent = " " * width
@@ -107,8 +107,6 @@ def _models(args) -> int:
 
 
 def _data(args) -> int:
-    from .train.assembly import STANDARD_DATASETS, standard_dataset
-
     if args.data_command == "fetch" and args.name == "digits":
         print("digits: embedded in lamina; nothing to fetch (train with: lamina train)")
         return 0
@@ -152,8 +150,6 @@ def _found_in(cls, root) -> str:
 
 
 def _eval(args) -> int:
-    from .train.inference import evaluate_run
-
     result = evaluate_run(args.run_dir, dataset=args.dataset, data_dir=args.data_dir)
     if result["task"] == "autoencode":
         print(f"test reconstruction loss ({result['loss_name']}) {result['loss']:.4f}  "
@@ -165,8 +161,6 @@ def _eval(args) -> int:
 
 
 def _predict(args) -> int:
-    from .train.inference import predict_files, prediction_lines
-
     notes: list[str] = []  # how an image was fitted to the model's input (channels, size)
     predictions = predict_files(args.run_dir, args.images, notes,
                                 preprocess=not args.no_preprocess)
@@ -175,8 +169,6 @@ def _predict(args) -> int:
 
 
 def _lab(args) -> int:
-    from .labs import LABS, run_lab
-
     if args.list or args.name is None:
         for name, (_module, description) in LABS.items():
             print(f"{name:26s} {description}")
@@ -198,8 +190,6 @@ _HINTS = {errno.ENOSPC: "free some space or write elsewhere; files already writt
 
 
 def _is_users_error(exc: BaseException) -> bool:
-    from .errors import LaminaError
-
     if isinstance(exc, (LaminaError, *_FILE_ERRORS)):
         return True
     return isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS
@@ -233,8 +223,6 @@ def _show_warning(original):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import LaminaError
-
     parser = _parser()
     args = parser.parse_args(argv)
     handlers = {"train": _train, "eval": _eval, "predict": _predict, "presets": _presets, "lab": _lab,

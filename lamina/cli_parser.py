@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 import math
 
+from .backend import check_device
+from .errors import LaminaValueError
+from .train.presets import DATASET_DEFAULTS, DEFAULTS, GENERIC_DEFAULTS, MOMENTUM_DEFAULTS
+
 __all__ = ["build_parser"]
 
 
@@ -32,9 +36,6 @@ def _positive_int(text: str) -> int:
 def _device(text: str) -> str:
     """A device lamina can compute on here ('cpu', 'cuda', 'cuda:N'), checked now so that a
     missing GPU is one line, not a traceback."""
-    from .backend import check_device
-    from .errors import LaminaValueError
-
     try:
         return str(check_device(text))
     except LaminaValueError as exc:
@@ -77,8 +78,6 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``lamina`` command's parser, with every subcommand and option."""
     parser = _Parser(prog="lamina", description="Train and inspect neural networks with lamina.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-
-    from .train.presets import DATASET_DEFAULTS, DEFAULTS, GENERIC_DEFAULTS, MOMENTUM_DEFAULTS
 
     def per_dataset(key: str) -> str:  # "30 for digits; 10 for mnist, fashion-mnist, ..."
         groups: dict = {}

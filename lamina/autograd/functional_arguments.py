@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..backend import get_array_module
 from ..errors import GraphError, LaminaTypeError
 from .double_backward import Trace, vjp as _traced_vjp
+from .gradients import grad
 from .tensor import Tensor
 
 __all__ = ["_tupled", "_prepare", "_finish", "_unpack", "_check_v", "_v_or_none", "_require", "_grad", "_fill"]
@@ -112,7 +113,6 @@ def _grad(outputs: tuple, inputs: tuple, grad_outputs: tuple, create_graph: bool
         seeds = [g if g is not None else Tensor._wrap(get_array_module(o._data).ones_like(o._data))
                  for o, g in zip(outs, seeds)]
         return tuple(_traced_vjp(trace, outs, inputs, seeds))
-    from . import grad
 
     return grad(outs, inputs, seeds, retain_graph=True, allow_unused=True)
 

@@ -279,7 +279,7 @@ def rules() -> dict:
         ar.Sqrt: lambda op, g: g / (y(op) * 2),
         ar.Abs: lambda op, g: g * _mask(op, get_array_module(g._data).sign(op.ctx.saved[0])),
         ar.Sign: lambda op, g: _zeros_like(g),
-        sel.Clamp: lambda op, g: g * _mask(op, _inside(op.ctx)),
+        sel.Clamp: lambda op, g: g * _mask(op, sel.Clamp.inside(op.ctx)),
         sel.Maximum: lambda op, g: _extremum(op, g, True),
         sel.Minimum: lambda op, g: _extremum(op, g, False),
         sel.Where: lambda op, g: (None, g * _mask(op, op.ctx.saved[0]) if op.needs(1) else None,
@@ -338,14 +338,6 @@ def rules() -> dict:
     }
 
 
-def _inside(ctx):
-    (x,) = ctx.saved
-    mask = get_array_module(x).ones(x.shape, dtype=bool)
-    if ctx.lo is not None:
-        mask &= x >= ctx.lo
-    if ctx.hi is not None:
-        mask &= x <= ctx.hi
-    return mask
 
 
 def supported() -> list[str]:

@@ -44,6 +44,7 @@ import types
 import warnings
 
 from ..autograd.observers import observing
+from ..errors import GraphError, LaminaTypeError
 from .recording import Recorder, arrays_of, same_arrays, signature, tensors_of
 from .replay import Snapshot
 
@@ -66,8 +67,6 @@ def compile(model=None, *, static=(), fullgraph: bool = False, **options):
     if isinstance(fn, CompiledFunction):
         return fn
     if not callable(fn):
-        from ..errors import LaminaTypeError
-
         raise LaminaTypeError(f"lamina.compile expects a function, got {type(fn).__name__}")
     return CompiledFunction(fn, static=static, fullgraph=fullgraph)
 
@@ -115,8 +114,6 @@ class CompiledFunction:
     def _refuse(self, key, reason: str):
         self._cache[key] = reason
         if self.fullgraph:
-            from ..errors import GraphError
-
             raise GraphError(f"lamina.compile(fullgraph=True): {reason}")
         if reason not in self._warned:
             self._warned.add(reason)

@@ -8,6 +8,8 @@ import types
 from ..autograd.engine import topological_order
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
+from ..nn.module import is_buffer
+from ..nn.parameter import Parameter
 from .replay import Program, is_array, same_array
 
 __all__ = ["Recorder", "signature", "tensors_of", "arrays_of", "same_arrays"]
@@ -106,8 +108,6 @@ class Recorder:
         slot = self.slot_of.get(id(t))
         if slot is not None:
             return slot
-        from ..nn.module import is_buffer
-        from ..nn.parameter import Parameter
 
         if id(t) in self.static or isinstance(t, Parameter) or is_buffer(t) or (
                 t.requires_grad and t._node is None):

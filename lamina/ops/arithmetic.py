@@ -13,6 +13,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module
 from ..dtypes import get_default_dtype
+from ..errors import IntegerDivisionByZeroError, LaminaValueError
 from ._casting import cast, clone  # noqa: F401  (in __all__: arithmetic names them)
 from ._util import operands, write_out
 
@@ -239,15 +240,11 @@ def div(a, b, rounding_mode: str | None = None, out=None) -> Tensor:
 def _rounded_div(a: Tensor, b: Tensor, rounding_mode: str) -> Tensor:
     """Division rounded toward zero ('trunc') or down ('floor'); zero gradient, as PyTorch."""
     if rounding_mode not in ("trunc", "floor"):
-        from ..errors import LaminaValueError
-
         raise LaminaValueError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor', got {rounding_mode!r}")
     x, y = a._data, b._data
     xp = get_array_module(x, y)
     if x.dtype.kind in "iub" and y.dtype.kind in "iub" and not xp.all(y):
-        from ..errors import IntegerDivisionByZeroError
-
         raise IntegerDivisionByZeroError(
             f"div(rounding_mode={rounding_mode!r}): integer division by zero (the divisor holds a 0)")
     if x.dtype.kind == "f":

@@ -15,6 +15,7 @@ from ..autograd.tensor import Tensor
 from ..backend import get_array_module
 from ..errors import LaminaValueError
 from ._util import normalize_dim
+from .arithmetic import mul
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "equal", "isclose", "allclose", "isnan", "isinf",
            "isfinite", "logical_and", "logical_or", "logical_xor", "logical_not", "any", "all",
@@ -164,8 +165,6 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
 
 
 def _triangle(input: Tensor, diagonal: int, lower: bool) -> Tensor:
-    from .arithmetic import mul
-
     rows, cols = input._data.shape[-2:]
     xp = get_array_module(input._data)
     keep = (xp.tri(rows, cols, diagonal, dtype=bool) if lower

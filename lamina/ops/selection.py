@@ -27,14 +27,19 @@ class Clamp(Function):
         return get_array_module(x).clip(x, lo, hi)
 
     @staticmethod
-    def backward(ctx, grad):
+    def inside(ctx):
+        """The mask lo <= x <= hi where the derivative is 1 (also read by the second-order rule)."""
         (x,) = ctx.saved
         mask = get_array_module(x).ones(x.shape, dtype=bool)
         if ctx.lo is not None:
             mask &= x >= ctx.lo
         if ctx.hi is not None:
             mask &= x <= ctx.hi
-        return grad * mask
+        return mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * Clamp.inside(ctx)
 
 
 def _extremum_grads(grad, a, b, a_loses, b_loses):

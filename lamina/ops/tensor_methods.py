@@ -8,18 +8,18 @@ from __future__ import annotations
 import numpy as np
 
 from .. import creation
-from ..autograd.grad_mode import _state
 from ..autograd import observers
+from ..autograd.grad_mode import _state
 from ..autograd.tensor import Tensor
 from ..backend import get_array_module, on_device_of, same_device
+from ..creation import LEGACY_TYPES
 from ..errors import LaminaTypeError, LaminaValueError
 from ..random import generator as global_generator
-from . import (activation, arithmetic, extremum, indexing, join, linalg, logical, reduction,
-               selection, shape)
-from .softmax import log_softmax, softmax
-from . import (aliases, cumulative, exponential, interpolation, rounding, sorting, transfer,
-               trigonometric)
+from . import (activation, aliases, arithmetic, cumulative, exponential, extremum, indexing,
+               interpolation, join, linalg, logical, reduction, rounding, selection, shape, sorting,
+               transfer, trigonometric)
 from ._util import as_tensor
+from .softmax import log_softmax, softmax
 
 
 def _compare(ufunc: str):
@@ -80,8 +80,6 @@ def _to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: 
 def _type(self, dtype=None, non_blocking: bool = False):
     """``x.type()`` names the legacy type ('lamina.FloatTensor'); ``x.type(lm.float64)``,
     ``x.type(lm.DoubleTensor)`` or ``x.type('torch.DoubleTensor')`` converts."""
-    from ..creation import LEGACY_TYPES
-
     if dtype is None:
         for name, cls in LEGACY_TYPES.items():
             if cls.dtype == self.dtype:
@@ -107,8 +105,6 @@ def _new(make):
 
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
               layout=None, pin_memory: bool = False):
-    from .. import creation
-
     return creation.full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
                          device=self.device if device is None else device,
                          requires_grad=requires_grad)
@@ -116,8 +112,6 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad:
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False,
                 layout=None, pin_memory: bool = False):
-    from .. import creation
-
     if dtype is None and not isinstance(data, (Tensor, np.ndarray)):
         dtype = self.dtype
     return creation.tensor(data, dtype=dtype, device=self.device if device is None else device,

@@ -55,8 +55,6 @@ def check_betas(betas) -> None:
 def check_adam_family(group: dict[str, Any]) -> None:
     """The checks every Adam-style group shares: betas in [0, 1), eps and weight_decay >= 0,
     and the implementation flags."""
-    from .optimizer import check_hyperparameter
-
     check_betas(group["betas"])
     check_hyperparameter("eps", group["eps"])
     check_hyperparameter("weight_decay", group["weight_decay"])

@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterable, Sequence
 from ..autograd import Tensor, enable_grad, no_grad
 from ..backend import get_array_module
 from ..errors import LaminaTypeError, LaminaValueError, ShapeError
+from ..nn import Flatten, Identity, Linear, Module
 from .optimizer import Optimizer
 
 __all__ = ["BlockCoordinateDescent", "DeepLinearLeastSquares"]
@@ -296,8 +297,6 @@ def _pinv(m):
 
 def _linear_layers(layers) -> list:
     """The Linear layers of a deep linear network, checked to follow each other."""
-    from ..nn import Flatten, Identity, Linear, Module
-
     if isinstance(layers, Module):
         leaves = [m for m in layers.modules() if not list(m.children())]
         other = [type(m).__name__ for m in leaves if not isinstance(m, (Linear, Identity, Flatten))]

@@ -12,7 +12,14 @@ import dataclasses
 import os
 import warnings
 
+from .. import nn, optim
+from ..data import (CIFAR10, MNIST, ArrayDataset, DataLoader, Digits, FashionMNIST, IDXDataset,
+                    transforms)
+from ..data.folder import image_folder_splits
 from ..errors import DataError, LaminaValueError
+from ..models.spec import build_model
+from ..nn import functional as F
+from .presets import MOMENTUM_DEFAULTS, PRESETS
 
 __all__ = ["RunData", "make_data", "make_model", "make_loss", "make_optimizer", "get_dataset",
            "get_splits", "standard_dataset", "normalise_dataset", "dataset_error",
@@ -70,8 +77,6 @@ def normalise_dataset(name):
 def standard_dataset(name: str):
     """The class of a data set lamina can download (``mnist``, ``fashion-mnist``,
     ``cifar10``)."""
-    from ..data import CIFAR10, MNIST, FashionMNIST
-
     classes = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "cifar10": CIFAR10}
     if name not in classes:
         raise LaminaValueError(f"unknown dataset {name!r}; expected one of "
@@ -106,9 +111,6 @@ def get_dataset(name: str, train: bool, root: str | None = None, download: bool 
 def get_splits(name: str, root: str | None = None, download: bool = False):
     """(training set, test set, a note on how they were made or None) of a data set by its
     command-line name; ``root`` is ``--data-dir`` (a standard data set's directory)."""
-    from ..data import Digits, IDXDataset
-    from ..data.folder import image_folder_splits
-
     error = dataset_error(name)
     if error is not None:
         raise error
@@ -131,8 +133,6 @@ def get_splits(name: str, root: str | None = None, download: bool = False):
 
 def _head(dataset, size):
     """The first ``size`` samples of ``dataset`` (an ArrayDataset)."""
-    from ..data import ArrayDataset
-
     head = ArrayDataset(dataset.data[:size], dataset.targets[:size], scale=float(dataset.scale))
     head.classes = dataset.classes
     return head
@@ -144,8 +144,6 @@ def _plural(count: int, word: str) -> str:
 
 def _flag(config: dict, key: str) -> str:
     """'--train-size 50000', with ', from --preset nielsen-30' when the preset set it."""
-    from .presets import PRESETS
-
     flag = f"--{key.replace('_', '-')} {config[key]}"
     preset = PRESETS.get(config.get("preset") or "", {}).get("config", {})
     return flag + (f", from --preset {config['preset']}" if preset.get(key) == config[key] else "")
@@ -187,8 +185,6 @@ def _check_splits(name: str, train, test, classes: list) -> None:
 
 
 def make_data(config: dict) -> RunData:
-    from ..data import DataLoader, transforms
-
     notes: list = []
     details: list = []
     root = config.get("data_dir")
@@ -222,9 +218,6 @@ def make_data(config: dict) -> RunData:
 
 
 def make_model(config: dict, data: RunData):
-    from .. import nn
-    from ..models.spec import build_model
-
     dropout = float(config.get("dropout") or 0.0)
     model = build_model(config["model"], data.in_shape, data.num_classes,
                         dropout=dropout if dropout > 0 else None)
@@ -245,8 +238,6 @@ def make_loss(config: dict, num_classes: int):
     encoded for quadratic and mse). ``task='autoencode'``: the target is the input itself and
     the loss the per-pixel mean squared error ('mse'), the quadratic cost 1/(2n) sum_x
     ||g(f(x)) - x||^2 ('quadratic') or the binary cross-entropy ('bce')."""
-    from ..nn import functional as F
-
     name = config["loss"]
     if config.get("task", "classify") == "autoencode":
         return {"mse": F.mse_loss, "quadratic": F.quadratic_loss,
@@ -261,8 +252,6 @@ def make_loss(config: dict, num_classes: int):
 def resolve_momentum(config: dict, given: bool) -> None:
     """The momentum the optimiser will use, recorded as such; --momentum for an optimiser
     without one is refused."""
-    from .presets import MOMENTUM_DEFAULTS
-
     optimizer = config["optimizer"]
     if optimizer not in MOMENTUM_DEFAULTS:
         return  # _validate names the unknown optimiser
@@ -283,9 +272,6 @@ def resolve_momentum(config: dict, given: bool) -> None:
 def make_optimizer(config: dict, model):
     """The optimiser of ``config``; its ``momentum`` (sgd, momentum, nesterov, rmsprop) as
     recorded, None meaning the optimiser's default (MOMENTUM_DEFAULTS)."""
-    from .. import optim
-    from .presets import MOMENTUM_DEFAULTS
-
     name, lr, wd = config["optimizer"], float(config["lr"]), float(config["weight_decay"])
     params = list(model.parameters())
     momentum = config.get("momentum")

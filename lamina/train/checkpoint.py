@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 
+from ..errors import FileFormatError
 from ..random import get_rng_state, set_rng_state
+from ..serialization import load, save
 from .interrupt import EpochProgress
 
 __all__ = ["save_checkpoint", "load_checkpoint", "restore", "partial_epoch"]
@@ -24,8 +26,6 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer, epoch: int, histo
                     scheduler=None, progress: EpochProgress | None = None) -> None:
     """Write the training state after ``epoch`` to ``path`` (atomically); ``progress``: how
     far into epoch ``epoch + 1`` the model, optimiser and generator states are."""
-    from ..serialization import save
-
     state = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -40,8 +40,6 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer, epoch: int, histo
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """Read a checkpoint written by :func:`save_checkpoint`."""
-    from ..serialization import load
-
     return load(path)
 
 
@@ -60,8 +58,6 @@ def partial_epoch(state: dict, path: str = "the checkpoint") -> EpochProgress | 
     """The progress into the epoch after ``state['epoch']`` of a checkpoint written between
     two steps, or None for one written at the end of an epoch (or by an older lamina).
     A malformed entry raises :class:`~lamina.errors.FileFormatError` naming ``path``."""
-    from ..errors import FileFormatError
-
     progress = state.get("progress")
     if progress is None:
         return None

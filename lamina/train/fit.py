@@ -25,12 +25,13 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..compiler import compile as compile_step
+from ..distributed.strategy import Strategy, strategy_of
 from ..errors import LaminaError, LaminaValueError
-from .placement import model_device, to_model_device
 from ..random import get_rng_state, set_rng_state
 from .interrupt import EpochProgress, TrainingStopped
-from ..distributed.strategy import Strategy, strategy_of
 from .metrics import RunningMean, accuracy, confusion_matrix, predictions
+from .placement import model_device, to_model_device
 from .presets import TASKS
 from .progress import progress
 
@@ -209,8 +210,6 @@ def fit(model, train_loader, val_loader, loss_fn: Callable, optimizer, epochs: i
     train_step = _forward_backward(model, loss_fn)
     device = model_device(model)  # each batch is copied there as its step begins
     if compile:
-        from ..compiler import compile as compile_step
-
         train_step = compile_step(train_step)
     for cb in callbacks:
         cb.on_train_begin(history)

@@ -7,7 +7,14 @@ import os
 
 import numpy as np
 
+from ..autograd.grad_mode import no_grad
+from ..creation import tensor
+from ..data.image_files import describe_bytes, read_npy, read_png
+from ..data.preprocess import preprocess as prepare, resize, style_for
 from ..errors import LaminaValueError
+from .assembly import make_data, make_loss
+from .fit import evaluate
+from .run_files import CONFIG, WEIGHTS, build_model_of, load_weights, read_config
 
 __all__ = ["load_run", "evaluate_run", "predict_files", "load_image", "image_paths",
            "Prediction", "prediction_lines"]
@@ -19,8 +26,6 @@ def load_run(run_dir: str, command: str = "eval"):
     """The configuration and the trained model (in eval mode) of a run directory; its
     config.json and weights are checked first (see :mod:`lamina.train.run_files`), and
     ``command`` names the command in the message when the directory is not a run."""
-    from .run_files import CONFIG, WEIGHTS, build_model_of, load_weights, read_config
-
     config = read_config(run_dir, command, check_model=False)
     config_path, weights = os.path.join(run_dir, CONFIG), os.path.join(run_dir, WEIGHTS)
     if not os.path.isfile(weights):
@@ -36,9 +41,6 @@ def evaluate_run(run_dir: str, dataset: str | None = None, data_dir: str | None 
 
     The result also names the run's ``task``; for an autoencoder run (``task='autoencode'``)
     ``loss`` is the test reconstruction loss and ``accuracy`` is None."""
-    from .fit import evaluate
-    from .assembly import make_data, make_loss
-
     config, model = load_run(run_dir)
     if dataset is not None:
         config["dataset"] = dataset
@@ -75,8 +77,6 @@ def _is_grey(image: np.ndarray) -> bool:
 
 
 def _read(path: str) -> np.ndarray:
-    from ..data.image_files import describe_bytes, read_npy, read_png
-
     if os.path.isdir(path):
         raise IsADirectoryError(f"image {path} is a directory, expected a .png or .npy file")
     if not os.path.isfile(path):
@@ -127,8 +127,6 @@ def load_image(path: str, in_shape: tuple, notes: list | None = None, preprocess
     A file that is not what its name says, is truncated, or holds strings, NaN or infinite
     values raises :class:`~lamina.errors.FileFormatError`.
     """
-    from ..data.preprocess import preprocess as prepare, resize, style_for
-
     notes = [] if notes is None else notes
     image = _read(path)
     size = int(np.prod(in_shape))
@@ -196,8 +194,6 @@ def predict_files(run_dir: str, paths: list[str], notes: list | None = None, top
     model's input (channels, size) is appended to ``notes`` when given, and with
     ``preprocess`` each single-channel picture is prepared as the run's training images were
     (see :func:`load_image`)."""
-    import lamina as lm
-
     config, model = load_run(run_dir, "predict")
     if config.get("task", "classify") == "autoencode":
         raise LaminaValueError(f"{run_dir} is an autoencoder run (task autoencode): it "
@@ -211,8 +207,8 @@ def predict_files(run_dir: str, paths: list[str], notes: list | None = None, top
         done: list = []
         batch.append(load_image(path, in_shape, notes, preprocess, config["dataset"], done))
         hows.append(done[0] if done else None)
-    with lm.no_grad():
-        out = model(lm.tensor(np.stack(batch))).numpy().astype(np.float64)
+    with no_grad():
+        out = model(tensor(np.stack(batch))).numpy().astype(np.float64)
     broken = ~np.isfinite(out).all(axis=1)
     if broken.any():
         raise LaminaValueError(f"the model of {run_dir} gives non-finite outputs for "

@@ -7,6 +7,7 @@ yields on the host is copied to the model's device as the step begins.
 """
 from __future__ import annotations
 
+from .. import cuda
 from ..backend import CPU, check_device
 
 __all__ = ["resolve_device", "model_device", "to_model_device"]
@@ -14,8 +15,6 @@ __all__ = ["resolve_device", "model_device", "to_model_device"]
 
 def resolve_device(name) -> str:
     """The device a run uses: ``name`` checked to exist here, or the default when None."""
-    from .. import cuda
-
     if name is None:
         return "cuda" if cuda.is_available() else "cpu"
     return str(check_device(name))

@@ -12,6 +12,9 @@ import os
 import numpy as np
 
 from ..atomic import atomic_path
+from ..autograd.grad_mode import no_grad
+from .metrics import predictions
+from .placement import model_device
 
 __all__ = ["plot_curves", "curves_figure", "plot_confusion", "confusion_figure",
            "plot_samples", "samples_figure", "misclassified", "plot_reconstructions",
@@ -125,10 +128,6 @@ def misclassified(model, loader, count: int = 16):
     """The first ``count`` test images ``model`` gets wrong, in ``loader``'s order: (images
     as an array (N, ...), true labels, predicted labels, how many images were looked at).
     The loader is read only until ``count`` mistakes are found."""
-    from ..autograd.grad_mode import no_grad
-    from .metrics import predictions
-    from .placement import model_device
-
     was_training = model.training
     model.eval()
     images, true, predicted, seen = [], [], [], 0

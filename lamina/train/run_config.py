@@ -12,6 +12,7 @@ import math
 import os
 
 from ..errors import LaminaValueError
+from ..models.spec import is_autoencoder_spec
 from .assembly import dataset_error, normalise_dataset, resolve_momentum
 from .presets import (DATASET_DEFAULTS, DEFAULTS, GENERIC_DEFAULTS, LOSSES, OPTIMIZERS, PRESETS,
                       TASK_DEFAULTS, TASK_LOSSES, TASKS)
@@ -64,8 +65,6 @@ def model_is_default(overrides: dict) -> bool:
 
 def _check_task(config: dict) -> None:
     """The model spec and the loss must suit the task (one-line errors naming both)."""
-    from ..models.spec import is_autoencoder_spec
-
     task, model, loss = config["task"], config["model"], config["loss"]
     if task == "classify" and is_autoencoder_spec(model):
         raise LaminaValueError(f"model {model!r} is an autoencoder but --task is classify; use "

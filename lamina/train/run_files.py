@@ -14,6 +14,10 @@ import math
 import os
 
 from ..errors import FileFormatError, LaminaValueError
+from ..models.spec import is_autoencoder_spec
+from ..serialization import load
+from .assembly import RunData, dataset_error, make_model
+from .checkpoint import load_checkpoint, partial_epoch
 from .presets import LOSSES, OPTIMIZERS, TASK_LOSSES, TASKS
 
 __all__ = ["CONFIG", "WEIGHTS", "CHECKPOINT", "read_config", "check_config", "build_model_of",
@@ -52,8 +56,6 @@ def _choices() -> dict[str, tuple]:
 
 
 def _dataset(value) -> bool:
-    from .assembly import dataset_error
-
     return dataset_error(value) is None
 
 
@@ -131,8 +133,6 @@ def check_config(config: dict, path: str) -> None:
 
 
 def _check_task(config: dict, path: str) -> None:
-    from ..models.spec import is_autoencoder_spec
-
     task, model, loss = config["task"], config["model"], config["loss"]
     if loss not in TASK_LOSSES[task]:
         raise FileFormatError(f"{path}: 'loss' {loss!r} does not suit 'task' {task!r}; expected "
@@ -176,8 +176,6 @@ def read_config(run_dir: str, flag: str, check_model: bool = True) -> dict:
 def build_model_of(config: dict, config_path: str):
     """The (untrained) model that ``config`` describes; an unknown or unfitting model spec
     is reported against ``config_path``."""
-    from .assembly import RunData, make_model
-
     info = RunData(None, None, tuple(config["in_shape"]), int(config["num_classes"]),
                    config["class_names"], 0, 0, [])
     try:
@@ -214,8 +212,6 @@ def _model_of(config: dict, config_path: str) -> str:
 def load_weights(path: str, model, config: dict, config_path: str) -> None:
     """Load the weights file ``path`` (a state dict) into ``model``, the model of ``config``
     (read from ``config_path``), checked first."""
-    from ..serialization import load
-
     state = load(path)
     if isinstance(state, dict) and set(CHECKPOINT_KEYS) <= set(state):
         raise FileFormatError(f"{path} is a training checkpoint (entries "
@@ -229,8 +225,6 @@ def read_checkpoint(path: str, model, optimizer, config: dict, config_path: str)
     """The checkpoint at ``path``, checked to fit ``model`` and ``optimizer``, built from
     ``config`` (read from ``config_path``); as :func:`~lamina.train.checkpoint.load_checkpoint`
     returns it."""
-    from .checkpoint import load_checkpoint
-
     state = load_checkpoint(path)
     if not isinstance(state, dict) or not set(CHECKPOINT_KEYS) <= set(state):
         what = ("holds model weights only (a state dict)" if isinstance(state, dict)
@@ -267,8 +261,6 @@ def finished_history(config: dict, resume: str, say: bool = True) -> list | None
     else None. Only the checkpoint is read, so that ``--resume`` of a finished run loads no
     data and writes nothing; a checkpoint that is not plainly lamina's is left to the full
     checks of :func:`read_checkpoint`."""
-    from .checkpoint import load_checkpoint, partial_epoch
-
     path = os.path.join(resume, "checkpoint.safetensors")
     if not os.path.isfile(path):
         return None

@@ -12,8 +12,13 @@ import os
 import time
 
 from ..atomic import atomic_write_text
+from ..autograd.grad_mode import no_grad
+from ..creation import tensor
+from ..serialization import save
+from . import plots
 from .checkpoint import save_checkpoint
 from .fit import Callback
+from .placement import model_device
 
 __all__ = ["RunFiles", "reconstruct", "preview_images", "say"]
 
@@ -47,20 +52,17 @@ class RunFiles(Callback):
     PLOT_EVERY_SECONDS = 30.0  # plotting takes ~0.3 s: on short epochs, plot at the end only
 
     def plot(self, history: list[dict]) -> None:
-        from .plots import (have_matplotlib, plot_confusion, plot_curves, plot_reconstructions,
-                            plot_samples)
-
-        if not have_matplotlib():
+        if not plots.have_matplotlib():
             return
-        plot_curves(history, os.path.join(self.out, "curves.png"))
+        plots.plot_curves(history, os.path.join(self.out, "curves.png"))
         if self.last_confusion is not None:
-            plot_confusion(self.last_confusion, os.path.join(self.out, "confusion.png"),
+            plots.plot_confusion(self.last_confusion, os.path.join(self.out, "confusion.png"),
                            self.class_names)
         if self.task == "classify" and self.test_loader is not None:
-            plot_samples(self.model, self.test_loader, os.path.join(self.out, "samples.png"),
+            plots.plot_samples(self.model, self.test_loader, os.path.join(self.out, "samples.png"),
                          self.class_names)
         if self.task == "autoencode" and self.preview is not None:
-            plot_reconstructions(self.preview, reconstruct(self.model, self.preview),
+            plots.plot_reconstructions(self.preview, reconstruct(self.model, self.preview),
                                  os.path.join(self.out, "reconstructions.png"))
         self.last_plot = time.monotonic()
 
@@ -76,8 +78,6 @@ class RunFiles(Callback):
                             progress=progress)
 
     def on_epoch_end(self, record: dict, history: list[dict]) -> None:
-        from ..serialization import save
-
         save(self.model.state_dict(), os.path.join(self.out, "model.safetensors"))
         save_checkpoint(os.path.join(self.out, "checkpoint.safetensors"), self.model,
                         self.optimizer, record["epoch"], history, self.scheduler)
@@ -100,15 +100,11 @@ class RunFiles(Callback):
 
 def reconstruct(model, images):
     """``model``'s output for the NumPy batch ``images`` (eval mode, no graph), as an array."""
-    import lamina as lm
-
-    from .placement import model_device
-
     was_training = model.training
     model.eval()
     try:
-        with lm.no_grad():
-            return model(lm.tensor(images, device=model_device(model))).cpu().numpy()
+        with no_grad():
+            return model(tensor(images, device=model_device(model))).cpu().numpy()
     finally:
         model.train(was_training)
 

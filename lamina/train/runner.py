@@ -26,6 +26,9 @@ import os
 import sys
 
 from ..atomic import atomic_write_text, remove_temporaries
+from ..models.spec import default_autoencoder_sizes
+from ..random import manual_seed
+from .assembly import make_data, make_loss, make_model, make_optimizer
 from .checkpoint import partial_epoch, restore
 from .fit import fit
 from .interrupt import TrainingStopped, TrainingTerminated, signal_name, stop_on_signals
@@ -36,6 +39,7 @@ from .run_config import default_out, model_is_default, resolve_config, resume_co
 from .run_files import finished_history, read_checkpoint
 from .run_writer import RunFiles, preview_images, reconstruct, say
 from .tensorboard import tensorboard_callbacks
+from .threads import blas_threads
 
 __all__ = ["resolve_config", "model_is_default", "run", "build_run", "reconstruct",
            "preview_images", "OPTIMIZERS", "LOSSES", "DATASETS", "TASKS", "TASK_LOSSES"]
@@ -48,12 +52,7 @@ def build_run(config: dict):
     on this data (e.g. ``autoencoder:64,32,16`` for the 8x8 digits), and a model of None (an
     ``idx:`` or ``folder:`` data set's default) by :func:`~lamina.train.presets.generic_model`,
     so that the run's config.json names the network exactly."""
-    import lamina as lm
-
-    from ..models.spec import default_autoencoder_sizes
-    from .assembly import make_data, make_loss, make_model, make_optimizer
-
-    lm.manual_seed(int(config["seed"]))
+    manual_seed(int(config["seed"]))
     data = make_data(config)
     if config["model"] is None:  # idx:DIR, folder:DIR: a classifier sized to the data
         config["model"] = generic_model(data.in_shape, data.num_classes)
@@ -147,8 +146,6 @@ def _warn(message: str) -> None:
 def _record_threads(config: dict, resume: str | None, main_rank: bool) -> None:
     """Record the BLAS thread count in ``config``; on resume keep the recorded one and warn
     (one line) when this process has another."""
-    from .threads import blas_threads
-
     threads = blas_threads()
     recorded = config.setdefault("blas_threads", threads)
     if resume is not None and main_rank and recorded != threads:

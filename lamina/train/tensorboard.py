@@ -17,6 +17,7 @@ import math
 import os
 
 from ..errors import LaminaError
+from ..utils.tensorboard import SummaryWriter
 from .fit import Callback
 
 __all__ = ["TensorBoard", "tensorboard_callbacks", "scalar_tag"]
@@ -43,8 +44,6 @@ class TensorBoard(Callback):
         self.writer = None
 
     def on_train_begin(self, history: list[dict]) -> None:
-        from ..utils.tensorboard import SummaryWriter
-
         done = len(history)  # epochs already trained (resumed): later events are stale
         self.writer = SummaryWriter(self.log_dir, purge_step=done + 1 if done else None)
         if self.config is not None and not done:

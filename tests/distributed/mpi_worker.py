@@ -130,9 +130,9 @@ def cli_fail(out: str) -> int:
     """`lamina train` whose loss raises a LaminaError on rank 1 at step 3: the command catches
     it to print its one-line error, and must still end the other rank."""
     from lamina.cli import main
-    from lamina.train import TrainingDiverged, assembly
+    from lamina.train import TrainingDiverged, runner
 
-    make_loss = assembly.make_loss
+    make_loss = runner.make_loss
 
     def failing_make_loss(config, num_classes):
         loss, steps = make_loss(config, num_classes), [0]
@@ -144,7 +144,7 @@ def cli_fail(out: str) -> int:
             return loss(out, y)
         return failing
 
-    assembly.make_loss = failing_make_loss
+    runner.make_loss = failing_make_loss  # the name the training command calls
     return main(["train", "--epochs", "50", "--quiet", "--out", out])
 
 

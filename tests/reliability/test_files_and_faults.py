@@ -18,6 +18,7 @@ import pytest
 
 import lamina
 import lamina.data
+import lamina.train.assembly
 from lamina import nn
 from lamina.cli import main
 from lamina.data import DataLoader, Digits, download_file, read_idx
@@ -214,7 +215,7 @@ def test_nan_image_stops_training_naming_epoch_and_step_and_keeps_the_checkpoint
                 self.data = self.data.astype(np.float32)
                 self.data[poisoned] = np.nan
 
-    monkeypatch.setattr(lamina.data, "Digits", NaNDigits)
+    monkeypatch.setattr(lamina.train.assembly, "Digits", NaNDigits)  # where the trainer finds it
     capsys.readouterr()
     with np.errstate(all="ignore"):
         status = main(["train", "--resume", str(out), "--epochs", "4"])
