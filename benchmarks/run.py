@@ -4,7 +4,7 @@ hand-written NumPy (issue 6). Not a test; see benchmarks/README.md.
     python benchmarks/run.py                      # all workloads, about 15 minutes
     python benchmarks/run.py --quick              # about a minute
     python benchmarks/run.py --only mlp-sgd,overhead --json out.json
-    python benchmarks/run.py --markdown docs/performance.md   # regenerate the doc
+    python benchmarks/run.py --markdown docs/benchmarks.md   # regenerate the doc
     python benchmarks/run.py --profile lenet-train             # cProfile lamina alone
 
 The results table (medians, lamina/other ratios, issue 6's targets and whether they are met)
