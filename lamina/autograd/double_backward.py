@@ -27,7 +27,9 @@ from __future__ import annotations
 
 from ..errors import GraphError, InplaceError
 from . import observers
+from .engine import topological_order
 from .grad_mode import enable_grad
+from .second_order import rules, supported
 from .tensor import Tensor
 
 __all__ = ["Trace", "vjp"]
@@ -140,8 +142,6 @@ def _relevant(ops: list, wanted: set) -> set:
     outside: dict = {}
 
     def depends(node) -> bool:
-        from .engine import topological_order
-
         if id(node) not in outside:
             outside[id(node)] = any(
                 p is not None and (_parent_key(p) in wanted
@@ -172,8 +172,6 @@ def vjp(trace: Trace, outputs, inputs, grad_outputs) -> list:
     Every output must require grad and every input must be a tensor recorded in, or used by,
     the trace. Grad mode is on and the trace installed while the rules run, so the gradients
     can be differentiated again, by the engine or by another call of this function."""
-    from .second_order import rules, supported
-
     table = rules()
     ops = list(trace.ops)
     wanted = {_key(x): i for i, x in enumerate(inputs)}
