@@ -65,7 +65,7 @@ def test_explicit_backprop_equals_autograd(sizes, activation, batch, output_acti
         np.testing.assert_allclose(mine, ref, rtol=0, atol=1e-10)
 
 
-def test_seed000_output_delta_is_twice_the_residual():
+def test_quadratic_cost_output_delta_is_twice_the_residual():
     weights, biases, rng = _random_network([3, 4, 2], seed=5)
     x, y = rng.normal(size=3), rng.normal(size=2)
     res = explicit_backprop(weights, biases, x, y, "sigmoid")
@@ -121,13 +121,13 @@ EXACT = {"delta_2_1": "-0.0407", "W2_11": "0.2723", "W2_12": "0.8730"}
 
 @pytest.mark.parametrize("method", ["explicit", "autodiff"])
 @pytest.mark.parametrize("quantity", list(BACKPROP_EXAMPLE_PRINTED))
-def test_seed002_numbers_to_the_printed_digits(method, quantity):
+def test_backprop_example_numbers_to_the_printed_digits(method, quantity):
     values = backprop_example()[method]
     printed = BACKPROP_EXAMPLE_PRINTED[quantity]
     assert _printed(values[quantity], printed) == EXACT.get(quantity, printed)
 
 
-def test_seed002_methods_agree_and_layout():
+def test_backprop_example_methods_agree_and_layout():
     both = backprop_example()
     for key, value in both["explicit"].items():
         assert value == pytest.approx(both["autodiff"][key], abs=1e-14), key

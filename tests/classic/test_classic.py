@@ -35,7 +35,7 @@ def test_xor_network_is_two_hidden_units_and_an_output():
     np.testing.assert_array_equal(net.predict(X2), GATES["xor"])
 
 
-def test_dnf_network_reproduces_seed003_table():
+def test_dnf_network_reproduces_the_universal_boolean_table():
     net = dnf_network(UNIVERSAL_BOOLEAN_TABLE)
     assert len(net.hidden) == 6  # one hidden unit per true row
     inputs = truth_table(5)

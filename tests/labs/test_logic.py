@@ -18,7 +18,7 @@ def test_mcculloch_pitts_truth_tables(report):
                     ["1", "1", "1", "1", "0", "0", "0"]]
 
 
-def test_dnf_table_of_seed003(report):
+def test_dnf_table_of_the_universal_boolean_lecture(report):
     rows = report.tables[1].rows
     assert [r[0] for r in rows] == ["0 0 1 1 0", "0 1 0 1 1", "0 1 1 0 0",
                                     "1 0 0 0 1", "1 0 1 1 1", "1 1 0 0 1"]
